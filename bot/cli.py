@@ -1,0 +1,144 @@
+"""The `marac` console command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.config import ConfigurationError, Settings
+from dialogs.clock import SystemClock
+from dialogs.demo import seed_demo
+from storage.database import Store
+from storage.migrate import is_current, upgrade
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return int(args.run(args, settings) or 0)
+    except (ConfigurationError, ValueError, OSError) as error:
+        print(f"marac: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marac",
+        description="The MARAC bot for Microsoft Teams. Configuration comes from the "
+        "environment: MicrosoftAppId, MicrosoftAppPassword, MicrosoftAppTenantId, "
+        "MicrosoftAppType, DATABASE_URL, HOST, PORT, LOG_LEVEL.",
+    )
+    sub = parser.add_subparsers(title="commands")
+
+    serve = sub.add_parser("serve", help="run the bot's web server (POST /api/messages)",
+                           description="Run the bot: POST /api/messages and GET /healthz.")
+    _host_port(serve)
+    serve.set_defaults(run=_serve)
+
+    db = sub.add_parser("db", help="manage the database schema",
+                        description="Manage the database schema with Alembic migrations.")
+    db_sub = db.add_subparsers(title="commands")
+    db_upgrade = db_sub.add_parser("upgrade", help="apply every pending migration",
+                                   description="Bring DATABASE_URL's schema up to date.")
+    db_upgrade.set_defaults(run=_db_upgrade)
+
+    demo = sub.add_parser("demo", help="seed the demo Riverside MARAC",
+                          description="Create the schema if needed and seed a demo MARAC: "
+                          "its agencies, people in every role, and a meeting with cases. "
+                          "Running it twice changes nothing.")
+    demo.set_defaults(run=_demo)
+
+    dev = sub.add_parser("dev", help="run the bot on demo data with the Teams Playground",
+                         description="Seed the demo data, start the bot and Microsoft's "
+                         "Agents Playground with the Riverside MARAC team, and print the "
+                         "address to open. Ctrl-C stops both.")
+    _host_port(dev)
+    dev.add_argument("--playground-port", type=int, default=56150,
+                     help="port for the Playground's web page (default 56150)")
+    dev.set_defaults(run=_dev)
+
+    package = sub.add_parser("package", help="build the Teams app package (zip)",
+                             description="Build the Teams app package to side-load into Teams.")
+    package.add_argument("--app-id", required=True, help="the bot's Azure app (client) id")
+    package.add_argument("--out", type=Path, default=Path("marac-teams-app.zip"),
+                         help="where to write the zip (default marac-teams-app.zip)")
+    package.set_defaults(run=_package)
+    return parser
+
+
+def _host_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default PORT or 3978)")
+
+
+def _listen(args: argparse.Namespace, settings: Settings) -> tuple[str, int]:
+    return args.host or settings.host, args.port or settings.port
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if not asyncio.run(is_current(settings.database_url)):
+        print("marac: the database schema is not up to date; run `marac db upgrade` first.",
+              file=sys.stderr)
+        return 2
+    from bot.app import create_app
+
+    host, port = _listen(args, settings)
+    web.run_app(create_app(settings), host=host, port=port,
+                print=lambda _: print(f"MARAC bot listening on http://{host}:{port}/api/messages"))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.database_url)
+    print("The database schema is up to date.")
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.database_url)
+    seeded = asyncio.run(_seed(settings.database_url))
+    print("Seeded the demo Riverside MARAC." if seeded
+          else "The demo Riverside MARAC is already there; nothing changed.")
+    return 0
+
+
+async def _seed(url: str) -> bool:
+    store = Store.from_url(url)
+    try:
+        async with store.unit_of_work() as session:
+            return await seed_demo(session, SystemClock().now())
+    finally:
+        await store.close()
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.dev import run_dev
+
+    _demo(args, settings)
+    host, port = _listen(args, settings)
+    return asyncio.run(run_dev(settings, host, port, args.playground_port))
+
+
+def _package(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.teams_package import build_package
+
+    path = build_package(args.app_id, args.out)
+    print(f"Wrote the Teams app package to {path}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Configuration from the environment; a mistake stops start-up with one plain sentence."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from storage.database import StoreConfigurationError, check_url
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///marac.db"
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+class ConfigurationError(ValueError):
+    """Start-up refused; str(error) is the one sentence the operator sees."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str = ""
+    app_password: str = ""
+    app_tenant_id: str = ""
+    app_type: str = "MultiTenant"
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 3978
+    log_level: str = "INFO"
+    # Teams' per-request cap is far below this; anything larger is not an activity.
+    max_body_bytes: int = 256 * 1024
+    # Where OpenID metadata for Bot Framework tokens is fetched; a test may point it locally.
+    openid_metadata_url: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.app_id
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            app_id=env.get("MicrosoftAppId", ""),
+            app_password=env.get("MicrosoftAppPassword", ""),
+            app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            app_type=env.get("MicrosoftAppType", "") or "MultiTenant",
+            database_url=env.get("DATABASE_URL", "") or DEFAULT_DATABASE_URL,
+            host=env.get("HOST", "") or "127.0.0.1",
+            port=_port(env.get("PORT", "") or "3978"),
+            log_level=(env.get("LOG_LEVEL", "") or "INFO").upper(),
+            openid_metadata_url=env.get("BOT_OPENID_METADATA", ""),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.app_type not in APP_TYPES:
+            raise ConfigurationError(
+                f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}, not {self.app_type!r}."
+            )
+        if self.app_id and self.app_type != "UserAssignedMSI" and not self.app_password:
+            raise ConfigurationError("MicrosoftAppId is set but MicrosoftAppPassword is empty.")
+        if self.app_type == "SingleTenant" and not self.app_tenant_id:
+            raise ConfigurationError("A SingleTenant bot needs MicrosoftAppTenantId.")
+        if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
+            raise ConfigurationError(f"LOG_LEVEL {self.log_level!r} is not a logging level.")
+        try:
+            check_url(self.database_url)
+        except StoreConfigurationError as error:
+            raise ConfigurationError(str(error)) from error
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigurationError(f"PORT must be a number from 1 to 65535, not {value!r}.")
+    return int(value)

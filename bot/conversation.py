@@ -1,0 +1,58 @@
+"""Reading Teams' description of where an activity came from."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from dialogs.installation import ConversationSeen
+from storage.models import ConversationKind
+
+_LEADING_MENTION = re.compile(r"^\s*<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def seen(activity: Activity) -> ConversationSeen:
+    channel_data: dict[str, Any] = activity.channel_data or {}
+    reference = TurnContext.get_conversation_reference(activity)
+    return ConversationSeen(
+        conversation_id=activity.conversation.id,
+        kind=kind_of(activity),
+        tenant_id=tenant_of(activity),
+        team_id=(channel_data.get("team") or {}).get("id"),
+        channel_id=(channel_data.get("channel") or {}).get("id"),
+        service_url=activity.service_url or "",
+        reference_json=json.dumps(reference.serialize()),
+    )
+
+
+def kind_of(activity: Activity) -> ConversationKind:
+    channel_data: dict[str, Any] = activity.channel_data or {}
+    if channel_data.get("meeting"):
+        return ConversationKind.MEETING
+    conversation_type = activity.conversation.conversation_type or "personal"
+    try:
+        return ConversationKind(conversation_type)
+    except ValueError:
+        return ConversationKind.PERSONAL
+
+
+def tenant_of(activity: Activity) -> str | None:
+    channel_data: dict[str, Any] = activity.channel_data or {}
+    tenant = activity.conversation.tenant_id or (channel_data.get("tenant") or {}).get("id")
+    return str(tenant) if tenant else None
+
+
+def command_text(activity: Activity) -> str:
+    """What was typed, without the @mention of the bot and without Teams' HTML spacing."""
+    text = activity.text or ""
+    for entity in activity.entities or []:
+        properties = entity.additional_properties or {}
+        mentioned = properties.get("mentioned") or {}
+        if entity.type.lower() == "mention" and mentioned.get("id") == activity.recipient.id:
+            text = text.replace(properties.get("text") or "", " ")
+    text = _LEADING_MENTION.sub(" ", text)
+    return text.replace("&nbsp;", " ").strip()

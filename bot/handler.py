@@ -1,0 +1,65 @@
+"""The Teams activity handler: installation, removal and typed commands."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ChannelAccount
+from sqlalchemy import select
+
+from bot.conversation import seen
+from bot.replies import card_reply
+from bot.router import handle_message
+from cards.welcome import welcome_card
+from dialogs.clock import Clock
+from dialogs.installation import record_installation, record_removal
+from storage.database import Store
+from storage.models import Marac
+
+log = logging.getLogger(__name__)
+
+
+class MaracBot(TeamsActivityHandler):
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        reply = await handle_message(turn_context.activity, self.store, self.clock)
+        if reply is not None:
+            await turn_context.send_activity(reply)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        async with self.store.unit_of_work() as session:
+            await record_removal(session, turn_context.activity.conversation.id,
+                                 self.clock.now())
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        if any(m.id == turn_context.activity.recipient.id for m in members_added):
+            await self._installed(turn_context)
+
+    async def on_teams_members_added(
+        self, teams_members_added: list[ChannelAccount], team_info: object,
+        turn_context: TurnContext,
+    ) -> None:
+        await self.on_members_added_activity(teams_members_added, turn_context)
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        async with self.store.unit_of_work() as session:
+            installation = await record_installation(
+                session, seen(turn_context.activity), self.clock.now()
+            )
+            marac_name = (
+                await session.scalar(select(Marac.name).where(Marac.id == installation.marac_id))
+                if installation.marac_id else None
+            )
+        if installation.should_welcome:
+            log.info("installed in %s", turn_context.activity.conversation.id)
+            await turn_context.send_activity(card_reply(welcome_card(marac_name)))

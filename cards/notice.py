@@ -1,0 +1,29 @@
+"""Plain-sentence replies: refusals, unknown commands, errors. Text, not cards."""
+
+from __future__ import annotations
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side and nothing was changed; please try again, "
+    "and tell your MARAC coordinator if it keeps happening."
+)
+
+
+def unknown_command(typed: str, suggestion: str) -> str:
+    if suggestion == "help":
+        return f"I don't know the command '{typed}'. Type **help** to see what you can do."
+    return (f"I don't know the command '{typed}'. Did you mean **{suggestion}**? "
+            "Type **help** to see what you can do.")
+
+
+def not_allowed(command: str, roles_needed: list[str]) -> str:
+    return (f"Only a {' or '.join(roles_needed)} of this MARAC can use '{command}'; "
+            "ask your coordinator if you need it.")
+
+
+def not_here(command: str, places: list[str]) -> str:
+    return f"'{command}' can only be used in a {' or '.join(places)}."
+
+
+def not_set_up() -> str:
+    return ("This conversation is not registered to a MARAC, so I can't show MARAC "
+            "business here; ask your coordinator.")

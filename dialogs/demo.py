@@ -1,0 +1,91 @@
+"""A demo MARAC to try the bot on: its agencies, people in every role, a meeting with cases.
+
+The people match the users of the Playground's MARAC team (infra/playground/marac.yml), so
+that `marac dev` shows each role at work. Every name here is invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Case, Marac, Meeting, Person, Role, RoleGrant
+
+LONDON = ZoneInfo("Europe/London")
+DEMO_TENANT = "6a1f0c2e-5d0b-4c55-9a3e-7f3c4b2d9e10"
+DEMO_TEAM = "19:riverside-marac@thread.tacv2"
+DEMO_MARAC = "Riverside MARAC"
+
+# name, is core, has signed the information sharing agreement
+DEMO_AGENCIES = (
+    ("Police", True, True),
+    ("IDVA Service", True, True),
+    ("Children's Social Care", True, True),
+    ("Health", False, True),
+    ("Housing", False, True),
+    ("Probation", False, False),
+)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    aad_object_id: str
+    full_name: str
+    agency: str | None
+    roles: tuple[Role, ...]
+
+
+DEMO_PEOPLE = (
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000001", "Cara Okafor", None, (Role.COORDINATOR,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000002", "Chris Hale", None, (Role.CHAIR,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000003", "Olu Mensah", None,
+               (Role.OPERATIONS_MANAGER,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000004", "Priya Shah", "Police",
+               (Role.AGENCY_REPRESENTATIVE,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000005", "Imogen Reid", "IDVA Service",
+               (Role.AGENCY_REPRESENTATIVE,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000006", "Sam Carter", "Children's Social Care",
+               (Role.AGENCY_REPRESENTATIVE,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000007", "Owen Baker", None, (Role.OBSERVER,)),
+)
+
+DEMO_VICTIMS = ("Amy", "Bethan", "Chloe", "Dina")
+
+
+def next_meeting_time(now: datetime) -> datetime:
+    """Wednesday 09:30 in London, at least two days away: the Thurrock cadence (002)."""
+    day = now.astimezone(LONDON).date() + timedelta(days=2)
+    while day.weekday() != 2:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(9, 30), tzinfo=LONDON)
+
+
+async def seed_demo(session: AsyncSession, now: datetime) -> bool:
+    """Seed the demo MARAC; False when it is already there (seeding twice changes nothing)."""
+    if await session.scalar(select(Marac.id).where(Marac.name == DEMO_MARAC)) is not None:
+        return False
+    marac = Marac(name=DEMO_MARAC, area="Riverside", tenant_id=DEMO_TENANT, team_id=DEMO_TEAM)
+    agencies = {
+        name: Agency(marac=marac, name=name, is_core=core, signed_sharing_agreement=signed)
+        for name, core, signed in DEMO_AGENCIES
+    }
+    session.add_all([marac, *agencies.values()])
+    await session.flush()
+    for demo in DEMO_PEOPLE:
+        agency = agencies[demo.agency] if demo.agency else None
+        person = Person(tenant_id=DEMO_TENANT, aad_object_id=demo.aad_object_id,
+                        first_name=demo.full_name.split()[0],
+                        agency_id=agency.id if agency else None)
+        person.grants = [RoleGrant(marac_id=marac.id, role=role) for role in demo.roles]
+        session.add(person)
+    meeting = Meeting(marac=marac, starts_at=next_meeting_time(now))
+    meeting.cases = [
+        Case(number=f"RIV-{now.year}-{slot:03d}", slot=slot, victim_first_name=name)
+        for slot, name in enumerate(DEMO_VICTIMS, start=1)
+    ]
+    session.add(meeting)
+    return True

@@ -1,0 +1,1 @@
+"""The MARAC's store: SQLAlchemy models, the unit of work and Alembic migrations."""

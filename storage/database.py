@@ -1,0 +1,79 @@
+"""Engines and the unit of work. SQLite file by default; PostgreSQL when the URL names it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class StoreConfigurationError(ValueError):
+    """The database URL cannot be used; the message is one plain sentence."""
+
+
+def check_url(url: str) -> str:
+    try:
+        driver = make_url(url).drivername
+    except Exception as error:
+        raise StoreConfigurationError(f"DATABASE_URL is not a database URL: {url!r}.") from error
+    if driver not in SUPPORTED_DRIVERS:
+        raise StoreConfigurationError(
+            f"DATABASE_URL must start with one of {', '.join(SUPPORTED_DRIVERS)}, not {driver}."
+        )
+    return url
+
+
+def create_engine(url: str) -> AsyncEngine:
+    check_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+class Store:
+    """The one way into the database: `async with store.unit_of_work() as session`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(create_engine(url))
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """Commits when the block ends normally; rolls everything back when it raises."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def is_reachable(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
