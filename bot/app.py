@@ -7,13 +7,15 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
+import requests
 from aiohttp import ClientError, web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
@@ -49,8 +51,20 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         APP_PASSWORD=settings.app_password,
         APP_TYPE=settings.app_type,
         APP_TENANTID=settings.app_tenant_id,
-        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url or None,
     )
+    if settings.openid_metadata_url:
+        # Setting any endpoint switches botbuilder to its parameterized authentication,
+        # which then needs every public-cloud value spelled out.
+        configuration.__dict__.update(
+            TO_CHANNEL_FROM_BOT_LOGIN_URL=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            OAUTH_URL=AuthenticationConstants.OAUTH_URL,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
+            TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=(
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL),
+            CALLER_ID=CallerIdConstants.public_azure_channel,
+        )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
     adapter.on_turn_error = _on_turn_error
     return adapter
@@ -84,7 +98,7 @@ async def messages(request: web.Request) -> web.Response:
         )
     except PermissionError:
         return _refuse(401, "The request does not carry a valid Bot Framework token.")
-    except ClientError:
+    except (ClientError, requests.RequestException):
         log.exception("could not fetch the Bot Framework signing keys")
         return _refuse(503, "The Bot Framework signing keys could not be fetched.")
     except Exception as error:  # PyJWT and botbuilder raise many kinds for a bad token

@@ -20,13 +20,16 @@ class PlaygroundMissing(RuntimeError):
 
 def start_playground(bot_endpoint: str, port: int = DEFAULT_PORT,
                      config: Path = MARAC_TEAM_CONFIG,
-                     log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+                     log: IO[bytes] | None = None,
+                     log_file: Path = Path("/tmp/m365agentsplayground.log"),
+                     ) -> subprocess.Popen[bytes]:
     if not PLAYGROUND_BIN.exists():
         raise PlaygroundMissing("The Agents Playground is not installed; run `npm ci` first.")
     env = {
         **os.environ,
         "TEAMSAPPTESTER_BROWSER": "none",  # no desktop: without it the tool exits at once
-        "TEAMS_APP_TEST_TOOL_CONFIG_PATH": str(config),
+        "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(config),
+        "M365_AGENTS_PLAYGROUND_LOGFILE": str(log_file),
     }
     return subprocess.Popen(
         [str(PLAYGROUND_BIN), "-e", bot_endpoint, "-c", "msteams", "--dt", "-p", str(port)],

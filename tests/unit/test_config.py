@@ -1,0 +1,49 @@
+"""Configuration mistakes stop start-up with one plain sentence."""
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigurationError, Settings
+
+
+def test_defaults_are_local_and_anonymous():
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.anonymous) == ("127.0.0.1", 3978, True)
+    assert settings.database_url == "sqlite+aiosqlite:///marac.db"
+
+
+@pytest.mark.parametrize(("env", "sentence"), [
+    ({"PORT": "eighty"}, "PORT must be a number"),
+    ({"MicrosoftAppId": "abc"}, "MicrosoftAppPassword is empty"),
+    ({"MicrosoftAppType": "Tenantless"}, "MicrosoftAppType must be one of"),
+    ({"MicrosoftAppType": "SingleTenant"}, "needs MicrosoftAppTenantId"),
+    ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with"),
+    ({"DATABASE_URL": "not a url"}, "DATABASE_URL is not a database URL"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL 'LOUD' is not a logging level"),
+])
+def test_a_misconfiguration_is_one_sentence(env, sentence):
+    with pytest.raises(ConfigurationError, match=sentence):
+        Settings.from_env(env)
+
+
+def test_the_console_command_prints_the_sentence_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("PORT", "99999")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err == "marac: PORT must be a number from 1 to 65535, not '99999'.\n"
+
+
+def test_serve_refuses_a_database_that_was_never_migrated(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    assert main(["serve", "--port", "3990"]) == 2
+    assert "run `marac db upgrade` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["--help"], ["serve", "--help"], ["db", "upgrade", "--help"],
+                                     ["demo", "--help"], ["dev", "--help"],
+                                     ["package", "--help"]])
+def test_every_command_explains_itself(command, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(command)
+    assert stopped.value.code == 0
+    assert "usage: marac" in capsys.readouterr().out
