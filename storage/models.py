@@ -4,10 +4,21 @@ and meetings with their cases."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -34,12 +45,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
+    # Named constraints, so that migrations can alter them on SQLite as on PostgreSQL.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
 
 
 class Role(enum.StrEnum):
     """What a person does in one MARAC (../shared/MARAC.md, "Who uses the bot")."""
 
     COORDINATOR = "coordinator"
+    TRIAGE_MEMBER = "triage_member"
     CHAIR = "chair"
     OPERATIONS_MANAGER = "operations_manager"
     AGENCY_REPRESENTATIVE = "agency_representative"
@@ -73,7 +93,22 @@ class Marac(Base):
     tenant_id: Mapped[str] = mapped_column(String(64))
     # The Teams team whose channels are this MARAC's; a channel anywhere else is not.
     team_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    case_prefix: Mapped[str] = mapped_column(String(12), default="MARAC")
+    # The settings of ../shared/MARAC.md, each with the default it gives (002 unless noted).
+    meeting_weekday: Mapped[int] = mapped_column(default=2)  # Monday is 0: Wednesday
+    meeting_time: Mapped[time] = mapped_column(default=time(9, 30))
+    triage_weekday: Mapped[int] = mapped_column(default=3)  # Thursday afternoon
     slot_minutes: Mapped[int] = mapped_column(default=20)
+    slots_per_meeting: Mapped[int] = mapped_column(default=12)
+    earliest_working_days: Mapped[int] = mapped_column(default=7)
+    latest_working_days: Mapped[int] = mapped_column(default=14)
+    target_working_days: Mapped[int] = mapped_column(default=14)
+    case_list_lead_working_days: Mapped[int] = mapped_column(default=4)
+    agency_deadline_working_days: Mapped[int] = mapped_column(default=1)
+    repeat_months: Mapped[int] = mapped_column(default=12)
+    high_risk_threshold: Mapped[int] = mapped_column(default=14)  # DASH yes answers (001, 004)
+    bank_holidays: Mapped[str] = mapped_column(String(3), default="ENG")  # ENG, WLS, SCT, NIR
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="marac")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="marac")
@@ -103,6 +138,9 @@ class Person(Base):
     aad_object_id: Mapped[str] = mapped_column(String(64))
     first_name: Mapped[str] = mapped_column(String(100))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # Teams' own id for the person (29:... in Teams), learned from their messages; 1:1
+    # messages are addressed to it.
+    teams_user_id: Mapped[str | None] = mapped_column(String(200))
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="person")
 
@@ -144,9 +182,70 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
     starts_at: Mapped[datetime] = mapped_column()
+    case_list_sent_at: Mapped[datetime | None] = mapped_column()
 
     marac: Mapped[Marac] = relationship(back_populates="meetings")
     cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot")
+
+
+class ReferralStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for triage
+    NEEDS_INFORMATION = "needs_information"
+    POSSIBLE_DUPLICATE = "possible_duplicate"  # same victim in the same window: confirm or split
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class ReferralSource(enum.StrEnum):
+    CARD = "card"
+    POLICE_FEED = "police_feed"
+
+
+class Referral(Base):
+    """A referral to the MARAC with its DASH checklist and the criteria it met or missed.
+
+    The perpetrator is recorded by first name only and is never a recipient of anything.
+    """
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        UniqueConstraint("marac_id", "police_incident_ref"),
+        Index("ix_referral_victim", "marac_id", "victim_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
+    source: Mapped[ReferralSource] = mapped_column(_enum(ReferralSource, "referral_source"))
+    police_incident_ref: Mapped[str | None] = mapped_column(String(64))
+    victim_first_name: Mapped[str] = mapped_column(String(100))
+    victim_reference: Mapped[str] = mapped_column(String(100))
+    victim_age_band: Mapped[str] = mapped_column(String(20))
+    children_in_household: Mapped[int] = mapped_column(default=0)
+    perpetrator_first_name: Mapped[str] = mapped_column(String(100))
+    referring_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    referrer_name: Mapped[str] = mapped_column(String(200))
+    referred_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    incident_date: Mapped[date] = mapped_column()
+    received_on: Mapped[date] = mapped_column()
+    area: Mapped[str] = mapped_column(String(200))
+    honour_based_violence: Mapped[bool] = mapped_column(default=False)
+    dash_answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    dash_yes_count: Mapped[int] = mapped_column()
+    escalation: Mapped[bool] = mapped_column(default=False)
+    escalation_detail: Mapped[str] = mapped_column(Text, default="")
+    professional_judgement: Mapped[bool] = mapped_column(default=False)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    risk_level: Mapped[str] = mapped_column(String(16))
+    qualifying_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decision_explanation: Mapped[str] = mapped_column(Text)
+    # A repeat: the victim's earlier referral that was heard; its case holds the earlier plan.
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"))
+    triage_note: Mapped[str] = mapped_column(Text, default="")
+    triaged_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class Case(Base):
@@ -158,7 +257,45 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
-    slot: Mapped[int] = mapped_column(Integer)  # 1-based position on the agenda
+    slot: Mapped[int] = mapped_column(Integer)  # 1-based order of listing; closed panel goes last
     victim_first_name: Mapped[str] = mapped_column(String(100))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), unique=True)
+    closed_panel: Mapped[bool] = mapped_column(default=False)  # honour-based violence (002)
+    breaches_target: Mapped[bool] = mapped_column(default=False)  # heard after 14 working days
 
     meeting: Mapped[Meeting] = relationship(back_populates="cases")
+    referral: Mapped[Referral | None] = relationship(foreign_keys=[referral_id])
+    planned_actions: Mapped[list[PlannedAction]] = relationship(
+        back_populates="case", order_by="PlannedAction.id")
+
+
+class ActionOrigin(enum.StrEnum):
+    PREPOPULATED = "prepopulated"  # from the referral, before the meeting (002)
+    EARLIER_PLAN = "earlier_plan"  # a repeat victim's previous actions, for information only
+    MEETING = "meeting"
+
+
+class PlannedAction(Base):
+    __tablename__ = "planned_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    origin: Mapped[ActionOrigin] = mapped_column(_enum(ActionOrigin, "action_origin"))
+    owning_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    for_whom: Mapped[str] = mapped_column(String(20))  # victim, perpetrator or children
+    description: Mapped[str] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="planned_actions")
+
+
+class Timer(Base):
+    """Work due at a time (case-list circulation, agency reminders...), claimed once when due."""
+
+    __tablename__ = "timer"
+    __table_args__ = (UniqueConstraint("kind", "subject_id"), Index("ix_timer_due", "due_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()

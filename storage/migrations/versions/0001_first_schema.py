@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -25,11 +26,38 @@ def upgrade() -> None:
         sa.Column("area", sa.String(length=200), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("team_id", sa.String(length=200), nullable=True),
+        sa.Column("case_prefix", sa.String(length=12), nullable=False),
+        sa.Column("meeting_weekday", sa.Integer(), nullable=False),
+        sa.Column("meeting_time", sa.Time(), nullable=False),
+        sa.Column("triage_weekday", sa.Integer(), nullable=False),
         sa.Column("slot_minutes", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name"),
-        sa.UniqueConstraint("team_id"),
+        sa.Column("slots_per_meeting", sa.Integer(), nullable=False),
+        sa.Column("earliest_working_days", sa.Integer(), nullable=False),
+        sa.Column("latest_working_days", sa.Integer(), nullable=False),
+        sa.Column("target_working_days", sa.Integer(), nullable=False),
+        sa.Column("case_list_lead_working_days", sa.Integer(), nullable=False),
+        sa.Column("agency_deadline_working_days", sa.Integer(), nullable=False),
+        sa.Column("repeat_months", sa.Integer(), nullable=False),
+        sa.Column("high_risk_threshold", sa.Integer(), nullable=False),
+        sa.Column("bank_holidays", sa.String(length=3), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_marac")),
+        sa.UniqueConstraint("name", name=op.f("uq_marac_name")),
+        sa.UniqueConstraint("team_id", name=op.f("uq_marac_team_id")),
     )
+    op.create_table(
+        "timer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_timer")),
+        sa.UniqueConstraint("kind", "subject_id", name=op.f("uq_timer_kind_subject_id")),
+    )
+    with op.batch_alter_table("timer", schema=None) as batch_op:
+        batch_op.create_index("ix_timer_due", ["due_at"], unique=False)
+
     op.create_table(
         "agency",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -37,12 +65,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("is_core", sa.Boolean(), nullable=False),
         sa.Column("signed_sharing_agreement", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["marac_id"],
-            ["marac.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("marac_id", "name"),
+        sa.ForeignKeyConstraint(["marac_id"], ["marac.id"], name=op.f("fk_agency_marac_id_marac")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agency")),
+        sa.UniqueConstraint("marac_id", "name", name=op.f("uq_agency_marac_id_name")),
     )
     op.create_table(
         "conversation",
@@ -71,37 +96,19 @@ def upgrade() -> None:
         sa.Column("welcomed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["marac_id"],
-            ["marac.id"],
+            ["marac_id"], ["marac.id"], name=op.f("fk_conversation_marac_id_marac")
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("conversation_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation")),
+        sa.UniqueConstraint("conversation_id", name=op.f("uq_conversation_conversation_id")),
     )
     op.create_table(
         "meeting",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("marac_id", sa.Integer(), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["marac_id"],
-            ["marac.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_table(
-        "marac_case",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=40), nullable=False),
-        sa.Column("meeting_id", sa.Integer(), nullable=False),
-        sa.Column("slot", sa.Integer(), nullable=False),
-        sa.Column("victim_first_name", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["meeting_id"],
-            ["meeting.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("meeting_id", "slot"),
-        sa.UniqueConstraint("number"),
+        sa.Column("case_list_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["marac_id"], ["marac.id"], name=op.f("fk_meeting_marac_id_marac")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
     )
     op.create_table(
         "person",
@@ -110,13 +117,98 @@ def upgrade() -> None:
         sa.Column("aad_object_id", sa.String(length=64), nullable=False),
         sa.Column("first_name", sa.String(length=100), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=True),
+        sa.Column("teams_user_id", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
-            ["agency_id"],
-            ["agency.id"],
+            ["agency_id"], ["agency.id"], name=op.f("fk_person_agency_id_agency")
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("tenant_id", "aad_object_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
+        sa.UniqueConstraint(
+            "tenant_id", "aad_object_id", name=op.f("uq_person_tenant_id_aad_object_id")
+        ),
     )
+    op.create_table(
+        "referral",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("marac_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "source",
+            sa.Enum("card", "police_feed", name="referral_source", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("police_incident_ref", sa.String(length=64), nullable=True),
+        sa.Column("victim_first_name", sa.String(length=100), nullable=False),
+        sa.Column("victim_reference", sa.String(length=100), nullable=False),
+        sa.Column("victim_age_band", sa.String(length=20), nullable=False),
+        sa.Column("children_in_household", sa.Integer(), nullable=False),
+        sa.Column("perpetrator_first_name", sa.String(length=100), nullable=False),
+        sa.Column("referring_agency_id", sa.Integer(), nullable=False),
+        sa.Column("referrer_name", sa.String(length=200), nullable=False),
+        sa.Column("referred_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("incident_date", sa.Date(), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("area", sa.String(length=200), nullable=False),
+        sa.Column("honour_based_violence", sa.Boolean(), nullable=False),
+        sa.Column("dash_answers", sa.JSON(), nullable=False),
+        sa.Column("dash_yes_count", sa.Integer(), nullable=False),
+        sa.Column("escalation", sa.Boolean(), nullable=False),
+        sa.Column("escalation_detail", sa.Text(), nullable=False),
+        sa.Column("professional_judgement", sa.Boolean(), nullable=False),
+        sa.Column("rationale", sa.Text(), nullable=False),
+        sa.Column("risk_level", sa.String(length=16), nullable=False),
+        sa.Column("qualifying_reasons", sa.JSON(), nullable=False),
+        sa.Column("decision_explanation", sa.Text(), nullable=False),
+        sa.Column("repeat_of_id", sa.Integer(), nullable=True),
+        sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "needs_information",
+                "possible_duplicate",
+                "accepted",
+                "declined",
+                name="referral_status",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("triage_note", sa.Text(), nullable=False),
+        sa.Column("triaged_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["duplicate_of_id"], ["referral.id"], name=op.f("fk_referral_duplicate_of_id_referral")
+        ),
+        sa.ForeignKeyConstraint(
+            ["marac_id"], ["marac.id"], name=op.f("fk_referral_marac_id_marac")
+        ),
+        sa.ForeignKeyConstraint(
+            ["referred_by_person_id"],
+            ["person.id"],
+            name=op.f("fk_referral_referred_by_person_id_person"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referring_agency_id"],
+            ["agency.id"],
+            name=op.f("fk_referral_referring_agency_id_agency"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["repeat_of_id"], ["referral.id"], name=op.f("fk_referral_repeat_of_id_referral")
+        ),
+        sa.ForeignKeyConstraint(
+            ["triaged_by_person_id"],
+            ["person.id"],
+            name=op.f("fk_referral_triaged_by_person_id_person"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral")),
+        sa.UniqueConstraint(
+            "marac_id", "police_incident_ref", name=op.f("uq_referral_marac_id_police_incident_ref")
+        ),
+    )
+    with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.create_index("ix_referral_victim", ["marac_id", "victim_reference"], unique=False)
+
     op.create_table(
         "role_grant",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -126,6 +218,7 @@ def upgrade() -> None:
             "role",
             sa.Enum(
                 "coordinator",
+                "triage_member",
                 "chair",
                 "operations_manager",
                 "agency_representative",
@@ -137,26 +230,85 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["marac_id"],
-            ["marac.id"],
+            ["marac_id"], ["marac.id"], name=op.f("fk_role_grant_marac_id_marac")
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
+            ["person_id"], ["person.id"], name=op.f("fk_role_grant_person_id_person")
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("person_id", "marac_id", "role"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_role_grant")),
+        sa.UniqueConstraint(
+            "person_id", "marac_id", "role", name=op.f("uq_role_grant_person_id_marac_id_role")
+        ),
+    )
+    op.create_table(
+        "marac_case",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("slot", sa.Integer(), nullable=False),
+        sa.Column("victim_first_name", sa.String(length=100), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=True),
+        sa.Column("closed_panel", sa.Boolean(), nullable=False),
+        sa.Column("breaches_target", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meeting.id"], name=op.f("fk_marac_case_meeting_id_meeting")
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"], ["referral.id"], name=op.f("fk_marac_case_referral_id_referral")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_marac_case")),
+        sa.UniqueConstraint("meeting_id", "slot", name=op.f("uq_marac_case_meeting_id_slot")),
+        sa.UniqueConstraint("number", name=op.f("uq_marac_case_number")),
+        sa.UniqueConstraint("referral_id", name=op.f("uq_marac_case_referral_id")),
+    )
+    op.create_table(
+        "planned_action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "origin",
+            sa.Enum(
+                "prepopulated",
+                "earlier_plan",
+                "meeting",
+                name="action_origin",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("owning_agency_id", sa.Integer(), nullable=True),
+        sa.Column("for_whom", sa.String(length=20), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["marac_case.id"], name=op.f("fk_planned_action_case_id_marac_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["owning_agency_id"],
+            ["agency.id"],
+            name=op.f("fk_planned_action_owning_agency_id_agency"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_action")),
     )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_table("role_grant")
-    op.drop_table("person")
+    op.drop_table("planned_action")
     op.drop_table("marac_case")
+    op.drop_table("role_grant")
+    with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.drop_index("ix_referral_victim")
+
+    op.drop_table("referral")
+    op.drop_table("person")
     op.drop_table("meeting")
     op.drop_table("conversation")
     op.drop_table("agency")
+    with op.batch_alter_table("timer", schema=None) as batch_op:
+        batch_op.drop_index("ix_timer_due")
+
+    op.drop_table("timer")
     op.drop_table("marac")
     # ### end Alembic commands ###

@@ -1,0 +1,218 @@
+"""A small client for the Microsoft 365 Agents Playground (../../../shared/PLAYGROUND.md):
+plays the Teams users over the Playground's HTTP API and collects, from its WebSocket, every
+message the bot posts, as a Teams client would show them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+BOT_ID = "00000000-0000-0000-0000-00000000000b"
+BOT_NAME = "MARAC"
+MENTION = f"<at>{BOT_NAME}</at>"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+# The mock tenant of infra/playground/marac.yml.
+CHANNEL = "19:riverside-marac@thread.tacv2"  # the Riverside MARAC team's General channel
+PERSONAL_CHAT = "personal-chat-id"
+GROUP_CHAT = "group-chat-id"
+CARA, CHRIS, OLU, PRIYA, IMOGEN, OWEN = (f"user-id-{n}" for n in range(6))
+
+Frame = dict[str, Any]
+Predicate = Callable[[Frame], bool]
+
+
+class PlaygroundClient:
+    """One seat at the Playground: HTTP to act, a WebSocket to see what the bot posts.
+
+    `frames` holds every WebSocket frame since `connect()`; `begin()` marks where the current
+    test starts, and `wait_for` and `frames_since` only look from there on.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}/_ws_conversation/v1/conversations/stream"
+        self.frames: list[Frame] = []
+        self.start = 0
+        self.closed_because: str | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
+
+    async def connect(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self._ws = await self._http.ws_connect(self.ws_url, heartbeat=30)
+        self._reader = asyncio.create_task(self._read(self._ws), name="playground-websocket")
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._ws is not None:
+            await self._ws.close()
+        if self._http is not None:
+            await self._http.close()
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            if message.type is aiohttp.WSMsgType.TEXT:
+                try:
+                    frame = json.loads(message.data)
+                except json.JSONDecodeError:
+                    frame = {"action": "unparsable", "data": message.data}
+                self.frames.append(frame)
+                self._arrived.set()
+            elif message.type is aiohttp.WSMsgType.ERROR:
+                self.closed_because = f"WebSocket error: {ws.exception()!r}"
+                break
+        self.closed_because = self.closed_because or f"WebSocket closed (code {ws.close_code})"
+        self._arrived.set()
+
+    # --- where a test starts looking ------------------------------------------------------
+
+    def begin(self) -> int:
+        """Mark the start of a test: from now on only newer frames are looked at."""
+        self.start = len(self.frames)
+        return self.start
+
+    def mark(self) -> int:
+        return len(self.frames)
+
+    def frames_since(self, since: int | None = None) -> list[Frame]:
+        return self.frames[self.start if since is None else since:]
+
+    # --- what the users do ----------------------------------------------------------------
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        assert self._http is not None, "call connect() first"
+        return self._http
+
+    async def say(self, conversation_id: str, user_id: str, text: str,
+                  mention_bot: bool = False) -> dict[str, Any]:
+        """A user types `text` in a conversation; the answer carries the new message's id
+        (and, in a channel, `postConversationId`: the thread the bot's reply goes to)."""
+        body: dict[str, Any] = {"from": {"id": user_id}, "text": text, "textFormat": "plain"}
+        if mention_bot:
+            body["text"] = f"{MENTION} {text}"
+            body["mentions"] = [{"mentioned": {"id": BOT_ID, "name": BOT_NAME},
+                                 "text": MENTION}]
+        url = f"{self.base_url}/_conversation/v1/conversations/{conversation_id}/messages"
+        async with self.http.post(url, json=body) as response:
+            answer = await response.text()
+            assert response.status == 200, (
+                f"the Playground refused the message {text!r} from {user_id} in "
+                f"{conversation_id}: HTTP {response.status} {answer}")
+        return json.loads(answer) if answer else {}
+
+    async def send_activity(self, activity: dict[str, Any]) -> None:
+        """Send the bot any activity (installation, members added, ...) as Teams would."""
+        url = f"{self.base_url}/_internal/v1/customActivities"
+        async with self.http.post(url, json=activity) as response:
+            answer = await response.text()
+            assert response.status == 200, (
+                f"the Playground refused the {activity.get('type')} activity: "
+                f"HTTP {response.status} {answer}")
+
+    async def template(self, conversation_id: str, type: str) -> dict[str, Any]:
+        """The Playground's filled-in activity of a kind (botAdded, install, ...)."""
+        url = f"{self.base_url}/_internal/v1/customActivities/template"
+        params = {"conversationId": conversation_id, "type": type}
+        async with self.http.get(url, params=params) as response:
+            answer = await response.text()
+            assert response.status == 200, (
+                f"no {type} template for {conversation_id}: HTTP {response.status} {answer}")
+        activity: dict[str, Any] = json.loads(answer)
+        return activity
+
+    # --- what the users see ---------------------------------------------------------------
+
+    async def wait_for(self, predicate: Predicate, timeout: float = 10,  # noqa: ASYNC109
+                       since: int | None = None, what: str = "") -> Frame:
+        """The first frame (from `since`, by default the test's start) that matches; an
+        AssertionError listing what did arrive after `timeout` seconds. (A timeout argument
+        rather than `asyncio.timeout`, so that the failure can say what was seen.)"""
+        first = self.start if since is None else since
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            self._arrived.clear()
+            for frame in self.frames[first:]:
+                if predicate(frame):
+                    return frame
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self.closed_because:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.5))
+        seen = "\n".join(f"  {describe(f)}" for f in self.frames[first:]) or "  (none)"
+        raise AssertionError(
+            f"no frame {what or 'matching'} within {timeout:g}s"
+            f"{' (' + self.closed_because + ')' if self.closed_because else ''}; "
+            f"frames seen since:\n{seen}")
+
+
+# --- reading frames -----------------------------------------------------------------------
+
+def conversation_of(frame: Frame) -> str:
+    return str(frame.get("actionConversationId") or "")
+
+
+def in_conversation(conversation_id: str) -> Predicate:
+    """Posted in that conversation, as a new post or in a thread of it (a channel reply's
+    conversation is "<channel id>;messageid=<id of the message replied to>")."""
+    def matches(frame: Frame) -> bool:
+        where = conversation_of(frame)
+        return where == conversation_id or where.startswith(conversation_id + ";")
+    return matches
+
+
+def is_message(frame: Frame) -> bool:
+    return frame.get("action") in ("createMessage", "updateMessage")
+
+
+def cards_of(frame: Frame) -> list[dict[str, Any]]:
+    message = frame.get("message") or {}
+    return [a.get("content") or {} for a in message.get("attachments") or []
+            if a.get("contentType") == ADAPTIVE_CARD]
+
+
+def text_of(frame: Frame) -> str:
+    return str((frame.get("message") or {}).get("text") or "")
+
+
+def card_texts(card: Any) -> list[str]:
+    """Every piece of text a card shows: text blocks, text runs, fact titles and values."""
+    found: list[str] = []
+    if isinstance(card, dict):
+        for key in ("text", "title", "value"):
+            if isinstance(card.get(key), str):
+                found.append(card[key])
+        for value in card.values():
+            if isinstance(value, dict | list):
+                found.extend(card_texts(value))
+    elif isinstance(card, list):
+        for item in card:
+            found.extend(card_texts(item))
+    return found
+
+
+def facts_of(card: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for element in card.get("body") or []:
+        if element.get("type") == "FactSet":
+            pairs.extend((f.get("title", ""), f.get("value", "")) for f in element["facts"])
+    return pairs
+
+
+def describe(frame: Frame) -> str:
+    cards = cards_of(frame)
+    shown = text_of(frame) or " | ".join(" / ".join(card_texts(c))[:200] for c in cards)
+    return f"{frame.get('action')} in {conversation_of(frame)}: {shown[:300]!r}"

@@ -1,0 +1,251 @@
+"""The bot as Teams users meet it, through Microsoft's Agents Playground: installation and
+its welcome, `help`, `agenda`, mistyped commands, and every card valid for Teams.
+
+The tests of one backend share one bot and one Playground (conftest.py), so they run in
+file order: the installation tests come first (the channel is welcomed only once per
+database), the check of every card seen comes last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+from adaptive_cards.card import AdaptiveCard
+
+from tests.cards_check import teams_findings
+
+from .conftest import Stack
+from .playground_client import (
+    CARA,
+    CHANNEL,
+    CHRIS,
+    GROUP_CHAT,
+    IMOGEN,
+    OLU,
+    OWEN,
+    PERSONAL_CHAT,
+    PRIYA,
+    Frame,
+    PlaygroundClient,
+    Predicate,
+    card_texts,
+    cards_of,
+    conversation_of,
+    describe,
+    facts_of,
+    in_conversation,
+    is_message,
+    text_of,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+QUIET_PERIOD = 2.0  # how long to watch for a message that must not come
+
+
+def posted_in(conversation_id: str) -> Predicate:
+    """A new post in the conversation itself (not a reply in one of its threads)."""
+    return lambda frame: is_message(frame) and conversation_of(frame) == conversation_id
+
+
+def reply_to(sent: dict[str, Any], conversation_id: str) -> Predicate:
+    """The bot's answer to a message: in a channel, in that message's thread."""
+    where = sent.get("postConversationId") or conversation_id
+    return lambda frame: is_message(frame) and conversation_of(frame) == where
+
+
+def the_card(frame: Frame) -> dict[str, Any]:
+    cards = cards_of(frame)
+    assert len(cards) == 1, f"expected one Adaptive Card, got: {describe(frame)}"
+    return cards[0]
+
+
+def shown(card: dict[str, Any]) -> str:
+    return "\n".join(card_texts(card))
+
+
+def messages_in(client: PlaygroundClient, conversation_id: str) -> list[Frame]:
+    return [f for f in client.frames_since() if is_message(f)
+            and in_conversation(conversation_id)(f)]
+
+
+async def assert_single_welcome(client: PlaygroundClient, conversation_id: str) -> None:
+    await asyncio.sleep(QUIET_PERIOD)
+    posted = messages_in(client, conversation_id)
+    assert len(posted) == 1, (
+        f"expected exactly one welcome in {conversation_id}, the bot posted {len(posted)}:\n"
+        + "\n".join(describe(f) for f in posted))
+
+
+# --- installation -------------------------------------------------------------------------
+
+async def test_installing_in_the_marac_channel_welcomes_it_once(
+        playground: PlaygroundClient) -> None:
+    added = await playground.template(CHANNEL, "botAdded")
+    await playground.send_activity(added)
+
+    welcome = the_card(await playground.wait_for(posted_in(CHANNEL), what="welcome"))
+    text = shown(welcome)
+    assert "Riverside MARAC" in text
+    assert "help" in text
+
+    # Teams redelivers, and sends both conversationUpdate and installationUpdate on install.
+    await playground.send_activity(added)
+    await playground.send_activity(await playground.template(CHANNEL, "botAdded"))
+    install = await playground.template(CHANNEL, "install")
+    assert (install["type"], install.get("action")) == ("installationUpdate", "add")
+    await playground.send_activity(install)
+    await assert_single_welcome(playground, CHANNEL)
+
+
+async def test_installing_in_personal_chat_welcomes_the_person(
+        playground: PlaygroundClient) -> None:
+    await playground.send_activity(await playground.template(PERSONAL_CHAT, "install"))
+
+    welcome = the_card(await playground.wait_for(posted_in(PERSONAL_CHAT), what="welcome"))
+    assert "help" in shown(welcome)
+
+
+async def test_install_and_member_added_at_once_welcome_a_group_chat_once(
+        playground: PlaygroundClient) -> None:
+    install = await playground.template(GROUP_CHAT, "install")
+    added = await playground.template(GROUP_CHAT, "botAdded")
+    await asyncio.gather(playground.send_activity(install), playground.send_activity(added))
+
+    welcome = the_card(await playground.wait_for(posted_in(GROUP_CHAT), what="welcome"))
+    assert "help" in shown(welcome)
+    await assert_single_welcome(playground, GROUP_CHAT)
+
+
+async def test_removing_and_installing_again_welcomes_again(
+        playground: PlaygroundClient) -> None:
+    await playground.send_activity(await playground.template(PERSONAL_CHAT, "uninstall"))
+    await playground.send_activity(await playground.template(PERSONAL_CHAT, "install"))
+
+    welcome = the_card(await playground.wait_for(posted_in(PERSONAL_CHAT), what="welcome"))
+    assert "help" in shown(welcome)
+
+
+# --- help ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("user", "role"), [
+    (CARA, "coordinator"),
+    (CHRIS, "chair"),
+    (OLU, "operations manager"),
+    (PRIYA, "agency representative"),
+    (IMOGEN, "agency representative"),
+    (OWEN, "observer"),
+], ids=["Cara", "Chris", "Olu", "Priya", "Imogen", "Owen"])
+async def test_help_in_the_channel_lists_the_commands_and_names_the_role(
+        playground: PlaygroundClient, user: str, role: str) -> None:
+    sent = await playground.say(CHANNEL, user, "help", mention_bot=True)
+
+    card = the_card(await playground.wait_for(reply_to(sent, CHANNEL), what="help reply"))
+    assert [title for title, _ in facts_of(card)] == ["help", "agenda"]
+    assert f"You are {role} in this MARAC" in shown(card)
+    assert "channel" in shown(card)
+
+
+async def test_help_in_personal_chat_lists_the_commands(playground: PlaygroundClient) -> None:
+    sent = await playground.say(PERSONAL_CHAT, CARA, "help")
+
+    card = the_card(await playground.wait_for(reply_to(sent, PERSONAL_CHAT),
+                                              what="help reply"))
+    assert [title for title, _ in facts_of(card)] == ["help", "agenda"]
+    assert "You are coordinator in this MARAC" in shown(card)
+    assert "personal chat" in shown(card)
+
+
+# --- mistyped commands --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("where", "mention"), [(CHANNEL, True), (PERSONAL_CHAT, False)],
+                         ids=["channel", "personal"])
+async def test_a_mistyped_command_is_answered_with_the_nearest_one(
+        playground: PlaygroundClient, where: str, mention: bool) -> None:
+    sent = await playground.say(where, CARA, "agnda", mention_bot=mention)
+
+    reply = await playground.wait_for(reply_to(sent, where), what="reply to 'agnda'")
+    assert not cards_of(reply)
+    assert "agnda" in text_of(reply)
+    assert "**agenda**" in text_of(reply)
+    assert "**help**" in text_of(reply)
+
+
+@pytest.mark.parametrize(("where", "mention"), [(CHANNEL, True), (PERSONAL_CHAT, False)],
+                         ids=["channel", "personal"])
+async def test_a_nonsense_word_is_answered_with_help(
+        playground: PlaygroundClient, where: str, mention: bool) -> None:
+    sent = await playground.say(where, OWEN if where == CHANNEL else CARA, "xyzzy",
+                                mention_bot=mention)
+
+    reply = await playground.wait_for(reply_to(sent, where), what="reply to 'xyzzy'")
+    assert not cards_of(reply)
+    assert "xyzzy" in text_of(reply)
+    assert "**help**" in text_of(reply)
+    assert "Did you mean" not in text_of(reply)
+
+
+# --- agenda -------------------------------------------------------------------------------
+
+def assert_demo_agenda(card: dict[str, Any], year: int) -> None:
+    heading = card_texts(card)[0]
+    assert heading.startswith("Riverside MARAC: Wednesday "), heading
+    assert heading.endswith(", 09:30"), heading
+    facts = facts_of(card)
+    assert [value for _, value in facts] == [
+        f"RIV-{year}-001 · Amy", f"RIV-{year}-002 · Bethan",
+        f"RIV-{year}-003 · Chloe", f"RIV-{year}-004 · Dina",
+    ]
+    times = [title for title, _ in facts]
+    assert times[0] == "09:30"
+    assert all(re.fullmatch(r"\d\d:\d\d", t) for t in times), times
+    assert times == sorted(times), times
+
+
+async def test_agenda_in_the_channel_shows_case_numbers_and_first_names(
+        playground: PlaygroundClient, e2e_stack: Stack) -> None:
+    sent = await playground.say(CHANNEL, OWEN, "agenda", mention_bot=True)
+
+    card = the_card(await playground.wait_for(reply_to(sent, CHANNEL), what="agenda"))
+    assert_demo_agenda(card, e2e_stack.seeded_at.year)
+
+
+async def test_agenda_in_personal_chat_shows_the_persons_marac(
+        playground: PlaygroundClient, e2e_stack: Stack) -> None:
+    sent = await playground.say(PERSONAL_CHAT, CARA, "agenda")
+
+    card = the_card(await playground.wait_for(reply_to(sent, PERSONAL_CHAT), what="agenda"))
+    assert_demo_agenda(card, e2e_stack.seeded_at.year)
+
+
+# --- every card ---------------------------------------------------------------------------
+
+def card_problems(card: dict[str, Any]) -> list[str]:
+    try:
+        model = AdaptiveCard.model_validate(card)
+    except ValueError as error:  # pydantic's ValidationError
+        return [f"not an Adaptive Card adaptive-cards-py can read: {error}"]
+    problems = teams_findings(model)
+    # The validator checks the model, so anything the model dropped would go unchecked.
+    again = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if again != card:
+        problems.append(f"does not round-trip through adaptive-cards-py: sent {card}, "
+                        f"read back {again}")
+    return problems
+
+
+async def test_every_card_the_bot_posted_is_valid_for_teams(
+        playground: PlaygroundClient) -> None:
+    sent = await playground.say(CHANNEL, CHRIS, "help", mention_bot=True)
+    await playground.wait_for(reply_to(sent, CHANNEL), what="help reply")
+
+    cards = [(frame, card) for frame in playground.frames if is_message(frame)
+             for card in cards_of(frame)]
+    # Welcomes (channel, personal twice, group chat), help (7 or more), agenda (2).
+    assert len(cards) >= 13, f"only {len(cards)} cards seen"
+    invalid = {describe(frame): problems for frame, card in cards
+               if (problems := card_problems(card))}
+    assert not invalid, f"{len(invalid)} of {len(cards)} cards are not valid for Teams: {invalid}"
