@@ -45,7 +45,8 @@ QUESTIONS: tuple[Question, ...] = _questions(
     ("separation", "Has the victim left, or tried to leave, the perpetrator in the last year?"),
     ("child_contact", "Is there a dispute over contact with the children?"),
     ("stalking", "Does the perpetrator keep messaging, following or harassing the victim?"),
-    ("pregnancy", "Is the victim pregnant, or has she had a baby in the last 18 months?"),
+    ("pregnancy", "Is the victim pregnant, or has the victim had a baby in the last 18 "
+                  "months?"),
     ("more_often", "Is the abuse happening more often than before?"),
     ("getting_worse", "Is the abuse becoming more serious?"),
     ("controlling", "Is the perpetrator controlling or extremely jealous?"),
@@ -73,6 +74,7 @@ QUESTION_COUNT = len(QUESTIONS)
 BY_KEY: Mapping[str, Question] = {question.key: question for question in QUESTIONS}
 
 _UNANSWERED: tuple[object, ...] = (None, "")
+_VALUES = frozenset(answer.value for answer in Answer)
 
 
 def yes_count(answers: Mapping[str, Answer]) -> int:
@@ -101,7 +103,7 @@ def _answer(question: Question, raw: object) -> Answer:
         raise ChecklistError(
             f"Question {question.number} is not answered: choose yes, no or don't know."
         )
-    if isinstance(raw, str) and raw in Answer._value2member_map_:
+    if isinstance(raw, str) and raw in _VALUES:
         return Answer(raw)
     raise ChecklistError(
         f"Question {question.number} has an answer the checklist does not accept: "
