@@ -108,7 +108,8 @@ async def messages(request: web.Request) -> web.Response:
                                                      request.app[BOT].on_turn)
     if invoke_response is None:
         return web.Response(status=201)
-    return web.json_response(_plain(invoke_response.body), status=invoke_response.status)
+    return web.json_response(_plain(invoke_response.body), status=invoke_response.status,
+                             dumps=_dumps)
 
 
 def _activity(body: Any) -> Activity | None:
@@ -124,6 +125,11 @@ def _activity(body: Any) -> Activity | None:
     if sender is None or not sender.id or activity.recipient is None:
         return None
     return activity
+
+
+def _dumps(body: Any) -> str:
+    # botbuilder's own error answers carry an Exception as their value.
+    return json.dumps(body, default=str)
 
 
 def _plain(body: Any) -> Any:

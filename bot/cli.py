@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
                      help="port for the Playground's web page (default 56150)")
     dev.set_defaults(run=_dev)
 
+    feed = sub.add_parser("import-referrals", help="import a police feed CSV as referrals",
+                          description="Import the police feed: each good row becomes a "
+                          "referral, rows for an incident already listed are linked, the same "
+                          "victim twice in a window is flagged for triage, and bad rows are "
+                          "reported by line with nothing of them stored.")
+    feed.add_argument("file", type=Path, help="the CSV export")
+    feed.add_argument("--marac", help="the MARAC's name (needed when there are several)")
+    feed.set_defaults(run=_import_referrals)
+
     package = sub.add_parser("package", help="build the Teams app package (zip)",
                              description="Build the Teams app package to side-load into Teams.")
     package.add_argument("--app-id", required=True, help="the bot's Azure app (client) id")
@@ -130,6 +139,15 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     _demo(args, settings)
     host, port = _listen(args, settings)
     return asyncio.run(run_dev(settings, host, port, args.playground_port))
+
+
+def _import_referrals(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.feed_import import import_file, read_file
+
+    rows = read_file(args.file)
+    report_text, refused = asyncio.run(import_file(settings.database_url, rows, args.marac))
+    print(report_text)
+    return 1 if refused else 0
 
 
 def _package(args: argparse.Namespace, settings: Settings) -> int:

@@ -46,6 +46,11 @@ class Command:
         return self.roles is None or bool(self.roles & roles)
 
 
+PERSONAL_ONLY = frozenset({Place.PERSONAL})
+REFERRERS = frozenset({Role.COORDINATOR, Role.AGENCY_REPRESENTATIVE})
+TRIAGERS = frozenset({Role.COORDINATOR, Role.TRIAGE_MEMBER})
+COORDINATORS = frozenset({Role.COORDINATOR})
+
 COMMANDS: tuple[Command, ...] = (
     Command("help", "List the commands you can use here.", "help", roles=None),
     Command(
@@ -54,9 +59,25 @@ COMMANDS: tuple[Command, ...] = (
         "agenda",
         roles=EVERY_ROLE,
     ),
+    Command("refer", "Refer a case: the referral card with the DASH checklist.", "refer",
+            roles=REFERRERS, places=PERSONAL_ONLY),
+    Command("triage", "Accept, decline or query the referrals waiting for triage.", "triage",
+            roles=TRIAGERS, places=PERSONAL_ONLY),
+    Command("import", "Import the police feed: send me its CSV file here.", "import",
+            roles=COORDINATORS, places=PERSONAL_ONLY),
+)
+
+# Card buttons (Action.Execute verbs), checked against the same roles and places as commands.
+CARD_ACTIONS: tuple[Command, ...] = (
+    Command("referral.count", "Count the yes answers so far.", "", roles=REFERRERS,
+            places=PERSONAL_ONLY),
+    Command("referral.submit", "Submit a referral.", "", roles=REFERRERS, places=PERSONAL_ONLY),
+    *(Command(f"triage.{verb}", f"Triage: {verb}.", "", roles=TRIAGERS, places=PERSONAL_ONLY)
+      for verb in ("accept", "decline", "more", "same", "separate")),
 )
 
 _BY_NAME = {command.name: command for command in COMMANDS}
+_ACTIONS_BY_VERB = {action.name: action for action in CARD_ACTIONS}
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,10 @@ def parse(text: str) -> ParsedCommand:
 
 def find(name: str) -> Command | None:
     return _BY_NAME.get(name)
+
+
+def find_action(verb: str) -> Command | None:
+    return _ACTIONS_BY_VERB.get(verb)
 
 
 def available(roles: frozenset[Role], place: Place) -> list[Command]:

@@ -6,10 +6,16 @@ import logging
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import (
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
 from sqlalchemy import select
 
+from bot.card_actions import handle_card_action
 from bot.conversation import seen
+from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.replies import card_reply
 from bot.router import handle_message
 from cards.welcome import welcome_card
@@ -27,9 +33,20 @@ class MaracBot(TeamsActivityHandler):
         self.clock = clock
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        reply = await handle_message(turn_context.activity, self.store, self.clock)
+        activity = turn_context.activity
+        files = [a for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
+        if files:
+            reply = await handle_feed_file(activity, files[0], self.store, self.clock)
+        else:
+            reply = await handle_message(activity, self.store, self.clock)
         if reply is not None:
             await turn_context.send_activity(reply)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        return await handle_card_action(turn_context.activity, invoke_value.action or {},
+                                        self.store, self.clock)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)

@@ -30,3 +30,21 @@ def build(items: list[Any], actions: list[Any] | None = None) -> ac.AdaptiveCard
     if actions:
         builder = builder.add_actions(actions)
     return builder.create()
+
+
+def execute(title: str, verb: str, **data: Any) -> ac.ActionExecute:
+    """A Universal Action: Teams sends it to the bot as an adaptiveCard/action invoke."""
+    return ac.ActionExecute(title=title, verb=verb, data={"verb": verb, **data})
+
+
+def text_input(id_: str, label: str, value: str = "", *, required: bool = False,
+               multiline: bool = False, max_length: int | None = None) -> ac.InputText:
+    return ac.InputText(id=id_, label=label, value=value or None, is_required=required or None,
+                        is_multiline=multiline or None, max_length=max_length)
+
+
+def choice_input(id_: str, label: str, choices: list[tuple[str, str]], value: str = "",
+                 *, required: bool = False) -> ac.InputChoiceSet:
+    return ac.InputChoiceSet(id=id_, label=label, value=value or None,
+                             is_required=required or None,
+                             choices=[ac.InputChoice(title=t, value=v) for t, v in choices])

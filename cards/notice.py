@@ -27,3 +27,7 @@ def not_here(command: str, places: list[str]) -> str:
 def not_set_up() -> str:
     return ("This conversation is not registered to a MARAC, so I can't show MARAC "
             "business here; ask your coordinator.")
+
+
+def unknown_button() -> str:
+    return "That button is no longer in use; type **help** to start again."

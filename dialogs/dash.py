@@ -38,7 +38,7 @@ def _questions(*items: tuple[str, str]) -> tuple[Question, ...]:
 
 QUESTIONS: tuple[Question, ...] = _questions(
     ("injury", "Was the victim injured in the current incident?"),
-    ("very_frightened", "Is the victim very frightened?"),
+    ("very_frightened", "Does the victim say they are very frightened?"),
     ("what_afraid_of", "Is the victim afraid of what may happen next, such as more violence?"),
     ("isolated", "Is the victim cut off from family or friends?"),
     ("depressed_or_suicidal", "Is the victim feeling depressed or thinking of suicide?"),
@@ -47,11 +47,12 @@ QUESTIONS: tuple[Question, ...] = _questions(
     ("stalking", "Does the perpetrator keep messaging, following or harassing the victim?"),
     ("pregnancy", "Is the victim pregnant, or has the victim had a baby in the last 18 "
                   "months?"),
-    ("more_often", "Is the abuse happening more often than before?"),
+    ("more_often", "Has the abuse become more frequent?"),
     ("getting_worse", "Is the abuse becoming more serious?"),
     ("controlling", "Is the perpetrator controlling or extremely jealous?"),
     ("weapons", "Has the perpetrator ever hurt the victim with a weapon or an object?"),
-    ("threats_to_kill", "Has the perpetrator threatened to kill anyone, and was it believed?"),
+    ("threats_to_kill", "Has the perpetrator threatened to kill the victim or "
+                        "someone else, and did the victim believe it?"),
     ("strangulation", "Has the perpetrator ever choked, strangled, smothered or drowned the "
                       "victim, or tried to?"),
     ("sexual_abuse", "Has the perpetrator done or said sexual things that hurt or degraded "
@@ -64,7 +65,8 @@ QUESTIONS: tuple[Question, ...] = _questions(
                   "perpetrator for money?"),
     ("perpetrator_problems", "Has the perpetrator struggled in the last year with drugs, "
                              "alcohol or mental health?"),
-    ("perpetrator_suicide", "Has the perpetrator ever threatened or attempted suicide?"),
+    ("perpetrator_suicide", "Has the perpetrator ever threatened to take their own life, "
+                            "or tried to?"),
     ("breached_orders", "Has the perpetrator ever broken bail, an injunction or a formal "
                         "agreement?"),
     ("criminal_history", "Does the perpetrator have a criminal record or past trouble with "
@@ -91,7 +93,7 @@ def check_answers(answers: Mapping[str, object]) -> dict[str, Answer]:
     """
     unknown = sorted(str(key) for key in answers if key not in BY_KEY)
     if unknown:
-        raise ChecklistError(f"'{unknown[0]}' is not a question on the DASH checklist.")
+        raise ChecklistError(f"The DASH checklist has no question '{unknown[0]}'.")
     checked: dict[str, Answer] = {}
     for question in QUESTIONS:
         checked[question.key] = _answer(question, answers.get(question.key))

@@ -194,6 +194,7 @@ class ReferralStatus(enum.StrEnum):
     POSSIBLE_DUPLICATE = "possible_duplicate"  # same victim in the same window: confirm or split
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    MERGED = "merged"  # confirmed as a duplicate: linked to the referral it repeats
 
 
 class ReferralSource(enum.StrEnum):
@@ -216,6 +217,8 @@ class Referral(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
     source: Mapped[ReferralSource] = mapped_column(_enum(ReferralSource, "referral_source"))
+    # The Teams message of the card it was submitted from: a second press finds it again.
+    source_message_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     police_incident_ref: Mapped[str | None] = mapped_column(String(64))
     victim_first_name: Mapped[str] = mapped_column(String(100))
     victim_reference: Mapped[str] = mapped_column(String(100))

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -44,9 +46,17 @@ class PlaygroundClient:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
+        self.config: dict[str, Any] = {}
+        self.current_user = ""
+        self.users: dict[str, dict[str, Any]] = {}
 
     async def connect(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        async with self._http.get(f"{self.base_url}/_internal/v1/config") as response:
+            assert response.status == 200, f"no Playground config: HTTP {response.status}"
+            self.config = (await response.json())["config"]
+        self.current_user = self.config["currentUser"]["id"]
+        self.users = {u["id"]: u for u in [self.config["currentUser"], *self.config["users"]]}
         self._ws = await self._http.ws_connect(self.ws_url, heartbeat=30)
         self._reader = asyncio.create_task(self._read(self._ws), name="playground-websocket")
 
@@ -97,8 +107,19 @@ class PlaygroundClient:
 
     async def say(self, conversation_id: str, user_id: str, text: str,
                   mention_bot: bool = False) -> dict[str, Any]:
-        """A user types `text` in a conversation; the answer carries the new message's id
-        (and, in a channel, `postConversationId`: the thread the bot's reply goes to)."""
+        """A user types `text` in a conversation; with `mention_bot`, @mentioning the bot
+        first (the Playground, like Teams, gives the bot a channel or group chat message only
+        when it is mentioned).
+
+        The Playground's own message API types as its current user whatever `from` says, so
+        the current user (Cara) types through it, as in the Playground's page, and anyone
+        else's message is sent to the bot as the activity Teams would send. The answer carries
+        the thread the bot's reply goes to: `postConversationId` for a new channel post by
+        the current user; the channel itself for the others (their messages are not posts in
+        the Playground, so the bot's reply is a new post).
+        """
+        if user_id != self.current_user:
+            return await self._say_as_member(conversation_id, user_id, text, mention_bot)
         body: dict[str, Any] = {"from": {"id": user_id}, "text": text, "textFormat": "plain"}
         if mention_bot:
             body["text"] = f"{MENTION} {text}"
@@ -110,10 +131,39 @@ class PlaygroundClient:
             assert response.status == 200, (
                 f"the Playground refused the message {text!r} from {user_id} in "
                 f"{conversation_id}: HTTP {response.status} {answer}")
-        return json.loads(answer) if answer else {}
+        sent: dict[str, Any] = json.loads(answer) if answer else {}
+        return sent
+
+    async def _say_as_member(self, conversation_id: str, user_id: str, text: str,
+                             mention_bot: bool) -> dict[str, Any]:
+        if conversation_id == self.config["personalChat"]["id"]:
+            raise ValueError(f"the Playground's personal chat is {self.current_user}'s only")
+        user = self.users[user_id]
+        where = await self.template(conversation_id, "install")  # how Teams describes it
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        entities: list[dict[str, Any]] = [{"type": "clientInfo", "locale": "en-US"}]
+        if mention_bot:
+            text = f"{MENTION} {text}"
+            entities.insert(0, {"type": "mention", "text": MENTION,
+                                "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
+        channel_data = {k: v for k, v in where["channelData"].items()
+                        if k in ("tenant", "team", "channel")}
+        await self.send_activity({
+            "type": "message", "id": str(uuid.uuid4()), "timestamp": now,
+            "localTimestamp": now, "channelId": where["channelId"],
+            "serviceUrl": where["serviceUrl"],
+            "from": {"id": user_id, "name": user["name"], "aadObjectId": user["aadObjectId"]},
+            "recipient": where["recipient"], "conversation": where["conversation"],
+            "channelData": channel_data, "text": text, "textFormat": "plain",
+            "locale": "en-US", "entities": entities,
+        })
+        return {"conversationId": conversation_id}
 
     async def send_activity(self, activity: dict[str, Any]) -> None:
-        """Send the bot any activity (installation, members added, ...) as Teams would."""
+        """Send the bot any activity (installation, members added, ...) as Teams would.
+
+        The Playground answers 200 at once and delivers the activity afterwards; what the
+        bot makes of it is only seen in what arrives on the WebSocket (and the logs)."""
         url = f"{self.base_url}/_internal/v1/customActivities"
         async with self.http.post(url, json=activity) as response:
             answer = await response.text()

@@ -80,6 +80,13 @@ async def assert_single_welcome(client: PlaygroundClient, conversation_id: str) 
         + "\n".join(describe(f) for f in posted))
 
 
+def roles_named(card: dict[str, Any]) -> list[str]:
+    """The roles a help card says the person holds ("You are chair, observer in ...")."""
+    said = re.search(r"You are (.+?) in this MARAC", shown(card))
+    assert said, f"the card does not say who the person is: {shown(card)!r}"
+    return re.split(r", | and ", said.group(1))
+
+
 # --- installation -------------------------------------------------------------------------
 
 async def test_installing_in_the_marac_channel_welcomes_it_once(
@@ -144,8 +151,8 @@ async def test_help_in_the_channel_lists_the_commands_and_names_the_role(
     sent = await playground.say(CHANNEL, user, "help", mention_bot=True)
 
     card = the_card(await playground.wait_for(reply_to(sent, CHANNEL), what="help reply"))
-    assert [title for title, _ in facts_of(card)] == ["help", "agenda"]
-    assert f"You are {role} in this MARAC" in shown(card)
+    assert {"help", "agenda"} <= {title for title, _ in facts_of(card)}
+    assert role in roles_named(card)
     assert "channel" in shown(card)
 
 
@@ -154,8 +161,8 @@ async def test_help_in_personal_chat_lists_the_commands(playground: PlaygroundCl
 
     card = the_card(await playground.wait_for(reply_to(sent, PERSONAL_CHAT),
                                               what="help reply"))
-    assert [title for title, _ in facts_of(card)] == ["help", "agenda"]
-    assert "You are coordinator in this MARAC" in shown(card)
+    assert {"help", "agenda"} <= {title for title, _ in facts_of(card)}
+    assert "coordinator" in roles_named(card)
     assert "personal chat" in shown(card)
 
 

@@ -13,7 +13,7 @@ from jsonschema import Draft6Validator, validators
 from jsonschema.protocols import Validator
 from referencing import Registry
 
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, Place
 from bot.teams_package import PLACEHOLDER_ID, TEAMS_DIR, build_package
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,15 +71,18 @@ def test_the_schema_check_catches_a_broken_manifest() -> None:
         assert_valid(manifest)
 
 
-def test_each_scope_lists_exactly_the_bot_commands() -> None:
+SCOPE_PLACE = {"team": Place.CHANNEL, "groupChat": Place.GROUP_CHAT, "personal": Place.PERSONAL}
+
+
+def test_each_scope_lists_exactly_the_commands_usable_there() -> None:
     bot = load_manifest()["bots"][0]
-    names = [command.name for command in COMMANDS]
     scopes = [scope for command_list in bot["commandLists"] for scope in command_list["scopes"]]
     assert sorted(scopes) == sorted(bot["scopes"])
     for command_list in bot["commandLists"]:
-        assert [c["title"] for c in command_list["commands"]] == names, command_list["scopes"]
-        summaries = {c["title"]: c["description"] for c in command_list["commands"]}
-        assert summaries == {command.name: command.summary for command in COMMANDS}
+        (scope,) = command_list["scopes"]
+        usable = [c for c in COMMANDS if SCOPE_PLACE[scope] in c.places]
+        listed = [(c["title"], c["description"]) for c in command_list["commands"]]
+        assert listed == [(c.name, c.summary) for c in usable], scope
 
 
 def test_the_template_carries_the_placeholder_id() -> None:

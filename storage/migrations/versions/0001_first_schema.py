@@ -134,6 +134,7 @@ def upgrade() -> None:
             sa.Enum("card", "police_feed", name="referral_source", native_enum=False, length=32),
             nullable=False,
         ),
+        sa.Column("source_message_id", sa.String(length=200), nullable=True),
         sa.Column("police_incident_ref", sa.String(length=64), nullable=True),
         sa.Column("victim_first_name", sa.String(length=100), nullable=False),
         sa.Column("victim_reference", sa.String(length=100), nullable=False),
@@ -166,6 +167,7 @@ def upgrade() -> None:
                 "possible_duplicate",
                 "accepted",
                 "declined",
+                "merged",
                 name="referral_status",
                 native_enum=False,
                 length=32,
@@ -204,6 +206,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "marac_id", "police_incident_ref", name=op.f("uq_referral_marac_id_police_incident_ref")
         ),
+        sa.UniqueConstraint("source_message_id", name=op.f("uq_referral_source_message_id")),
     )
     with op.batch_alter_table("referral", schema=None) as batch_op:
         batch_op.create_index("ix_referral_victim", ["marac_id", "victim_reference"], unique=False)

@@ -1,0 +1,61 @@
+"""Who is acting, in which MARAC, from where, and whether the command table lets them.
+
+The one place where the role check runs, before any dialog code, from the Teams identity of
+the person acting (never from anything in a card's payload)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botbuilder.schema import Activity
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import Command, Place
+from bot.conversation import kind_of, seen, tenant_of
+from cards import notice
+from dialogs.actor import Actor, identify
+from dialogs.installation import marac_of_conversation
+from storage.models import RoleGrant
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: Actor
+    marac_id: int | None  # the MARAC in view: the conversation's, or in personal chat the actor's
+    place: Place
+
+
+async def context_of(session: AsyncSession, activity: Activity) -> Context:
+    place = Place.of(kind_of(activity))
+    marac_id = await marac_of_conversation(session, seen(activity))
+    actor = await identify(
+        session,
+        tenant_id=tenant_of(activity) or "",
+        aad_object_id=activity.from_property.aad_object_id or "",
+        display_name=activity.from_property.name or "",
+        marac_id=marac_id,
+        anywhere=place is Place.PERSONAL,
+    )
+    if place is Place.PERSONAL and actor.person_id is not None:
+        marac_id = await _first_marac_of(session, actor.person_id)
+    return Context(actor, marac_id, place)
+
+
+async def _first_marac_of(session: AsyncSession, person_id: int) -> int | None:
+    """In personal chat, the MARAC the person serves (the first, if they serve several)."""
+    return await session.scalar(
+        select(RoleGrant.marac_id).where(RoleGrant.person_id == person_id)
+        .order_by(RoleGrant.marac_id).limit(1)
+    )
+
+
+def refusal(command: Command, context: Context) -> str | None:
+    """Why this person may not use this command here, in one sentence; None if they may."""
+    if context.place not in command.places:
+        return notice.not_here(command.name, sorted(p.value for p in command.places))
+    if not command.allows(context.actor.roles):
+        return notice.not_allowed(command.name, sorted(r.label for r in command.roles or ()))
+    if command.roles is not None and context.marac_id is None:
+        return notice.not_set_up()
+    return None

@@ -1,0 +1,189 @@
+"""Card buttons (Universal Actions, `Action.Execute`): check the command table, run the
+dialog, answer with the refreshed card. A refusal or bad payload answers in one sentence and
+changes nothing; pressing the same button twice does nothing twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adaptive_cards.card import AdaptiveCard
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands
+from bot.access import Context, context_of, refusal
+from bot.referral_views import referral_form, triage_view
+from cards.base import CARD_CONTENT_TYPE
+from cards.notice import unknown_button
+from cards.referral import referral_summary_card
+from dialogs import triage
+from dialogs.clock import Clock
+from dialogs.dash import BY_KEY, Answer
+from dialogs.referrals import ReferralError, read_form, submit, submitted_from
+from dialogs.scheduling import local_today
+from dialogs.triage import TriageError
+from storage.database import Store
+from storage.models import Agency, Marac
+
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+@dataclass(frozen=True)
+class Press:
+    session: AsyncSession
+    context: Context
+    data: dict[str, Any]
+    message_id: str
+    clock: Clock
+
+    @property
+    def marac_id(self) -> int:
+        assert self.context.marac_id is not None
+        return self.context.marac_id
+
+    @property
+    def person_id(self) -> int | None:
+        return self.context.actor.person_id
+
+
+def card_answer(card: AdaptiveCard) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE,
+                                      value=json.loads(card.to_json()))
+
+
+def message_answer(text: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_TYPE, value=text)
+
+
+async def handle_card_action(activity: Activity, action: dict[str, Any], store: Store,
+                             clock: Clock) -> AdaptiveCardInvokeResponse:
+    verb = action.get("verb")
+    data = action.get("data")
+    button = commands.find_action(verb) if isinstance(verb, str) else None
+    if button is None or not isinstance(data, dict):
+        return message_answer(unknown_button())
+    async with store.unit_of_work() as session:
+        context = await context_of(session, activity)
+        refused = refusal(button, context)
+        if refused is not None:
+            return message_answer(refused)
+        press = Press(session, context, data, activity.reply_to_id or "", clock)
+        return await BUTTONS[button.name](press)
+
+
+async def _count(press: Press) -> AdaptiveCardInvokeResponse:
+    answers = [press.data.get(key) for key in BY_KEY]
+    yes = sum(1 for answer in answers if answer == Answer.YES.value)
+    return card_answer(await referral_form(press.session, press.marac_id, press.person_id,
+                                           press.clock.now(), press.data, yes))
+
+
+async def _submit(press: Press) -> AdaptiveCardInvokeResponse:
+    session, now = press.session, press.clock.now()
+    if press.message_id and (done := await submitted_from(session, press.message_id)):
+        return card_answer(referral_summary_card(done, await _agency_name(session, done)))
+    marac = await session.get_one(Marac, press.marac_id)
+    nested = await session.begin_nested()
+    try:
+        form = read_form(press.data, local_today(marac, now))
+        submission = await submit(session, marac, form, press.person_id, now,
+                                  source_message_id=press.message_id or None)
+    except ReferralError as error:
+        await nested.rollback()
+        return card_answer(await referral_form(session, marac.id, press.person_id, now,
+                                               press.data, problem=str(error)))
+    await nested.commit()
+    referral = submission.referral
+    return card_answer(referral_summary_card(referral, await _agency_name(session, referral)))
+
+
+async def _agency_name(session: AsyncSession, referral: Any) -> str:
+    return (await session.get_one(Agency, referral.referring_agency_id)).name
+
+
+def _referral_id(press: Press) -> int:
+    value = press.data.get("referral_id")
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise TriageError("That button does not name a referral.")
+    return int(value)
+
+
+def _note(press: Press) -> str:
+    value = press.data.get(f"note_{_referral_id(press)}", "")
+    return value.strip()[:500] if isinstance(value, str) else ""
+
+
+async def _triage(press: Press, decide: Callable[[Press, int], Awaitable[str]]
+                  ) -> AdaptiveCardInvokeResponse:
+    nested = await press.session.begin_nested()
+    try:
+        note = await decide(press, _referral_id(press))
+    except TriageError as error:
+        await nested.rollback()
+        note = str(error)
+    else:
+        await nested.commit()
+    return card_answer(await triage_view(press.session, press.marac_id, note))
+
+
+async def _accept(press: Press, referral_id: int) -> str:
+    outcome = await triage.accept(press.session, press.marac_id, referral_id, press.person_id,
+                                  press.clock.now())
+    placement = outcome.placement
+    if placement is None:
+        return "That referral was already accepted."
+    marac = await press.session.get_one(Marac, press.marac_id)
+    when = placement.meeting.starts_at.astimezone(ZoneInfo(marac.timezone))
+    listed = (f"Accepted: {placement.case.victim_first_name} is listed as "
+              f"{placement.case.number} for the meeting on {when:%A %d %B at %H:%M}.")
+    if placement.breaches_target:
+        listed += (f" No meeting within {marac.latest_working_days} working days had a free "
+                   "slot, so this case breaches the 14-working-day target.")
+    return ("Already accepted: " + listed.removeprefix("Accepted: ")
+            if outcome.already_decided else listed)
+
+
+async def _decline(press: Press, referral_id: int) -> str:
+    outcome = await triage.decline(press.session, press.marac_id, referral_id, press.person_id,
+                                   _note(press), press.clock.now())
+    return f"Declined referral {outcome.referral.victim_reference}: {outcome.referral.triage_note}"
+
+
+async def _more(press: Press, referral_id: int) -> str:
+    outcome = await triage.needs_information(press.session, press.marac_id, referral_id,
+                                             press.person_id, _note(press), press.clock.now())
+    return f"Asked for more information on {outcome.referral.victim_reference}."
+
+
+async def _same(press: Press, referral_id: int) -> str:
+    outcome = await triage.confirm_duplicate(press.session, press.marac_id, referral_id,
+                                             press.person_id, press.clock.now())
+    return f"Linked {outcome.referral.victim_reference} to the referral it repeats."
+
+
+async def _separate(press: Press, referral_id: int) -> str:
+    outcome = await triage.split_duplicate(press.session, press.marac_id, referral_id,
+                                           press.person_id, press.clock.now())
+    return f"Kept {outcome.referral.victim_reference} as a separate referral for triage."
+
+
+def _triaging(decide: Callable[[Press, int], Awaitable[str]]
+              ) -> Callable[[Press], Awaitable[AdaptiveCardInvokeResponse]]:
+    async def run(press: Press) -> AdaptiveCardInvokeResponse:
+        return await _triage(press, decide)
+    return run
+
+
+BUTTONS: dict[str, Callable[[Press], Awaitable[AdaptiveCardInvokeResponse]]] = {
+    "referral.count": _count,
+    "referral.submit": _submit,
+    "triage.accept": _triaging(_accept),
+    "triage.decline": _triaging(_decline),
+    "triage.more": _triaging(_more),
+    "triage.same": _triaging(_same),
+    "triage.separate": _triaging(_separate),
+}

@@ -1,0 +1,101 @@
+"""Importing the police feed (a CSV export): each good row becomes a referral, rows for an
+incident already listed are linked to it, the same victim twice in a window is flagged for
+the coordinator, and each bad row is reported by line with nothing of it stored (002,
+"police feed cleansing")."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.referrals import ReferralError, read_form, submit
+from dialogs.scheduling import local_today
+from storage.models import Marac, Referral, ReferralSource, ReferralStatus
+
+COLUMNS = (
+    "police_incident_ref", "incident_date", "received_on", "victim_first_name",
+    "victim_reference", "victim_age_band", "children_in_household", "perpetrator_first_name",
+    "referring_agency", "referrer_name", "area", "honour_based_violence", "dash_yes_count",
+    "escalation", "escalation_detail", "professional_judgement", "rationale",
+)
+REQUIRED = COLUMNS[:13]
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class FeedError(ValueError):
+    """The file as a whole cannot be read; str() is one plain sentence."""
+
+
+@dataclass
+class ImportReport:
+    listed: list[tuple[int, Referral]] = field(default_factory=list)
+    declined: list[tuple[int, Referral]] = field(default_factory=list)
+    possible_duplicates: list[tuple[int, Referral]] = field(default_factory=list)
+    linked: list[tuple[int, Referral]] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(len(part) for part in (self.listed, self.declined, self.possible_duplicates,
+                                          self.linked, self.refused))
+
+
+def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The CSV's data rows, each with its line number in the file."""
+    if len(content) > MAX_BYTES:
+        raise FeedError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FeedError("The file is not UTF-8 text; export it from the police system as "
+                        "CSV (UTF-8).") from error
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise FeedError(f"The file has no column {missing[0]!r}; the first line must name "
+                        f"the columns: {', '.join(COLUMNS)}.")
+    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k})
+            for row in reader]
+
+
+async def import_rows(session: AsyncSession, marac: Marac, rows: list[tuple[int, dict[str, str]]],
+                      now: datetime, progress: Callable[[int], None] = lambda _: None
+                      ) -> ImportReport:
+    report = ImportReport()
+    today = local_today(marac, now)
+    for line, row in rows:
+        await _import_row(session, marac, line, row, today, now, report)
+        progress(1)
+    return report
+
+
+async def _import_row(session: AsyncSession, marac: Marac, line: int, row: dict[str, str],
+                      today: object, now: datetime, report: ImportReport) -> None:
+    incident = row.get("police_incident_ref", "")
+    if incident:
+        listed = await session.scalar(select(Referral).where(
+            Referral.marac_id == marac.id, Referral.police_incident_ref == incident))
+        if listed is not None:
+            report.linked.append((line, listed))
+            return
+    savepoint = await session.begin_nested()
+    try:
+        form = read_form(row, today)  # type: ignore[arg-type]
+        if not form.police_incident_ref:
+            raise ReferralError("Please give the police incident reference.")
+        submission = await submit(session, marac, form, None, now, ReferralSource.POLICE_FEED)
+    except ReferralError as error:
+        await savepoint.rollback()
+        report.refused.append((line, str(error)))
+        return
+    await savepoint.commit()
+    referral = submission.referral
+    bucket = {ReferralStatus.DECLINED: report.declined,
+              ReferralStatus.POSSIBLE_DUPLICATE: report.possible_duplicates}
+    bucket.get(referral.status, report.listed).append((line, referral))
