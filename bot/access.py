@@ -36,6 +36,7 @@ async def context_of(session: AsyncSession, activity: Activity) -> Context:
         display_name=activity.from_property.name or "",
         marac_id=marac_id,
         anywhere=place is Place.PERSONAL,
+        teams_user_id=activity.from_property.id,
     )
     if place is Place.PERSONAL and actor.person_id is not None:
         marac_id = await _first_marac_of(session, actor.person_id)

@@ -21,6 +21,7 @@ from msrest.exceptions import DeserializationError
 from bot.config import Settings
 from bot.handler import MaracBot
 from bot.replies import text_reply
+from bot.timers import Timers
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import Clock, SystemClock
 from storage.database import Store
@@ -28,6 +29,7 @@ from storage.database import Store
 log = logging.getLogger(__name__)
 
 STORE = web.AppKey("store", Store)
+TIMERS = web.AppKey("timers", Timers)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", MaracBot)
 
@@ -38,10 +40,14 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[STORE] = store
     app[ADAPTER] = create_adapter(settings)
-    app[BOT] = MaracBot(store, clock or SystemClock())
+    clock = clock or SystemClock()
+    app[BOT] = MaracBot(store, clock)
+    app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
-    app.on_cleanup.append(_close_store)
+    if settings.timer_seconds:
+        app.on_startup.append(_start_timers)
+    app.on_cleanup.append(_stop)
     return app
 
 
@@ -145,5 +151,10 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
 
 
-async def _close_store(app: web.Application) -> None:
+async def _start_timers(app: web.Application) -> None:
+    app[TIMERS].start()
+
+
+async def _stop(app: web.Application) -> None:
+    await app[TIMERS].stop()
     await app[STORE].close()

@@ -65,6 +65,8 @@ COMMANDS: tuple[Command, ...] = (
             roles=TRIAGERS, places=PERSONAL_ONLY),
     Command("import", "Import the police feed: send me its CSV file here.", "import",
             roles=COORDINATORS, places=PERSONAL_ONLY),
+    Command("publish", "Circulate the next meeting's case list to the agencies now.",
+            "publish agenda", roles=COORDINATORS),
 )
 
 # Card buttons (Action.Execute verbs), checked against the same roles and places as commands.

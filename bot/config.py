@@ -31,6 +31,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     # Where OpenID metadata for Bot Framework tokens is fetched; a test may point it locally.
     openid_metadata_url: str = ""
+    # How often the timer runner wakes (case lists, reminders, the outbox); 0 turns it off.
+    timer_seconds: float = 30.0
 
     @property
     def anonymous(self) -> bool:
@@ -49,6 +51,7 @@ class Settings:
             port=_port(env.get("PORT", "") or "3978"),
             log_level=(env.get("LOG_LEVEL", "") or "INFO").upper(),
             openid_metadata_url=env.get("BOT_OPENID_METADATA", ""),
+            timer_seconds=_seconds(env.get("TIMER_SECONDS", "") or "30"),
         )
         settings.check()
         return settings
@@ -68,6 +71,16 @@ class Settings:
             check_url(self.database_url)
         except StoreConfigurationError as error:
             raise ConfigurationError(str(error)) from error
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 3600:
+        raise ConfigurationError(f"TIMER_SECONDS must be from 0 to 3600, not {value!r}.")
+    return seconds
 
 
 def _port(value: str) -> int:

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
 from bot.access import Context, context_of, refusal
+from bot.circulation import publish_case_list
+from bot.commands import Place
 from bot.conversation import command_text
 from bot.referral_views import referral_form, triage_view
 from bot.replies import card_reply, text_reply
@@ -19,6 +21,7 @@ from cards.help import help_card
 from dialogs.agenda import next_agenda
 from dialogs.clock import Clock
 from storage.database import Store
+from storage.models import Role
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ async def _help(request: Request) -> Activity:
 
 async def _agenda(request: Request) -> Activity:
     agenda = await next_agenda(request.session, request.marac_id, request.clock.now())
-    return card_reply(agenda_card(agenda))
+    entitled = request.context.actor.roles - {Role.OBSERVER}  # observers get no case papers
+    return card_reply(agenda_card(
+        agenda, detailed=request.context.place is Place.PERSONAL and bool(entitled)))
 
 
 async def _refer(request: Request) -> Activity:
@@ -83,6 +88,18 @@ async def _import(request: Request) -> Activity:
                       "it; the first line must name the columns.")
 
 
+async def _publish(request: Request) -> Activity:
+    if request.arguments.strip().lower() != "agenda":
+        return text_reply("Type **publish agenda** to circulate the next meeting's case list.")
+    now = request.clock.now()
+    published = await publish_case_list(request.session, request.marac_id, now)
+    if published is None:
+        return text_reply("There is no meeting coming up to circulate a case list for.")
+    return text_reply(f"The case list of {len(published.entries)} cases is on its way to "
+                      f"{len(published.recipients)} people.")
+
+
 HANDLERS: dict[str, CommandHandler] = {
     "help": _help, "agenda": _agenda, "refer": _refer, "triage": _triage, "import": _import,
+    "publish": _publish,
 }

@@ -31,6 +31,7 @@ async def identify(
     display_name: str,
     marac_id: int | None,
     anywhere: bool = False,
+    teams_user_id: str | None = None,
 ) -> Actor:
     """The roles come from the store, keyed by Azure AD identity; never from the message.
 
@@ -45,6 +46,8 @@ async def identify(
     first_name = display_name.split(" ")[0] if display_name else ""
     if person is None:
         return Actor(tenant_id, aad_object_id, first_name, None, frozenset())
+    if teams_user_id and person.teams_user_id != teams_user_id:
+        person.teams_user_id = teams_user_id  # learnt here; 1:1 messages are addressed to it
     grants = select(RoleGrant.role).where(RoleGrant.person_id == person.id)
     if not anywhere:
         grants = grants.where(RoleGrant.marac_id == marac_id)

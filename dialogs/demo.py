@@ -37,20 +37,24 @@ class DemoPerson:
     full_name: str
     agency: str | None
     roles: tuple[Role, ...]
+    teams_user_id: str | None = None  # the Playground's id for them, where it has them
 
 
 DEMO_PEOPLE = (
-    DemoPerson("0d3a1c00-0000-4000-8000-000000000001", "Cara Okafor", None, (Role.COORDINATOR,)),
-    DemoPerson("0d3a1c00-0000-4000-8000-000000000002", "Chris Hale", None, (Role.CHAIR,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000001", "Cara Okafor", None,
+               (Role.COORDINATOR,), "user-id-0"),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000002", "Chris Hale", None,
+               (Role.CHAIR,), "user-id-1"),
     DemoPerson("0d3a1c00-0000-4000-8000-000000000003", "Olu Mensah", None,
-               (Role.OPERATIONS_MANAGER,)),
+               (Role.OPERATIONS_MANAGER,), "user-id-2"),
     DemoPerson("0d3a1c00-0000-4000-8000-000000000004", "Priya Shah", "Police",
-               (Role.AGENCY_REPRESENTATIVE, Role.TRIAGE_MEMBER)),
+               (Role.AGENCY_REPRESENTATIVE, Role.TRIAGE_MEMBER), "user-id-3"),
     DemoPerson("0d3a1c00-0000-4000-8000-000000000005", "Imogen Reid", "IDVA Service",
-               (Role.AGENCY_REPRESENTATIVE, Role.TRIAGE_MEMBER)),
+               (Role.AGENCY_REPRESENTATIVE, Role.TRIAGE_MEMBER), "user-id-4"),
     DemoPerson("0d3a1c00-0000-4000-8000-000000000006", "Sam Carter", "Children's Social Care",
                (Role.AGENCY_REPRESENTATIVE,)),
-    DemoPerson("0d3a1c00-0000-4000-8000-000000000007", "Owen Baker", None, (Role.OBSERVER,)),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000007", "Owen Baker", None,
+               (Role.OBSERVER,), "user-id-5"),
 )
 
 DEMO_VICTIMS = ("Amy", "Bethan", "Chloe", "Dina")
@@ -68,7 +72,8 @@ async def seed_demo(session: AsyncSession, now: datetime) -> bool:
     """Seed the demo MARAC; False when it is already there (seeding twice changes nothing)."""
     if await session.scalar(select(Marac.id).where(Marac.name == DEMO_MARAC)) is not None:
         return False
-    marac = Marac(name=DEMO_MARAC, area="Riverside", tenant_id=DEMO_TENANT, team_id=DEMO_TEAM)
+    marac = Marac(name=DEMO_MARAC, area="Riverside", tenant_id=DEMO_TENANT, team_id=DEMO_TEAM,
+                  case_prefix="RIV")
     agencies = {
         name: Agency(marac=marac, name=name, is_core=core, signed_sharing_agreement=signed)
         for name, core, signed in DEMO_AGENCIES
@@ -79,7 +84,8 @@ async def seed_demo(session: AsyncSession, now: datetime) -> bool:
         agency = agencies[demo.agency] if demo.agency else None
         person = Person(tenant_id=DEMO_TENANT, aad_object_id=demo.aad_object_id,
                         first_name=demo.full_name.split()[0],
-                        agency_id=agency.id if agency else None)
+                        agency_id=agency.id if agency else None,
+                        teams_user_id=demo.teams_user_id)
         person.grants = [RoleGrant(marac_id=marac.id, role=role) for role in demo.roles]
         session.add(person)
     meeting = Meeting(marac=marac, starts_at=next_meeting_time(now))

@@ -183,6 +183,7 @@ class Meeting(Base):
     marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
     starts_at: Mapped[datetime] = mapped_column()
     case_list_sent_at: Mapped[datetime | None] = mapped_column()
+    reminders_sent_at: Mapped[datetime | None] = mapped_column()
 
     marac: Mapped[Marac] = relationship(back_populates="meetings")
     cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot")
@@ -291,14 +292,37 @@ class PlannedAction(Base):
     case: Mapped[Case] = relationship(back_populates="planned_actions")
 
 
-class Timer(Base):
-    """Work due at a time (case-list circulation, agency reminders...), claimed once when due."""
+class AgencyInformation(Base):
+    """What one agency holds on one case, sent before or at the meeting (002). An agency that
+    sends nothing is read as holding no relevant information."""
 
-    __tablename__ = "timer"
-    __table_args__ = (UniqueConstraint("kind", "subject_id"), Index("ix_timer_due", "due_at"))
+    __tablename__ = "agency_information"
+    __table_args__ = (UniqueConstraint("case_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    subject_id: Mapped[int] = mapped_column()
-    due_at: Mapped[datetime] = mapped_column()
-    done_at: Mapped[datetime | None] = mapped_column()
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    not_involved: Mapped[bool] = mapped_column(default=False)  # "systems flagged" only
+    text: Mapped[str] = mapped_column(Text, default="")
+    sent_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    sent_at: Mapped[datetime] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """A message the bot must deliver, kept until Teams has taken it or it is marked failed
+    with the reason: written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "failed_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))  # a 1:1 message
+    conversation_id: Mapped[str | None] = mapped_column(String(400))  # or a conversation
+    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    failed_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -254,11 +254,18 @@ def card_texts(card: Any) -> list[str]:
     return found
 
 
-def facts_of(card: dict[str, Any]) -> list[tuple[str, str]]:
+def facts_of(card: Any) -> list[tuple[str, str]]:
+    """Every fact of every FactSet in the card, containers included, in reading order."""
     pairs: list[tuple[str, str]] = []
-    for element in card.get("body") or []:
-        if element.get("type") == "FactSet":
-            pairs.extend((f.get("title", ""), f.get("value", "")) for f in element["facts"])
+    if isinstance(card, dict):
+        if card.get("type") == "FactSet":
+            pairs.extend((f.get("title", ""), f.get("value", "")) for f in card["facts"])
+        for value in card.values():
+            if isinstance(value, dict | list):
+                pairs.extend(facts_of(value))
+    elif isinstance(card, list):
+        for item in card:
+            pairs.extend(facts_of(item))
     return pairs
 
 

@@ -1,14 +1,19 @@
 """Every card the code can produce is valid for Teams (schema and size)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from adaptive_cards.card import AdaptiveCard
 
 from cards.agenda import agenda_card
 from cards.help import help_card
+from cards.import_report import import_report_card
+from cards.referral import referral_form_card, referral_summary_card
+from cards.triage import TriageLine, triage_card
 from cards.welcome import welcome_card
-from dialogs.agenda import Agenda, AgendaLine
+from dialogs.agenda import Agenda, AgendaLine, PlannedLine
+from dialogs.police_feed import ImportReport
+from storage.models import Referral, ReferralStatus
 from tests.cards_check import assert_valid_for_teams, teams_findings
 
 START = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -16,6 +21,28 @@ FULL_AGENDA = Agenda("Riverside MARAC", START, tuple(
     AgendaLine(slot, START + timedelta(minutes=20 * (slot - 1)), f"RIV-2026-{slot:03d}", name)
     for slot, name in enumerate(["Amy", "Bethan", "Chloe"] * 10, start=1)
 ))
+
+DETAILED = Agenda("Riverside MARAC", START, tuple(
+    AgendaLine(slot, START + timedelta(minutes=20 * (slot - 1)), f"RIV-2026-{slot:03d}", "Amy",
+               reasons=("visible_high_risk", "repeat"), repeat=True, closed_panel=slot > 10,
+               breaches_target=slot == 3,
+               actions=tuple(PlannedLine("IDVA Service", "victim", "Contact the victim. " * 5,
+                                         n == 3) for n in range(4)))
+    for slot in range(1, 13)
+))
+REFERRAL = Referral(
+    id=7, victim_first_name="Amy", victim_reference="VR-1", dash_yes_count=15,
+    qualifying_reasons=["visible_high_risk"], received_on=date(2026, 11, 20),
+    honour_based_violence=True, status=ReferralStatus.PENDING, risk_level="high",
+    decision_explanation="Heard: 15 of 24 answers were yes (14 needed).", triage_note="",
+    duplicate_of_id=None,
+)
+AGENCIES = ["Police", "IDVA Service", "Children's Social Care", "Health", "Housing", "Probation"]
+FEED = ImportReport(
+    listed=[(2, REFERRAL)], linked=[(n, REFERRAL) for n in range(3, 30)],
+    refused=[(n, "The incident date must be a date like 2026-11-24, not 'yesterday'.")
+             for n in range(30, 60)],
+)
 
 EVERY_CARD = {
     "welcome in a MARAC": welcome_card("Riverside MARAC"),
@@ -25,6 +52,15 @@ EVERY_CARD = {
     "agenda with 30 cases": agenda_card(FULL_AGENDA),
     "agenda without cases": agenda_card(Agenda("Riverside MARAC", START, ())),
     "agenda without a meeting": agenda_card(Agenda("Riverside MARAC", None, ())),
+    "agenda in personal chat, 12 cases": agenda_card(DETAILED, detailed=True),
+    "agenda in a channel, 12 cases": agenda_card(DETAILED),
+    "referral form": referral_form_card(AGENCIES, date(2026, 11, 24)),
+    "referral form with a problem": referral_form_card(
+        AGENCIES, date(2026, 11, 24), {"victim_first_name": "Amy"}, 12, "Please give x."),
+    "referral summary": referral_summary_card(REFERRAL, "Police"),
+    "triage, empty": triage_card([]),
+    "triage, ten waiting": triage_card([TriageLine(REFERRAL, "Police", "VR-0")] * 10, "Done."),
+    "police feed report": import_report_card("feed.csv", FEED),
 }
 
 
@@ -38,6 +74,14 @@ def test_the_validator_does_refuse_a_card_teams_would_not_take():
     oversized = welcome_card("x" * 40_000)
     assert teams_findings(oversized)
     assert teams_findings(AdaptiveCard.model_validate({"type": "AdaptiveCard", "version": "1.5"}))
+
+
+def test_agenda_in_a_channel_hides_reasons_and_plans_that_personal_chat_shows():
+    channel, personal = str(agenda_card(DETAILED).to_dict()), str(
+        agenda_card(DETAILED, detailed=True).to_dict())
+    assert "visible high risk" not in channel and "Contact the victim" not in channel
+    assert "visible high risk" in personal and "Contact the victim" in personal
+    assert "Closed panel" in channel
 
 
 def test_agenda_in_a_channel_shows_case_numbers_and_first_names_only():

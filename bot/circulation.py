@@ -1,0 +1,47 @@
+"""Case lists and reminders into the outbox, as cards for each recipient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import outbox
+from bot.replies import card_reply
+from cards.circulation import case_list_card, reminder_card
+from dialogs.circulation import (
+    CaseList,
+    circulate,
+    claim_due_case_lists,
+    claim_due_reminders,
+)
+from storage.models import Marac, Meeting
+
+
+async def queue_due(session: AsyncSession, now: datetime) -> None:
+    for case_list in await claim_due_case_lists(session, now):
+        queue_case_list(session, case_list, now)
+    for reminder in await claim_due_reminders(session, now):
+        card = card_reply(reminder_card(reminder))
+        for person_id in reminder.recipients:
+            outbox.enqueue(session, card, "information reminder", now, person_id=person_id)
+
+
+def queue_case_list(session: AsyncSession, case_list: CaseList, now: datetime) -> None:
+    card = card_reply(case_list_card(case_list))
+    for person_id in case_list.recipients:
+        outbox.enqueue(session, card, "case list", now, person_id=person_id)
+
+
+async def publish_case_list(session: AsyncSession, marac_id: int, now: datetime
+                            ) -> CaseList | None:
+    """`publish agenda`: the next meeting's case list, now, whatever the timer says."""
+    meeting = await session.scalar(
+        select(Meeting).where(Meeting.marac_id == marac_id, Meeting.starts_at > now)
+        .order_by(Meeting.starts_at).limit(1))
+    if meeting is None:
+        return None
+    case_list = await circulate(session, await session.get_one(Marac, marac_id), meeting, now)
+    queue_case_list(session, case_list, now)
+    return case_list

@@ -1,0 +1,94 @@
+"""The timer runner: due case lists and reminders become outbox messages, and the outbox is
+delivered. It keeps no state of its own: everything it needs is in the database, so a restart
+or another replica carries on where this one stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from botbuilder.core import BotAdapter, TurnContext
+
+from bot import outbox
+from bot.circulation import queue_due
+from bot.outbox import Undeliverable
+from dialogs.clock import Clock
+from storage.database import Store
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class Timers:
+    def __init__(self, store: Store, adapter: BotAdapter, clock: Clock, app_id: str,
+                 interval_seconds: float = 30.0) -> None:
+        self.store, self.adapter, self.clock = store, adapter, clock
+        self.app_id = app_id
+        self.interval = interval_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def tick(self) -> None:
+        await self.circulate()
+        await self.deliver()
+
+    async def circulate(self) -> None:
+        async with self.store.unit_of_work() as session:
+            await queue_due(session, self.clock.now())
+
+    async def deliver(self) -> int:
+        """Send what is due; the number delivered."""
+        async with self.store.unit_of_work() as session:
+            claimed = [m.id for m in await outbox.claim_due(session, self.clock.now())]
+        delivered = 0
+        for message_id in claimed:
+            delivered += await self._deliver_one(message_id)
+        return delivered
+
+    async def _deliver_one(self, message_id: int) -> int:
+        async with self.store.unit_of_work() as session:
+            message = await session.get_one(OutboxMessage, message_id)
+            payload = message.activity
+            try:
+                route = await outbox.route_of(session, message)
+            except Undeliverable as undeliverable:
+                outbox.settle(message, self.clock.now(), str(undeliverable))
+                return 0
+        failure = await self._send(route, payload)
+        async with self.store.unit_of_work() as session:
+            message = await session.get_one(OutboxMessage, message_id)
+            outbox.settle(message, self.clock.now(), failure)
+        if failure:
+            log.warning("outbox %s not delivered: %s", message_id, failure)
+        return 0 if failure else 1
+
+    async def _send(self, route: outbox.Route, payload: dict[str, object]) -> str | None:
+        async def send(context: TurnContext) -> None:
+            await context.send_activity(outbox.replay(payload))
+
+        try:
+            if route.personal is None:
+                await self.adapter.continue_conversation(route.reference, send, self.app_id)
+            else:
+                await self.adapter.create_conversation(
+                    self.app_id, send, route.personal, "msteams", route.reference.service_url)
+        except Exception as error:  # any failure is retried, then reported, never dropped
+            return f"{type(error).__name__}: {error}"
+        return None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("timer tick failed; trying again next tick")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,44 @@
+"""The case list sent to representatives before the meeting, and the reminder to agencies
+that have sent nothing. Both go to people in personal chat only."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from adaptive_cards import card as ac
+
+from cards.base import build, facts, heading, paragraph
+from dialogs.circulation import CaseList, Reminder
+
+
+def _when(case_list_or_reminder: CaseList | Reminder) -> str:
+    zone = ZoneInfo(case_list_or_reminder.marac.timezone)
+    return case_list_or_reminder.meeting.starts_at.astimezone(zone).strftime(
+        "%A %d %B %Y, %H:%M")
+
+
+def case_list_card(case_list: CaseList) -> ac.AdaptiveCard:
+    title = f"{case_list.marac.name}: case list for {_when(case_list)}"
+    if not case_list.entries:
+        return build([heading(title), paragraph("No cases are listed for this meeting.")])
+    rows = []
+    for entry in case_list.entries:
+        flags = [r.replace("_", " ") for r in entry.reasons]
+        flags += ["repeat"] * entry.repeat + ["closed panel"] * entry.closed_panel
+        rows.append((entry.number, f"{entry.first_name} · {', '.join(flags) or 'listed'}"))
+    return build([
+        heading(title),
+        paragraph("Please research these cases. If you cannot attend, send your agency's "
+                  "information no later than one working day before the meeting, titled with "
+                  "the meeting date and case number."),
+        facts(rows),
+    ])
+
+
+def reminder_card(reminder: Reminder) -> ac.AdaptiveCard:
+    return build([
+        heading(f"{reminder.agency}: information due for {_when(reminder)}"),
+        paragraph("Your agency has not sent information for these cases. Without an update "
+                  "the meeting will record \"no relevant information held\"."),
+        facts([(number, "no information sent yet") for number in reminder.case_numbers]),
+    ])

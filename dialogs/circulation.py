@@ -1,0 +1,145 @@
+"""Before the meeting: the case list goes to the agencies' representatives 4 working days
+ahead, and 1 working day ahead each agency that has sent nothing for a case is reminded
+(002). Both are due at 09:00 local time and are claimed once per meeting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from dialogs.scheduling import calendar_of
+from storage.models import (
+    Agency,
+    AgencyInformation,
+    Case,
+    Marac,
+    Meeting,
+    Person,
+    Role,
+    RoleGrant,
+)
+
+DUE_AT = time(9, 0)
+CASE_LIST_READERS = (Role.AGENCY_REPRESENTATIVE, Role.CHAIR, Role.COORDINATOR)
+
+
+@dataclass(frozen=True)
+class CaseListEntry:
+    number: str
+    first_name: str
+    reasons: tuple[str, ...]
+    closed_panel: bool
+    repeat: bool
+
+
+@dataclass(frozen=True)
+class CaseList:
+    marac: Marac
+    meeting: Meeting
+    entries: tuple[CaseListEntry, ...]
+    recipients: tuple[int, ...]  # person ids
+
+
+@dataclass(frozen=True)
+class Reminder:
+    marac: Marac
+    meeting: Meeting
+    agency: str
+    case_numbers: tuple[str, ...]
+    recipients: tuple[int, ...]
+
+
+def case_list_due_at(marac: Marac, meeting: Meeting) -> datetime:
+    return _working_days_before(marac, meeting, marac.case_list_lead_working_days)
+
+
+def reminders_due_at(marac: Marac, meeting: Meeting) -> datetime:
+    return _working_days_before(marac, meeting, marac.agency_deadline_working_days)
+
+
+def _working_days_before(marac: Marac, meeting: Meeting, days: int) -> datetime:
+    zone = ZoneInfo(marac.timezone)
+    day = calendar_of(marac).before(meeting.starts_at.astimezone(zone).date(), days)
+    return datetime.combine(day, DUE_AT, tzinfo=zone)
+
+
+async def claim_due_case_lists(session: AsyncSession, now: datetime) -> list[CaseList]:
+    """Case lists now due, each marked as sent so that no one sends it twice."""
+    due = []
+    for meeting, marac in await _upcoming(session, now, Meeting.case_list_sent_at):
+        if case_list_due_at(marac, meeting) <= now:
+            due.append(await circulate(session, marac, meeting, now))
+    return due
+
+
+async def circulate(session: AsyncSession, marac: Marac, meeting: Meeting, now: datetime
+                    ) -> CaseList:
+    """The case list of one meeting, marked sent (also for `publish agenda` on demand)."""
+    meeting.case_list_sent_at = now
+    cases = await _cases(session, meeting)
+    entries = tuple(CaseListEntry(
+        c.number, c.victim_first_name,
+        tuple(c.referral.qualifying_reasons) if c.referral else (),
+        c.closed_panel, bool(c.referral and c.referral.repeat_of_id),
+    ) for c in cases)
+    return CaseList(marac, meeting, entries,
+                    await _people_with(session, marac.id, CASE_LIST_READERS))
+
+
+async def claim_due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
+    reminders = []
+    for meeting, marac in await _upcoming(session, now, Meeting.reminders_sent_at):
+        if reminders_due_at(marac, meeting) <= now:
+            meeting.reminders_sent_at = now
+            reminders += await _missing_information(session, marac, meeting)
+    return reminders
+
+
+async def _missing_information(session: AsyncSession, marac: Marac, meeting: Meeting
+                               ) -> list[Reminder]:
+    cases = await _cases(session, meeting)
+    sent = set((await session.execute(
+        select(AgencyInformation.case_id, AgencyInformation.agency_id)
+        .where(AgencyInformation.case_id.in_([c.id for c in cases])))).tuples().all())
+    reminders = []
+    for agency in (await session.scalars(
+            select(Agency).where(Agency.marac_id == marac.id).order_by(Agency.id))).all():
+        missing = tuple(c.number for c in cases if (c.id, agency.id) not in sent)
+        people = await _people_with(session, marac.id, (Role.AGENCY_REPRESENTATIVE,), agency.id)
+        if missing and people:
+            reminders.append(Reminder(marac, meeting, agency.name, missing, people))
+    return reminders
+
+
+async def _upcoming(session: AsyncSession, now: datetime, sent_column: object
+                    ) -> list[tuple[Meeting, Marac]]:
+    rows = await session.execute(
+        select(Meeting, Marac).join(Marac, Marac.id == Meeting.marac_id)
+        .where(Meeting.starts_at > now, sent_column.is_(None))  # type: ignore[attr-defined]
+        .order_by(Meeting.starts_at).with_for_update(of=Meeting, skip_locked=True)
+    )
+    return [(meeting, marac) for meeting, marac in rows.tuples().all()]
+
+
+async def _cases(session: AsyncSession, meeting: Meeting) -> list[Case]:
+    cases = (await session.scalars(
+        select(Case).where(Case.meeting_id == meeting.id)
+        .options(selectinload(Case.referral))
+        .order_by(Case.closed_panel, Case.slot))).all()
+    return list(cases)
+
+
+async def _people_with(session: AsyncSession, marac_id: int, roles: tuple[Role, ...],
+                       agency_id: int | None = None) -> tuple[int, ...]:
+    query = (select(Person.id).join(RoleGrant, RoleGrant.person_id == Person.id)
+             .where(RoleGrant.marac_id == marac_id, RoleGrant.role.in_(roles)).distinct())
+    if agency_id is not None:
+        query = query.where(Person.agency_id == agency_id)
+    return tuple(sorted((await session.scalars(query)).all()))
+
+
