@@ -37,6 +37,7 @@ BACKENDS = ["sqlite", "postgresql"]
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LOG_TAIL = 4000
+_DELIVERY = '"POST /api/messages HTTP/1.1"'  # in aiohttp's access log
 
 _STACKS: dict[str, Stack] = {}
 
@@ -53,6 +54,25 @@ class Stack:
     seeded_at: datetime
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     log_handles: list[IO[bytes]] = field(default_factory=list)
+
+    def deliveries(self) -> int:
+        """How many activities the bot has answered so far (its access log's lines)."""
+        try:
+            return self.bot_log.read_text("utf-8", "replace").count(_DELIVERY)
+        except OSError:
+            return 0
+
+    async def wait_for_deliveries(self, count: int, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Wait until the bot has answered `count` activities in all. The Playground answers
+        POST customActivities at once and delivers afterwards, concurrently, so this is how
+        a test knows an activity that shows nothing has been handled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.deliveries() < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"the bot answered {self.deliveries()} activities, not "
+                                     f"{count}, within {timeout:g}s")
+            await asyncio.sleep(0.05)
 
     def logs(self) -> str:
         return "\n".join(
@@ -91,7 +111,7 @@ async def _postgres_admin(sql: str) -> None:
         connection = await asyncpg.connect(POSTGRES_ADMIN, timeout=10)
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         pytest.fail(
-            f"PostgreSQL is not reachable as postgres@127.0.0.1:5432 ({error!r}); the "
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN} ({error!r}); the "
             "end-to-end tests run on PostgreSQL too, so start it (trust auth) and rerun.",
             pytrace=False)
     try:

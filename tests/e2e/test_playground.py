@@ -1,5 +1,7 @@
 """The bot as Teams users meet it, through Microsoft's Agents Playground: installation and
-its welcome, `help`, `agenda`, mistyped commands, and every card valid for Teams.
+its welcome (once per conversation), `help` for each role, `agenda` in the channel and in
+personal chat, mistyped commands, every command `help` offers, and every card the bot
+posted checked against what Teams accepts.
 
 The tests of one backend share one bot and one Playground (conftest.py), so they run in
 file order: the installation tests come first (the channel is welcomed only once per
@@ -90,21 +92,23 @@ def roles_named(card: dict[str, Any]) -> list[str]:
 # --- installation -------------------------------------------------------------------------
 
 async def test_installing_in_the_marac_channel_welcomes_it_once(
-        playground: PlaygroundClient) -> None:
+        playground: PlaygroundClient, e2e_stack: Stack) -> None:
     added = await playground.template(CHANNEL, "botAdded")
     await playground.send_activity(added)
 
     welcome = the_card(await playground.wait_for(posted_in(CHANNEL), what="welcome"))
     text = shown(welcome)
     assert "Riverside MARAC" in text
-    assert "help" in text
+    assert "**help**" in text
 
     # Teams redelivers, and sends both conversationUpdate and installationUpdate on install.
+    handled = e2e_stack.deliveries()
     await playground.send_activity(added)
     await playground.send_activity(await playground.template(CHANNEL, "botAdded"))
     install = await playground.template(CHANNEL, "install")
     assert (install["type"], install.get("action")) == ("installationUpdate", "add")
     await playground.send_activity(install)
+    await e2e_stack.wait_for_deliveries(handled + 3)
     await assert_single_welcome(playground, CHANNEL)
 
 
@@ -113,27 +117,31 @@ async def test_installing_in_personal_chat_welcomes_the_person(
     await playground.send_activity(await playground.template(PERSONAL_CHAT, "install"))
 
     welcome = the_card(await playground.wait_for(posted_in(PERSONAL_CHAT), what="welcome"))
-    assert "help" in shown(welcome)
+    assert "**help**" in shown(welcome)
 
 
 async def test_install_and_member_added_at_once_welcome_a_group_chat_once(
-        playground: PlaygroundClient) -> None:
+        playground: PlaygroundClient, e2e_stack: Stack) -> None:
     install = await playground.template(GROUP_CHAT, "install")
     added = await playground.template(GROUP_CHAT, "botAdded")
+    handled = e2e_stack.deliveries()
     await asyncio.gather(playground.send_activity(install), playground.send_activity(added))
 
     welcome = the_card(await playground.wait_for(posted_in(GROUP_CHAT), what="welcome"))
-    assert "help" in shown(welcome)
+    assert "**help**" in shown(welcome)
+    await e2e_stack.wait_for_deliveries(handled + 2)
     await assert_single_welcome(playground, GROUP_CHAT)
 
 
 async def test_removing_and_installing_again_welcomes_again(
-        playground: PlaygroundClient) -> None:
+        playground: PlaygroundClient, e2e_stack: Stack) -> None:
+    handled = e2e_stack.deliveries()
     await playground.send_activity(await playground.template(PERSONAL_CHAT, "uninstall"))
+    await e2e_stack.wait_for_deliveries(handled + 1)  # removed before it is added again
     await playground.send_activity(await playground.template(PERSONAL_CHAT, "install"))
 
     welcome = the_card(await playground.wait_for(posted_in(PERSONAL_CHAT), what="welcome"))
-    assert "help" in shown(welcome)
+    assert "**help**" in shown(welcome)
 
 
 # --- help ---------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from bot.config import Settings
 from cards.notice import SOMETHING_WENT_WRONG
 from storage.database import Store
 from storage.models import Conversation
+from tests.http.connector import Connector
 from tests.http.openid_server import SigningAuthority
 
 APP_ID = "5f1c9a52-8a7e-4c2b-9d1e-3b7a6c0e2f11"
@@ -30,21 +30,6 @@ def activity(service_url: str, **overrides: object) -> dict[str, object]:
         "conversation": {"id": "personal-chat-id", "conversationType": "personal"},
         **overrides,
     }
-
-
-class Connector:
-    """A local Bot Connector: records what the bot sends."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, object]] = []
-        self.app = web.Application()
-        self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
-        self.app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}",
-                                 self._post)
-
-    async def _post(self, request: web.Request) -> web.Response:
-        self.sent.append(await request.json())
-        return web.json_response({"id": f"sent-{len(self.sent)}"})
 
 
 @pytest.fixture

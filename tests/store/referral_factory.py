@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from dialogs import triage
 from dialogs.dash import QUESTIONS
-from dialogs.demo import DEMO_MARAC, seed_demo
+from dialogs.demo import DEMO_AGENCIES, DEMO_MARAC, seed_demo
 from dialogs.police_feed import COLUMNS
 from dialogs.referrals import read_form, submit
 from dialogs.scheduling import local_today
-from storage.models import Marac, Referral
+from storage.models import Agency, Case, Marac, Referral
 
 LONDON = ZoneInfo("Europe/London")
 OMIT = object()  # an override that leaves the field out of the payload altogether
@@ -91,6 +91,26 @@ async def seeded(store, clock) -> int:
         marac_id = await session.scalar(select(Marac.id).where(Marac.name == DEMO_MARAC))
     assert marac_id is not None
     return marac_id
+
+
+async def other_marac(store, name: str = "Hillside MARAC", **settings: object) -> int:
+    """A second MARAC, with the demo's agency names and the default settings: its id."""
+    async with store.unit_of_work() as session:
+        marac = Marac(name=name, area=name.split()[0], tenant_id="tenant-2", **settings)
+        session.add_all([marac, *(Agency(marac=marac, name=agency, is_core=core)
+                                  for agency, core, _ in DEMO_AGENCIES)])
+        await session.flush()
+        return marac.id
+
+
+async def next_case_number(store, marac_id: int, year: int) -> str:
+    """The number the MARAC's next case heard in `year` should get: its prefix, the year and
+    one more than the cases already numbered that way."""
+    async with store.unit_of_work() as session:
+        prefix = f"{(await session.get_one(Marac, marac_id)).case_prefix}-{year}-"
+        taken = await session.scalar(select(func.count()).select_from(Case)
+                                     .where(Case.number.startswith(prefix))) or 0
+    return f"{prefix}{taken + 1:03d}"
 
 
 async def refer(store, clock, marac_id: int, payload: dict[str, object] | None = None

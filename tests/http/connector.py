@@ -1,0 +1,35 @@
+"""A local Bot Connector: the endpoints botbuilder's own connector client calls to send
+messages and open 1:1 chats, recording what arrives. Answers with a chosen status first
+when a test wants Teams to refuse."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+class Connector:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.opened: list[dict[str, object]] = []
+        self.refuse_next: list[int] = []  # statuses to answer, in order, before accepting
+        self.app = web.Application()
+        self.app.router.add_post("/v3/conversations", self._open)
+        self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
+        self.app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}",
+                                 self._post)
+
+    async def _open(self, request: web.Request) -> web.Response:
+        if self.refuse_next:
+            return web.json_response({"error": "refused"}, status=self.refuse_next.pop(0))
+        body = await request.json()
+        self.opened.append(body)
+        member = body["members"][0]["id"]
+        return web.json_response({"id": f"a:1:1-{member}", "serviceUrl": str(request.url)})
+
+    async def _post(self, request: web.Request) -> web.Response:
+        if self.refuse_next:
+            return web.json_response({"error": "refused"}, status=self.refuse_next.pop(0))
+        activity = await request.json()
+        activity["conversation_id"] = request.match_info["conversation"]
+        self.sent.append(activity)
+        return web.json_response({"id": f"sent-{len(self.sent)}"})
