@@ -62,7 +62,7 @@ async def agenda_lines(session: AsyncSession, marac: Marac, meeting: Meeting
         .order_by(Case.closed_panel, Case.slot))).all()
     agencies = {a.id: a.name for a in (await session.scalars(
         select(Agency).where(Agency.marac_id == marac.id))).all()}
-    slot = timedelta(minutes=marac.slot_minutes)
+    slot = timedelta(seconds=marac.slot_seconds)
     return tuple(
         AgendaLine(
             slot=position, starts_at=meeting.starts_at + (position - 1) * slot,

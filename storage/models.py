@@ -98,7 +98,8 @@ class Marac(Base):
     meeting_weekday: Mapped[int] = mapped_column(default=2)  # Monday is 0: Wednesday
     meeting_time: Mapped[time] = mapped_column(default=time(9, 30))
     triage_weekday: Mapped[int] = mapped_column(default=3)  # Thursday afternoon
-    slot_minutes: Mapped[int] = mapped_column(default=20)
+    slot_seconds: Mapped[int] = mapped_column(default=20 * 60)  # 20 minutes (002)
+    warning_seconds: Mapped[int] = mapped_column(default=5 * 60)  # warn when 5 minutes remain
     slots_per_meeting: Mapped[int] = mapped_column(default=12)
     earliest_working_days: Mapped[int] = mapped_column(default=7)
     latest_working_days: Mapped[int] = mapped_column(default=14)

@@ -146,5 +146,5 @@ async def reload(store, model, ident: int):
 
 def is_one_sentence(message: str) -> bool:
     """One plain sentence: a capital letter, a full stop, no line break, no second sentence."""
-    return (message[:1].isupper() and message.endswith(".") and "\n" not in message
+    return (message.lstrip("'")[:1].isupper() and message.endswith(".") and "\n" not in message
             and ". " not in message)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from dialogs.working_days import WorkingCalendar
-from storage.models import ActionOrigin, Agency, Case, Marac, PlannedAction
+from storage.models import ActionOrigin, Agency, Case, Marac, PlannedAction, Referral
 from tests.store.referral_factory import (
     LONDON,
     accept,
@@ -17,6 +17,7 @@ from tests.store.referral_factory import (
     next_case_number,
     other_marac,
     refer,
+    reload,
     seeded,
     update_marac,
 )
@@ -183,7 +184,9 @@ async def test_a_repeat_victims_plan_embeds_the_earlier_plan(store, clock):
     marac_id = await seeded(store, clock)
     first = await listed(store, clock, marac_id, date(2026, 11, 24), children_in_household="1")
     again = await listed(store, clock, marac_id, date(2027, 6, 1), yes=4)
-    assert again.case.referral_id is not None
+    repeat = await reload(store, Referral, again.case.referral_id)
+    assert repeat.qualifying_reasons == ["repeat"]
+    assert repeat.repeat_of_id == first.case.referral_id
     actions = await planned(store, again.case.id)
     earlier = [a for a in actions if a[2] is ActionOrigin.EARLIER_PLAN]
     assert [a[:2] for a in earlier] == [a[:2] for a in await planned(store, first.case.id)]
