@@ -55,8 +55,8 @@ def refusal(command: Command, context: Context) -> str | None:
     """Why this person may not use this command here, in one sentence; None if they may."""
     if context.place not in command.places:
         return notice.not_here(command.name, sorted(p.value for p in command.places))
-    if not command.allows(context.actor.roles):
-        return notice.not_allowed(command.name, sorted(r.label for r in command.roles or ()))
     if command.roles is not None and context.marac_id is None:
         return notice.not_set_up()
+    if not command.allows(context.actor.roles):
+        return notice.not_allowed(command.name, sorted(r.label for r in command.roles or ()))
     return None

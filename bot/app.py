@@ -80,7 +80,10 @@ async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     log.error("turn failed: %s %s", turn_context.activity.type, turn_context.activity.id,
               exc_info=error)
     if turn_context.activity.type == "message":
-        await turn_context.send_activity(text_reply(SOMETHING_WENT_WRONG))
+        try:
+            await turn_context.send_activity(text_reply(SOMETHING_WENT_WRONG))
+        except Exception as apology_error:  # the connector itself may be what failed
+            log.error("could not tell the user either: %s", apology_error)
 
 
 def _refuse(status: int, reason: str) -> web.Response:

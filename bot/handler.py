@@ -13,6 +13,7 @@ from botbuilder.schema import (
 )
 from sqlalchemy import select
 
+from bot.access import context_of
 from bot.card_actions import handle_card_action
 from bot.conversation import seen
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
@@ -73,9 +74,12 @@ class MaracBot(TeamsActivityHandler):
             installation = await record_installation(
                 session, seen(turn_context.activity), self.clock.now()
             )
+            # In a personal chat the MARAC is the installer's own, if they serve one.
+            marac_id = installation.marac_id or (
+                await context_of(session, turn_context.activity)).marac_id
             marac_name = (
-                await session.scalar(select(Marac.name).where(Marac.id == installation.marac_id))
-                if installation.marac_id else None
+                await session.scalar(select(Marac.name).where(Marac.id == marac_id))
+                if marac_id else None
             )
         if installation.should_welcome:
             log.info("installed in %s", turn_context.activity.conversation.id)

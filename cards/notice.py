@@ -16,8 +16,12 @@ def unknown_command(typed: str, suggestion: str) -> str:
 
 
 def not_allowed(command: str, roles_needed: list[str]) -> str:
-    return (f"Only a {' or '.join(roles_needed)} of this MARAC can use '{command}'; "
-            "ask your coordinator if you need it.")
+    if len(roles_needed) > 3:
+        who = "someone with a role in this MARAC"
+    else:
+        who = " or ".join(roles_needed)
+        who = f"{'an' if who[0] in 'aeiou' else 'a'} {who} of this MARAC"
+    return f"Only {who} can use '{command}'; ask your coordinator if you need it."
 
 
 def not_here(command: str, places: list[str]) -> str:

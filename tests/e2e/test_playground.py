@@ -118,6 +118,7 @@ async def test_installing_in_personal_chat_welcomes_the_person(
 
     welcome = the_card(await playground.wait_for(posted_in(PERSONAL_CHAT), what="welcome"))
     assert "**help**" in shown(welcome)
+    assert "I run the Riverside MARAC here." in shown(welcome)  # Cara's own MARAC
 
 
 async def test_install_and_member_added_at_once_welcome_a_group_chat_once(
@@ -264,10 +265,6 @@ async def test_every_command_in_help_answers_in_personal_chat(
 
 # --- a conversation no MARAC owns ---------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot bug: in a conversation registered to no MARAC, bot.access.refusal checks roles "
-    "before the MARAC, so a coordinator is told only a coordinator may use `agenda`, and "
-    "notice.not_set_up() is never reached"))
 async def test_agenda_in_a_chat_no_marac_owns_says_it_is_not_set_up(
         playground: PlaygroundClient) -> None:
     sent = await playground.say(GROUP_CHAT, CARA, "agenda", mention_bot=True)

@@ -85,9 +85,23 @@ async def test_a_marac_without_a_prefix_numbers_its_first_case_marac_2026_001(st
 async def test_the_meeting_is_the_first_wednesday_inside_the_window(store, clock, received):
     marac_id = await seeded(store, clock)
     placement = await listed(store, clock, marac_id, received)
-    heard = london_day(placement.meeting.starts_at)
-    assert heard == expected_meeting_day(received)
-    assert 7 <= CALENDAR.between(received, heard) <= 14
+    starts = placement.meeting.starts_at.astimezone(LONDON)
+    assert starts.date() == expected_meeting_day(received)
+    assert starts.time() == time(9, 30)  # in British Summer Time too
+    assert 7 <= CALENDAR.between(received, starts.date()) <= 14
+    assert not placement.breaches_target
+
+
+async def test_a_meeting_that_has_started_is_passed_over_for_the_next(store, clock):
+    marac_id = await seeded(store, clock)
+    referral = await refer(store, clock, marac_id, card_payload(
+        received_on="2026-11-13", incident_date="2026-11-12"))
+    assert CALENDAR.window(date(2026, 11, 13)) == (date(2026, 11, 24), date(2026, 12, 3))
+    clock.set(at(date(2026, 11, 25), hour=10))  # Wednesday 25 November, 10:00 in London
+    placement = (await accept(store, clock, marac_id, referral.id)).placement
+    assert placement is not None
+    assert london_day(placement.meeting.starts_at) == date(2026, 12, 2)
+    assert placement.case.slot == 5  # after the demo's four cases at that meeting
     assert not placement.breaches_target
 
 

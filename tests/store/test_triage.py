@@ -3,6 +3,7 @@ decision is idempotent, each refusal one sentence that changes nothing, on SQLit
 PostgreSQL, including two people pressing the same button at once."""
 
 import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -60,6 +61,17 @@ async def test_accepting_twice_is_already_decided_and_lists_one_case(store, cloc
     assert again.placement.case.number == first.placement.case.number
     assert again.placement.meeting.id == first.placement.meeting.id
     assert await count(store, Case, Case.referral_id == referral.id) == 1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a second accept returns a Placement whose window is (received_on, received_on) "
+    "instead of the hearing window the first accept returned (triage.py _placement_of)"))
+async def test_accepting_twice_reports_the_same_hearing_window(store, clock):
+    marac_id, referral = await pending(store, clock)
+    first = await accept(store, clock, marac_id, referral.id)
+    again = await accept(store, clock, marac_id, referral.id)
+    assert first.placement is not None and again.placement is not None
+    assert again.placement.window == first.placement.window
 
 
 async def test_declining_needs_a_reason_and_a_refusal_changes_nothing(store, clock):
