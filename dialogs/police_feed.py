@@ -60,8 +60,12 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     if missing:
         raise FeedError(f"The file has no column {missing[0]!r}; the first line must name "
                         f"the columns: {', '.join(COLUMNS)}.")
-    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k})
-            for row in reader]
+    rows = []
+    first_line = reader.line_num + 1
+    for row in reader:  # a quoted cell may span lines: a row is numbered by its first
+        rows.append((first_line, {k: (v or "").strip() for k, v in row.items() if k}))
+        first_line = reader.line_num + 1
+    return rows
 
 
 async def import_rows(session: AsyncSession, marac: Marac, rows: list[tuple[int, dict[str, str]]],

@@ -86,7 +86,7 @@ def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
         honour_based_violence=_flag(raw, "honour_based_violence", "honour-based violence"),
         dash_answers=answers or {},
         dash_yes_count=yes_count(answers) if answers is not None else _count(
-            raw, "dash_yes_count", "the DASH yes-count", QUESTION_COUNT),
+            raw, "dash_yes_count", "the DASH yes-count", QUESTION_COUNT, required=True),
         escalation=_flag(raw, "escalation", "escalation"),
         escalation_detail=_optional(raw, "escalation_detail", 2000),
         professional_judgement=_flag(raw, "professional_judgement", "professional judgement"),
@@ -133,8 +133,13 @@ def _choice(raw: Mapping[str, object], key: str, label: str, choices: tuple[str,
     return value
 
 
-def _count(raw: Mapping[str, object], key: str, label: str, most: int) -> int:
-    value = str(raw.get(key, "") or "0").strip()
+def _count(raw: Mapping[str, object], key: str, label: str, most: int,
+           required: bool = False) -> int:
+    value = str(raw.get(key, "") or "").strip()
+    if not value:
+        if required:
+            raise ReferralError(f"Please give {label}: answer the DASH checklist.")
+        value = "0"
     if not value.isdigit() or int(value) > most:
         raise ReferralError(f"{label[0].upper()}{label[1:]} must be a whole number from 0 "
                             f"to {most}.")

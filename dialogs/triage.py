@@ -45,7 +45,8 @@ async def accept(session: AsyncSession, marac_id: int, referral_id: int, person_
     if referral.status is ReferralStatus.POSSIBLE_DUPLICATE:
         raise TriageError("This referral may repeat another one: confirm it as the same "
                           "matter or split it off first.")
-    marac = await session.get_one(Marac, marac_id)
+    # One placement at a time per MARAC: two accepts must not both take the last slot.
+    marac = await session.get_one(Marac, marac_id, with_for_update=True)
     _decide(referral, ReferralStatus.ACCEPTED, "", person_id, now)
     return TriageOutcome(referral, await place(session, marac, referral, now))
 

@@ -179,6 +179,7 @@ class Conversation(Base):
 
 class Meeting(Base):
     __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("marac_id", "starts_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))

@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("reminders_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["marac_id"], ["marac.id"], name=op.f("fk_meeting_marac_id_marac")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
+        sa.UniqueConstraint("marac_id", "starts_at", name=op.f("uq_meeting_marac_id_starts_at")),
     )
     op.create_table(
         "person",
