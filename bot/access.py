@@ -5,18 +5,18 @@ the person acting (never from anything in a card's payload)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Command, Place
-from bot.conversation import kind_of, seen, tenant_of
+from bot.conversation import kind_of, meeting_place, seen, tenant_of
 from cards import notice
 from dialogs.actor import Actor, identify
 from dialogs.installation import marac_of_conversation
-from storage.models import RoleGrant
+from storage.models import Meeting, MeetingStatus, Role, RoleGrant
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,17 @@ async def context_of(session: AsyncSession, activity: Activity) -> Context:
     )
     if place is Place.PERSONAL and actor.person_id is not None:
         marac_id = await _first_marac_of(session, actor.person_id)
+    elif actor.person_id is not None and await _is_stand_in(session, activity, actor.person_id):
+        actor = replace(actor, roles=actor.roles | {Role.CHAIR})
     return Context(actor, marac_id, place)
+
+
+async def _is_stand_in(session: AsyncSession, activity: Activity, person_id: int) -> bool:
+    """The person the chair named to advance the agenda acts as chair in that meeting."""
+    return await session.scalar(select(Meeting.id).where(
+        Meeting.conversation_id == meeting_place(activity),
+        Meeting.status.in_((MeetingStatus.RUNNING, MeetingStatus.PAUSED)),
+        Meeting.stand_in_person_id == person_id)) is not None
 
 
 async def _first_marac_of(session: AsyncSession, person_id: int) -> int | None:

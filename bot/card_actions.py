@@ -4,20 +4,18 @@ changes nothing; pressing the same button twice does nothing twice."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adaptive_cards.card import AdaptiveCard
-from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
-from bot.access import Context, context_of, refusal
+from bot.access import context_of, refusal
+from bot.meeting_actions import MEETING_BUTTONS
+from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.referral_views import referral_form, triage_view
-from cards.base import CARD_CONTENT_TYPE
 from cards.notice import unknown_button
 from cards.referral import referral_summary_card
 from dialogs import triage
@@ -29,60 +27,34 @@ from dialogs.triage import TriageError
 from storage.database import Store
 from storage.models import Agency, Marac
 
-MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
-
-
-@dataclass(frozen=True)
-class Press:
-    session: AsyncSession
-    context: Context
-    data: dict[str, Any]
-    message_id: str
-    clock: Clock
-
-    @property
-    def marac_id(self) -> int:
-        assert self.context.marac_id is not None
-        return self.context.marac_id
-
-    @property
-    def person_id(self) -> int | None:
-        return self.context.actor.person_id
-
-
-def card_answer(card: AdaptiveCard) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE,
-                                      value=json.loads(card.to_json()))
-
-
-def message_answer(text: str) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_TYPE, value=text)
-
 
 async def handle_card_action(activity: Activity, action: dict[str, Any], store: Store,
-                             clock: Clock) -> AdaptiveCardInvokeResponse:
+                             clock: Clock
+                             ) -> tuple[InvokeAnswer, list[tuple[str, Activity]]]:
+    """The answer to the presser, and the shared cards to update for everyone."""
     verb = action.get("verb")
     data = action.get("data")
     button = commands.find_action(verb) if isinstance(verb, str) else None
     if button is None or not isinstance(data, dict):
-        return message_answer(unknown_button())
+        return message_answer(unknown_button()), []
     async with store.unit_of_work() as session:
         context = await context_of(session, activity)
         refused = refusal(button, context)
         if refused is not None:
-            return message_answer(refused)
-        press = Press(session, context, data, activity.reply_to_id or "", clock)
-        return await BUTTONS[button.name](press)
+            return message_answer(refused), []
+        press = Press(session, context, data, activity.reply_to_id or "", clock, activity)
+        answer = await BUTTONS[button.name](press)
+    return answer, press.updates
 
 
-async def _count(press: Press) -> AdaptiveCardInvokeResponse:
+async def _count(press: Press) -> InvokeAnswer:
     answers = [press.data.get(key) for key in BY_KEY]
     yes = sum(1 for answer in answers if answer == Answer.YES.value)
     return card_answer(await referral_form(press.session, press.marac_id, press.person_id,
                                            press.clock.now(), press.data, yes))
 
 
-async def _submit(press: Press) -> AdaptiveCardInvokeResponse:
+async def _submit(press: Press) -> InvokeAnswer:
     session, now = press.session, press.clock.now()
     if press.message_id and (done := await submitted_from(session, press.message_id)):
         return card_answer(referral_summary_card(done, await _agency_name(session, done)))
@@ -118,7 +90,7 @@ def _note(press: Press) -> str:
 
 
 async def _triage(press: Press, decide: Callable[[Press, int], Awaitable[str]]
-                  ) -> AdaptiveCardInvokeResponse:
+                  ) -> InvokeAnswer:
     nested = await press.session.begin_nested()
     try:
         note = await decide(press, _referral_id(press))
@@ -172,13 +144,14 @@ async def _separate(press: Press, referral_id: int) -> str:
 
 
 def _triaging(decide: Callable[[Press, int], Awaitable[str]]
-              ) -> Callable[[Press], Awaitable[AdaptiveCardInvokeResponse]]:
-    async def run(press: Press) -> AdaptiveCardInvokeResponse:
+              ) -> Callable[[Press], Awaitable[InvokeAnswer]]:
+    async def run(press: Press) -> InvokeAnswer:
         return await _triage(press, decide)
     return run
 
 
-BUTTONS: dict[str, Callable[[Press], Awaitable[AdaptiveCardInvokeResponse]]] = {
+BUTTONS: dict[str, Callable[[Press], Awaitable[InvokeAnswer]]] = {
+    **MEETING_BUTTONS,
     "referral.count": _count,
     "referral.submit": _submit,
     "triage.accept": _triaging(_accept),

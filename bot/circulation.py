@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.replies import card_reply
+from bot.meeting_views import case_card_view
+from bot.replies import card_reply, text_reply
 from cards.circulation import case_list_card, reminder_card
 from dialogs.circulation import (
     CaseList,
@@ -16,16 +17,39 @@ from dialogs.circulation import (
     claim_due_case_lists,
     claim_due_reminders,
 )
+from dialogs.meeting_record import SlotWarning, claim_slot_warnings
 from storage.models import Marac, Meeting
 
 
 async def queue_due(session: AsyncSession, now: datetime) -> None:
+    for warning in await claim_slot_warnings(session, now):
+        await queue_slot_warning(session, warning, now)
     for case_list in await claim_due_case_lists(session, now):
         queue_case_list(session, case_list, now)
     for reminder in await claim_due_reminders(session, now):
         card = card_reply(reminder_card(reminder))
         for person_id in reminder.recipients:
             outbox.enqueue(session, card, "information reminder", now, person_id=person_id)
+
+
+async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: datetime
+                             ) -> None:
+    meeting, case = warning.meeting, warning.case
+    if meeting.conversation_id is None:
+        return
+    if warning.over:
+        text = f"{case.number}: the slot is over. The chair can **extend**, **defer** or **next**."
+    else:
+        left = (f"{warning.remaining} seconds" if warning.remaining < 120
+                else f"{round(warning.remaining / 60)} minutes")
+        text = f"{case.number}: {left} of the slot remain."
+    outbox.enqueue(session, text_reply(text), "slot warning", now,
+                   conversation_id=meeting.conversation_id)
+    if case.card_message_id:
+        marac = await session.get_one(Marac, meeting.marac_id)
+        card = card_reply(await case_card_view(session, marac, meeting, case, now))
+        outbox.enqueue(session, card, "case card", now, conversation_id=meeting.conversation_id,
+                       replaces_activity_id=case.card_message_id)
 
 
 def queue_case_list(session: AsyncSession, case_list: CaseList, now: datetime) -> None:

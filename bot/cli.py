@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                           description="Create the schema if needed and seed a demo MARAC: "
                           "its agencies, people in every role, and a meeting with cases. "
                           "Running it twice changes nothing.")
+    _slot_options(demo)
     demo.set_defaults(run=_demo)
 
     dev = sub.add_parser("dev", help="run the bot on demo data with the Teams Playground",
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
                          "Agents Playground with the Riverside MARAC team, and print the "
                          "address to open. Ctrl-C stops both.")
     _host_port(dev)
+    _slot_options(dev)
     dev.add_argument("--playground-port", type=int, default=56150,
                      help="port for the Playground's web page (default 56150)")
     dev.set_defaults(run=_dev)
@@ -86,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="where to write the zip (default marac-teams-app.zip)")
     package.set_defaults(run=_package)
     return parser
+
+
+def _slot_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--slot-seconds", type=int, default=20 * 60,
+                        help="each case's slot (default 1200: 20 minutes)")
+    parser.add_argument("--warning-seconds", type=int, default=5 * 60,
+                        help="warn when this much of a slot remains (default 300)")
 
 
 def _host_port(parser: argparse.ArgumentParser) -> None:
@@ -118,17 +127,20 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
-    seeded = asyncio.run(_seed(settings.database_url))
+    seeded = asyncio.run(_seed(settings.database_url, args.slot_seconds,
+                               args.warning_seconds))
     print("Seeded the demo Riverside MARAC." if seeded
           else "The demo Riverside MARAC is already there; nothing changed.")
     return 0
 
 
-async def _seed(url: str) -> bool:
+async def _seed(url: str, slot_seconds: int, warning_seconds: int) -> bool:
+    if not 0 < warning_seconds < slot_seconds:
+        raise ValueError("--warning-seconds must be more than 0 and less than --slot-seconds.")
     store = Store.from_url(url)
     try:
         async with store.unit_of_work() as session:
-            return await seed_demo(session, SystemClock().now())
+            return await seed_demo(session, SystemClock().now(), slot_seconds, warning_seconds)
     finally:
         await store.close()
 

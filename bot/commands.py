@@ -41,6 +41,7 @@ class Command:
     usage: str
     roles: frozenset[Role] | None  # None: anyone, even someone the MARAC does not know yet
     places: frozenset[Place] = EVERYWHERE
+    menu: bool = True  # listed in Teams' command menu (at most 10 per scope)
 
     def allows(self, roles: frozenset[Role]) -> bool:
         return self.roles is None or bool(self.roles & roles)
@@ -50,6 +51,9 @@ PERSONAL_ONLY = frozenset({Place.PERSONAL})
 REFERRERS = frozenset({Role.COORDINATOR, Role.AGENCY_REPRESENTATIVE})
 TRIAGERS = frozenset({Role.COORDINATOR, Role.TRIAGE_MEMBER})
 COORDINATORS = frozenset({Role.COORDINATOR})
+CHAIRS = frozenset({Role.CHAIR})  # and the stand-in the chair names (bot.access)
+PLANNERS = frozenset({Role.AGENCY_REPRESENTATIVE, Role.CHAIR, Role.COORDINATOR})
+MEETING_PLACES = frozenset({Place.CHANNEL, Place.MEETING, Place.GROUP_CHAT})
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", "List the commands you can use here.", "help", roles=None),
@@ -67,6 +71,21 @@ COMMANDS: tuple[Command, ...] = (
             roles=COORDINATORS, places=PERSONAL_ONLY),
     Command("publish", "Circulate the next meeting's case list to the agencies now.",
             "publish agenda", roles=COORDINATORS),
+    *(Command(name, summary, usage, roles=CHAIRS, places=MEETING_PLACES, menu=menu)
+      for name, summary, usage, menu in (
+          ("start", "Open the meeting: the agenda and the attendance card.", "start", True),
+          ("next", "Close this case's planning and open the next case.", "next", True),
+          ("back", "Reopen the case heard before this one.", "back", False),
+          ("extend", "Give the open case more minutes.", "extend MINUTES", False),
+          ("defer", "Move the open case to the next meeting, with the reason.",
+           "defer REASON", False),
+          ("pause", "Pause the meeting and its slot clock.", "pause", False),
+          ("resume", "Resume the meeting.", "resume", False),
+          ("exceptional", "Mark the open case exceptional: death, or moved out of area.",
+           "exceptional death|moved NOTE", False),
+          ("standin", "Name who may advance the agenda for you.", "standin FIRSTNAME", False),
+          ("end", "Close the meeting and post its summary.", "end", True),
+      )),
 )
 
 # Card buttons (Action.Execute verbs), checked against the same roles and places as commands.
@@ -76,6 +95,17 @@ CARD_ACTIONS: tuple[Command, ...] = (
     Command("referral.submit", "Submit a referral.", "", roles=REFERRERS, places=PERSONAL_ONLY),
     *(Command(f"triage.{verb}", f"Triage: {verb}.", "", roles=TRIAGERS, places=PERSONAL_ONLY)
       for verb in ("accept", "decline", "more", "same", "separate")),
+    Command("attendance.confirm", "Confirm attendance.", "", roles=EVERY_ROLE,
+            places=MEETING_PLACES),
+    Command("attendance.declare", "Declare knowing someone in a case.", "", roles=EVERY_ROLE,
+            places=MEETING_PLACES),
+    Command("case.view", "Show a case in full (to those entitled).", "", roles=EVERY_ROLE,
+            places=MEETING_PLACES),
+    Command("case.information", "Share an agency's information.", "",
+            roles=frozenset({Role.AGENCY_REPRESENTATIVE}), places=MEETING_PLACES),
+    Command("case.action", "Add an action.", "", roles=PLANNERS, places=MEETING_PLACES),
+    Command("case.contact", "Name who updates the victim.", "", roles=CHAIRS,
+            places=MEETING_PLACES),
 )
 
 _BY_NAME = {command.name: command for command in COMMANDS}

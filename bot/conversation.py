@@ -56,3 +56,9 @@ def command_text(activity: Activity) -> str:
             text = text.replace(properties.get("text") or "", " ")
     text = _LEADING_MENTION.sub(" ", text)
     return text.replace("&nbsp;", " ").strip()
+
+
+def meeting_place(activity: Activity) -> str:
+    """Where a meeting runs: the conversation, or for a channel the channel itself, whatever
+    thread a message or card press comes from ("19:...;messageid=...")."""
+    return activity.conversation.id.split(";")[0]

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import (
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
-    ChannelAccount,
-)
+from botbuilder.schema import ChannelAccount
 from sqlalchemy import select
 
 from bot.access import context_of
 from bot.card_actions import handle_card_action
 from bot.conversation import seen
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
+from bot.posts import Post
 from bot.replies import card_reply
 from bot.router import handle_message
 from cards.welcome import welcome_card
@@ -37,17 +35,38 @@ class MaracBot(TeamsActivityHandler):
         activity = turn_context.activity
         files = [a for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
         if files:
-            reply = await handle_feed_file(activity, files[0], self.store, self.clock)
+            posts = [Post(await handle_feed_file(activity, files[0], self.store, self.clock))]
         else:
-            reply = await handle_message(activity, self.store, self.clock)
-        if reply is not None:
-            await turn_context.send_activity(reply)
+            posts = await handle_message(activity, self.store, self.clock)
+        for post in posts:
+            sent = await turn_context.send_activity(post.activity)
+            if post.record is not None and sent is not None and sent.id:
+                async with self.store.unit_of_work() as session:
+                    await post.record(session, sent.id)
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
-        return await handle_card_action(turn_context.activity, invoke_value.action or {},
-                                        self.store, self.clock)
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action")
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            return InvokeResponse(status=400, body={
+                "statusCode": 400, "type": "application/vnd.microsoft.error",
+                "value": {"code": "BadRequest", "message": "Not an Action.Execute."}})
+        return InvokeResponse(status=200, body=await self._card_action(turn_context, action))
+
+    async def _card_action(self, turn_context: TurnContext, action: dict[str, Any]
+                           ) -> dict[str, Any]:
+        answer, updates = await handle_card_action(
+            turn_context.activity, action, self.store, self.clock)
+        for message_id, card in updates:
+            card.id = message_id
+            try:
+                await turn_context.update_activity(card)
+            except Exception as error:  # the presser has their answer; others see it next time
+                log.warning("could not update shared card %s: %s", message_id, error)
+        return answer
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)

@@ -31,10 +31,12 @@ BATCH = 20
 
 
 def enqueue(session: AsyncSession, activity: Activity, purpose: str, now: datetime, *,
-            person_id: int | None = None, conversation_id: str | None = None) -> None:
+            person_id: int | None = None, conversation_id: str | None = None,
+            replaces_activity_id: str | None = None) -> None:
     if (person_id is None) == (conversation_id is None):
         raise ValueError("A message goes to one person or one conversation.")
     session.add(OutboxMessage(person_id=person_id, conversation_id=conversation_id,
+                              replaces_activity_id=replaces_activity_id,
                               activity=activity.serialize(), purpose=purpose, created_at=now,
                               next_attempt_at=now))
 
@@ -83,11 +85,15 @@ class Route:
 
 async def route_of(session: AsyncSession, message: OutboxMessage) -> Route:
     if message.conversation_id is not None:
+        # A channel thread ("19:...;messageid=...") is reached through its channel.
+        channel = message.conversation_id.split(";")[0]
         stored = await session.scalar(select(Conversation).where(
-            Conversation.conversation_id == message.conversation_id))
+            Conversation.conversation_id.in_((message.conversation_id, channel))))
         if stored is None:
             raise Undeliverable("The bot is not in that conversation.")
-        return Route(_reference(stored))
+        reference = _reference(stored)
+        reference.conversation.id = message.conversation_id
+        return Route(reference)
     person = await session.get(Person, message.person_id)
     if person is None or not person.teams_user_id:
         raise Undeliverable("No Teams id is known for this person yet: they must open a chat "

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
 from botbuilder.schema import Activity
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
-from bot.access import Context, context_of, refusal
+from bot.access import context_of, refusal
 from bot.circulation import publish_case_list
 from bot.commands import Place
 from bot.conversation import command_text
+from bot.meeting import MEETING_HANDLERS
+from bot.posts import Post
 from bot.referral_views import referral_form, triage_view
 from bot.replies import card_reply, text_reply
+from bot.request import CommandHandler, Request
 from cards import notice
 from cards.agenda import agenda_card
 from cards.help import help_card
@@ -24,39 +23,23 @@ from storage.database import Store
 from storage.models import Role
 
 
-@dataclass(frozen=True)
-class Request:
-    """One command, with everything a command needs to answer it."""
-
-    session: AsyncSession
-    context: Context
-    arguments: str
-    clock: Clock
-
-    @property
-    def marac_id(self) -> int:
-        assert self.context.marac_id is not None  # refusal() lets no MARAC command through
-        return self.context.marac_id
-
-
-CommandHandler = Callable[[Request], Awaitable[Activity]]
-
-
-async def handle_message(activity: Activity, store: Store, clock: Clock) -> Activity | None:
+async def handle_message(activity: Activity, store: Store, clock: Clock) -> list[Post]:
     typed = commands.parse(command_text(activity))
     if not typed.name:
-        return None
+        return []
     async with store.unit_of_work() as session:
         context = await context_of(session, activity)
         command = commands.find(typed.name)
         if command is None:
             listed = commands.available(context.actor.roles, context.place)
-            return text_reply(notice.unknown_command(typed.name,
-                                                     commands.closest(typed.name, listed)))
+            return [Post(text_reply(notice.unknown_command(
+                typed.name, commands.closest(typed.name, listed))))]
         refused = refusal(command, context)
         if refused is not None:
-            return text_reply(refused)
-        return await HANDLERS[command.name](Request(session, context, typed.arguments, clock))
+            return [Post(text_reply(refused))]
+        request = Request(session, context, typed.arguments, clock, activity)
+        reply = await HANDLERS[command.name](request)
+    return reply if isinstance(reply, list) else [Post(reply)]
 
 
 async def _help(request: Request) -> Activity:
@@ -101,5 +84,5 @@ async def _publish(request: Request) -> Activity:
 
 HANDLERS: dict[str, CommandHandler] = {
     "help": _help, "agenda": _agenda, "refer": _refer, "triage": _triage, "import": _import,
-    "publish": _publish,
+    "publish": _publish, **MEETING_HANDLERS,
 }

@@ -54,7 +54,7 @@ class Timers:
             except Undeliverable as undeliverable:
                 outbox.settle(message, self.clock.now(), str(undeliverable))
                 return 0
-        failure = await self._send(route, payload)
+        failure = await self._send(route, payload, message.replaces_activity_id)
         async with self.store.unit_of_work() as session:
             message = await session.get_one(OutboxMessage, message_id)
             outbox.settle(message, self.clock.now(), failure)
@@ -62,9 +62,15 @@ class Timers:
             log.warning("outbox %s not delivered: %s", message_id, failure)
         return 0 if failure else 1
 
-    async def _send(self, route: outbox.Route, payload: dict[str, object]) -> str | None:
+    async def _send(self, route: outbox.Route, payload: dict[str, object],
+                    replaces: str | None) -> str | None:
         async def send(context: TurnContext) -> None:
-            await context.send_activity(outbox.replay(payload))
+            activity = outbox.replay(payload)
+            if replaces:
+                activity.id = replaces
+                await context.update_activity(activity)
+            else:
+                await context.send_activity(activity)
 
         try:
             if route.personal is None:

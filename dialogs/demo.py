@@ -68,12 +68,13 @@ def next_meeting_time(now: datetime) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=LONDON)
 
 
-async def seed_demo(session: AsyncSession, now: datetime) -> bool:
+async def seed_demo(session: AsyncSession, now: datetime, slot_seconds: int = 20 * 60,
+                    warning_seconds: int = 5 * 60) -> bool:
     """Seed the demo MARAC; False when it is already there (seeding twice changes nothing)."""
     if await session.scalar(select(Marac.id).where(Marac.name == DEMO_MARAC)) is not None:
         return False
     marac = Marac(name=DEMO_MARAC, area="Riverside", tenant_id=DEMO_TENANT, team_id=DEMO_TEAM,
-                  case_prefix="RIV")
+                  case_prefix="RIV", slot_seconds=slot_seconds, warning_seconds=warning_seconds)
     agencies = {
         name: Agency(marac=marac, name=name, is_core=core, signed_sharing_agreement=signed)
         for name, core, signed in DEMO_AGENCIES

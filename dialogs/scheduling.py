@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.working_days import Nation, WorkingCalendar
-from storage.models import ActionOrigin, Agency, Case, Marac, Meeting, PlannedAction, Referral
+from storage.models import (
+    ActionOrigin,
+    Agency,
+    Case,
+    CaseStatus,
+    Marac,
+    Meeting,
+    PlannedAction,
+    Referral,
+)
 
 # How far past the window to look for a free slot before giving up: a year of meetings.
 SEARCH_DAYS = 366
@@ -53,6 +62,24 @@ async def place(session: AsyncSession, marac: Marac, referral: Referral, now: da
             continue
         case = await _list(session, marac, meeting, referral, breaches=day > target)
         return Placement(case, meeting, day > target, window)
+    raise SchedulingError("No meeting in the coming year has a free slot.")
+
+
+async def move_to_next_meeting(session: AsyncSession, marac: Marac, case: Case,
+                               meeting: Meeting) -> Meeting:
+    """A deferred case goes to the next meeting with a free slot, listed afresh."""
+    calendar = calendar_of(marac)
+    after = meeting.starts_at.astimezone(ZoneInfo(marac.timezone)).date() + timedelta(days=1)
+    for day in _meeting_days(marac, calendar, after):
+        later = await _meeting_on(session, marac, day)
+        if await _cases_in(session, later) < marac.slots_per_meeting:
+            last_slot = await session.scalar(
+                select(func.max(Case.slot)).where(Case.meeting_id == later.id)) or 0
+            case.meeting_id, case.slot = later.id, last_slot + 1
+            case.status, case.opened_at, case.closed_at = CaseStatus.LISTED, None, None
+            case.paused_seconds = case.extra_seconds = 0
+            case.warned_at = case.overrun_at = None
+            return later
     raise SchedulingError("No meeting in the coming year has a free slot.")
 
 

@@ -177,7 +177,17 @@ class Conversation(Base):
     removed_at: Mapped[datetime | None] = mapped_column()
 
 
+class MeetingStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
 class Meeting(Base):
+    """One MARAC meeting. While it runs, everything about it (the open case, the slot clock,
+    the pause, the warnings) is here, so a restart or another replica carries on."""
+
     __tablename__ = "meeting"
     __table_args__ = (UniqueConstraint("marac_id", "starts_at"),)
 
@@ -186,9 +196,19 @@ class Meeting(Base):
     starts_at: Mapped[datetime] = mapped_column()
     case_list_sent_at: Mapped[datetime | None] = mapped_column()
     reminders_sent_at: Mapped[datetime | None] = mapped_column()
+    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"),
+                                                  default=MeetingStatus.SCHEDULED)
+    conversation_id: Mapped[str | None] = mapped_column(String(400))  # where it is run
+    started_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    chair_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    stand_in_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    paused_at: Mapped[datetime | None] = mapped_column()
+    attendance_message_id: Mapped[str | None] = mapped_column(String(200))
 
     marac: Mapped[Marac] = relationship(back_populates="meetings")
-    cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot")
+    cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot",
+                                             foreign_keys="Case.meeting_id")
 
 
 class ReferralStatus(enum.StrEnum):
@@ -254,6 +274,14 @@ class Referral(Base):
     updated_at: Mapped[datetime] = mapped_column()
 
 
+class CaseStatus(enum.StrEnum):
+    LISTED = "listed"
+    OPEN = "open"
+    CLOSED = "closed"
+    DEFERRED = "deferred"
+    EXCEPTIONAL = "exceptional"  # information recorded, no action planning (002)
+
+
 class Case(Base):
     """A victim's case listed at a meeting. Shared channels see its number and first name only."""
 
@@ -268,8 +296,26 @@ class Case(Base):
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), unique=True)
     closed_panel: Mapped[bool] = mapped_column(default=False)  # honour-based violence (002)
     breaches_target: Mapped[bool] = mapped_column(default=False)  # heard after 14 working days
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"),
+                                               default=CaseStatus.LISTED)
+    opened_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    paused_seconds: Mapped[int] = mapped_column(default=0)  # pauses do not eat the slot
+    extra_seconds: Mapped[int] = mapped_column(default=0)  # the chair's `extend`
+    warned_at: Mapped[datetime | None] = mapped_column()  # minutes-remaining warning sent
+    overrun_at: Mapped[datetime | None] = mapped_column()  # slot-over warning sent
+    card_message_id: Mapped[str | None] = mapped_column(String(200))
+    victim_contact: Mapped[str] = mapped_column(String(100), default="")
+    exceptional: Mapped[str] = mapped_column(String(40), default="")  # death / moved away
+    exceptional_note: Mapped[str] = mapped_column(Text, default="")
+    deferred_reason: Mapped[str] = mapped_column(Text, default="")
+    deferred_from_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"))
+    # The people present when the plan was closed: collectively responsible for it (002).
+    responsible: Mapped[list[str]] = mapped_column(JSON, default=list)
+    admitted_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # closed panel
+    declaration_pending: Mapped[bool] = mapped_column(default=False)
 
-    meeting: Mapped[Meeting] = relationship(back_populates="cases")
+    meeting: Mapped[Meeting] = relationship(back_populates="cases", foreign_keys=[meeting_id])
     referral: Mapped[Referral | None] = relationship(foreign_keys=[referral_id])
     planned_actions: Mapped[list[PlannedAction]] = relationship(
         back_populates="case", order_by="PlannedAction.id")
@@ -290,6 +336,12 @@ class PlannedAction(Base):
     owning_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     for_whom: Mapped[str] = mapped_column(String(20))  # victim, perpetrator or children
     description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    risk: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[date | None] = mapped_column()
+    added_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # The card press that added it: Teams retries and people double-click.
+    source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
 
     case: Mapped[Case] = relationship(back_populates="planned_actions")
 
@@ -320,6 +372,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))  # a 1:1 message
     conversation_id: Mapped[str | None] = mapped_column(String(400))  # or a conversation
+    replaces_activity_id: Mapped[str | None] = mapped_column(String(200))  # a card to update
     activity: Mapped[dict[str, Any]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column()
@@ -328,3 +381,35 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column()
     failed_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AttendanceRole(enum.StrEnum):
+    AGENCY_REPRESENTATIVE = "agency_representative"
+    CHAIR = "chair"
+    OBSERVER = "observer"
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    role: Mapped[AttendanceRole] = mapped_column(_enum(AttendanceRole, "attendance_role"))
+    confirmed_at: Mapped[datetime] = mapped_column()
+
+
+class ConflictDeclaration(Base):
+    """Someone at the meeting knows a person in a case: the operations manager decides (002)."""
+
+    __tablename__ = "conflict_declaration"
+    __table_args__ = (UniqueConstraint("case_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    declared_at: Mapped[datetime] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision: Mapped[str] = mapped_column(Text, default="")

@@ -4,18 +4,23 @@
 and on a fresh PostgreSQL database. For each, `e2e_stack` seeds the demo MARAC with
 `marac demo`, starts `marac serve` and the Playground, and stops both afterwards;
 `playground` hands each test the one WebSocket client of that stack, marked at the test's
-start. When a test fails, the tails of the bot's and the Playground's logs are added to its
-report.
+start. `seat("priya")` is another person's own seat: a second Playground beside the bot whose
+current user is that person (the Playground shows the world from one user only, and its
+personal chat is that user's alone), started once per stack. `e2e_db` reads the stack's
+database. When a test fails, the tails of the bot's and the Playgrounds' logs are added to
+its report.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import secrets
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +30,10 @@ import aiohttp
 import asyncpg
 import pytest
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
-from bot.playground import start_playground
+from bot.playground import MARAC_TEAM_CONFIG, start_playground
 
 from .playground_client import PlaygroundClient
 
@@ -54,6 +61,11 @@ class Stack:
     seeded_at: datetime
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     log_handles: list[IO[bytes]] = field(default_factory=list)
+    seat_logs: list[tuple[str, Path]] = field(default_factory=list)  # title, path
+
+    @property
+    def workdir(self) -> Path:
+        return self.bot_log.parent
 
     def deliveries(self) -> int:
         """How many activities the bot has answered so far (its access log's lines)."""
@@ -79,7 +91,8 @@ class Stack:
             f"----- {title} ({path}), last {LOG_TAIL} characters -----\n{tail(path)}"
             for title, path in (("bot log", self.bot_log),
                                 ("Playground output", self.playground_log),
-                                ("Playground debug log", self.playground_debug_log)))
+                                ("Playground debug log", self.playground_debug_log),
+                                *self.seat_logs))
 
 
 def tail(path: Path, size: int = LOG_TAIL) -> str:
@@ -240,6 +253,134 @@ async def playground(playground_session: PlaygroundClient) -> PlaygroundClient:
     """The stack's client, looking only at what arrives from this test's start on."""
     playground_session.begin()
     return playground_session
+
+
+# --- another person's seat: a Playground of their own --------------------------------------
+
+def _sections(yaml_text: str) -> list[tuple[str | None, list[str]]]:
+    """The config file's top-level sections, each with its lines (comments stay with the
+    section above them)."""
+    sections: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in yaml_text.splitlines(keepends=True):
+        key = re.match(r"([A-Za-z]\w*):", line)
+        if key:
+            sections.append((key.group(1), []))
+        sections[-1][1].append(line)
+    return sections
+
+
+def _user(lines: list[str]) -> dict[str, str]:
+    """One user of the config: plain `key: value` lines (the list dash removed)."""
+    user = {}
+    for line in lines:
+        key, _, value = line.strip().removeprefix("- ").partition(":")
+        if value.strip():
+            user[key.strip()] = value.strip().strip('"')
+    return user
+
+
+def _users(lines: list[str]) -> list[dict[str, str]]:
+    entries: list[list[str]] = []
+    for line in lines:
+        if line.lstrip().startswith("- "):
+            entries.append([line])
+        elif entries and line.strip():
+            entries[-1].append(line)
+    return [_user(entry) for entry in entries]
+
+
+def _yaml_user(user: dict[str, str], indent: str, listed: bool) -> str:
+    lines = []
+    for n, (key, value) in enumerate(user.items()):
+        lead = ("- " if n == 0 else "  ") if listed else ""
+        lines.append(f"{indent}{lead}{key}: {json.dumps(value)}\n")  # JSON strings are YAML
+    return "".join(lines)
+
+
+def seat_config(team_config: str, name: str) -> str:
+    """The MARAC team's Playground config seen from `name`'s seat: that person is the current
+    user, the Playground's own current user (Cara) becomes one of the users, and the personal
+    chat gets an id of its own, as every Teams personal chat has. The rest is unchanged."""
+    sections = _sections(team_config)
+    by_key = dict(sections)
+    current = _user(by_key["currentUser"][1:])
+    users = _users(by_key["users"][1:])
+    chosen = [u for u in users if u.get("givenName", "").lower() == name.lower()]
+    if len(chosen) != 1:
+        raise ValueError(f"{name!r} is not one of the users of {MARAC_TEAM_CONFIG}")
+    others = [current, *(u for u in users if u is not chosen[0])]
+    replaced = {
+        "currentUser": "currentUser:\n" + _yaml_user(chosen[0], "  ", listed=False),
+        "users": "users:\n" + "".join(_yaml_user(u, "  ", listed=True) for u in others),
+        "personalChat": f"personalChat:\n  id: {json.dumps(personal_chat_of(name))}\n",
+    }
+    return "".join(replaced.get(key or "", "".join(lines)) for key, lines in sections)
+
+
+def personal_chat_of(name: str) -> str:
+    return f"personal-chat-{name.lower()}"
+
+
+async def _start_seat(stack: Stack, name: str) -> PlaygroundClient:
+    config = stack.workdir / f"playground-{name}.yml"
+    config.write_text(seat_config(MARAC_TEAM_CONFIG.read_text("utf-8"), name), "utf-8")
+    output = stack.workdir / f"playground-{name}.out"
+    debug_log = stack.workdir / f"playground-{name}-debug.log"
+    stack.seat_logs += [(f"{name}'s Playground output", output),
+                        (f"{name}'s Playground debug log", debug_log)]
+    log = output.open("wb")
+    stack.log_handles.append(log)
+    port = free_port()
+    process = start_playground(f"http://127.0.0.1:{stack.bot_port}/api/messages", port=port,
+                               config=config, log=log, log_file=debug_log)
+    stack.processes.append(process)  # stopped with the stack, before the bot
+    await _wait_until_up(stack, process, f"http://127.0.0.1:{port}/_internal/v1/config",
+                         f"{name}'s Agents Playground")
+    client = PlaygroundClient(port)
+    await client.connect()
+    return client
+
+
+Seats = Callable[[str], Awaitable[PlaygroundClient]]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def seats(e2e_stack: Stack) -> AsyncIterator[Seats]:
+    """Each person's seat, started the first time a test asks for it, once per stack."""
+    started: dict[str, PlaygroundClient] = {}
+    starting = asyncio.Lock()
+
+    async def seat_of(name: str) -> PlaygroundClient:
+        async with starting:
+            if name not in started:
+                started[name] = await _start_seat(e2e_stack, name)
+        return started[name]
+
+    try:
+        yield seat_of
+    finally:
+        for client in started.values():
+            await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def seat(seats: Seats) -> Seats:
+    """`await seat("priya")`: Priya's seat, looking only at what arrives from this test on."""
+    async def take(name: str) -> PlaygroundClient:
+        client = await seats(name)
+        client.begin()
+        return client
+    return take
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def e2e_db(e2e_stack: Stack) -> AsyncIterator[AsyncEngine]:
+    """The stack's database, to check what the bot stored (no pool: nothing is held open)."""
+    engine = create_async_engine(e2e_stack.database_url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 # --- logs in the report of a failed test --------------------------------------------------

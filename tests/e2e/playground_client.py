@@ -33,7 +33,8 @@ class PlaygroundClient:
     """One seat at the Playground: HTTP to act, a WebSocket to see what the bot posts.
 
     `frames` holds every WebSocket frame since `connect()`; `begin()` marks where the current
-    test starts, and `wait_for` and `frames_since` only look from there on.
+    test starts, and `wait_for` and `frames_since` only look from there on. The answers to
+    button presses (`invoke`) come back over HTTP, not the WebSocket: `invoke_answers`.
     """
 
     def __init__(self, port: int) -> None:
@@ -49,6 +50,7 @@ class PlaygroundClient:
         self.config: dict[str, Any] = {}
         self.current_user = ""
         self.users: dict[str, dict[str, Any]] = {}
+        self.invoke_answers: list[dict[str, Any]] = []  # every answer to a button press
 
     async def connect(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
@@ -138,6 +140,15 @@ class PlaygroundClient:
                              mention_bot: bool) -> dict[str, Any]:
         if conversation_id == self.config["personalChat"]["id"]:
             raise ValueError(f"the Playground's personal chat is {self.current_user}'s only")
+        await self.send_message(conversation_id, user_id, text, mention_bot=mention_bot)
+        return {"conversationId": conversation_id}
+
+    async def send_message(self, conversation_id: str, user_id: str, text: str = "",
+                           attachments: list[dict[str, Any]] | None = None,
+                           mention_bot: bool = False) -> None:
+        """The message activity Teams would send the bot, through customActivities: how
+        anyone but the current user speaks, and how anyone sends a file (the Playground's
+        message API carries text only)."""
         user = self.users[user_id]
         where = await self.template(conversation_id, "install")  # how Teams describes it
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -148,7 +159,7 @@ class PlaygroundClient:
                                 "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
         channel_data = {k: v for k, v in where["channelData"].items()
                         if k in ("tenant", "team", "channel")}
-        await self.send_activity({
+        activity: dict[str, Any] = {
             "type": "message", "id": str(uuid.uuid4()), "timestamp": now,
             "localTimestamp": now, "channelId": where["channelId"],
             "serviceUrl": where["serviceUrl"],
@@ -156,8 +167,34 @@ class PlaygroundClient:
             "recipient": where["recipient"], "conversation": where["conversation"],
             "channelData": channel_data, "text": text, "textFormat": "plain",
             "locale": "en-US", "entities": entities,
-        })
-        return {"conversationId": conversation_id}
+        }
+        if attachments:
+            activity["attachments"] = attachments
+        await self.send_activity(activity)
+
+    async def invoke(self, conversation_id: str, user_id: str, reply_to_id: str, verb: str,
+                     data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A user presses an `Action.Execute` button of the card in message `reply_to_id`;
+        `data` is the button's data with the card's inputs, as Teams merges them. Answers the
+        bot's invoke response (`{"type": ..., "value": the refreshed card or a sentence}`),
+        kept in `invoke_answers` too."""
+        body = {
+            "name": "adaptiveCard/action",
+            "value": {"action": {"type": "Action.Execute", "verb": verb,
+                                 "data": {"verb": verb, **(data or {})}},
+                      "trigger": "manual"},
+            "from": {"id": user_id}, "conversation": {"id": conversation_id},
+            "replyToId": reply_to_id,
+        }
+        url = f"{self.base_url}/_conversation/v1/invoke"
+        async with self.http.post(url, json=body) as response:
+            answer_text = await response.text()
+            assert response.status == 200, (
+                f"the Playground refused {user_id}'s press of {verb!r} in {conversation_id}: "
+                f"HTTP {response.status} {answer_text}")
+        answer: dict[str, Any] = json.loads(answer_text)
+        self.invoke_answers.append(answer)
+        return answer
 
     async def send_activity(self, activity: dict[str, Any]) -> None:
         """Send the bot any activity (installation, members added, ...) as Teams would.

@@ -70,14 +70,11 @@ def test_cells_are_trimmed_and_extra_cells_ignored():
     assert None not in rows[1][1]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "read_rows numbers a row by csv.DictReader.line_num, the line where the record ends: a "
-    "record whose quoted cell spans two lines is reported one line too late "
-    "(police_feed.py read_rows)"))
 def test_a_row_with_a_line_break_in_a_cell_is_numbered_by_its_first_line():
     rows = read_rows(csv_bytes([police_row(escalation_detail="Threats by text.\nThen calls."),
                                 police_row(police_incident_ref="INC-1002")]))
     assert [line for line, _ in rows] == [2, 4]
+    assert rows[0][1]["escalation_detail"] == "Threats by text.\nThen calls."
 
 
 # import_rows: each row
@@ -159,12 +156,10 @@ async def test_a_refused_row_can_be_imported_once_corrected(store, clock):
     assert lines(good.listed) == [2] and good.linked == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an empty dash_yes_count cell (a required column) is read as 0 yes answers "
-    "(referrals.py _count treats a blank value as '0'), so the row is stored and declined "
-    "as standard risk instead of being refused with its line"))
 async def test_a_row_with_an_empty_dash_count_is_refused(store, clock):
     marac_id = await seeded(store, clock)
-    report = await imported(store, clock, marac_id, [police_row(dash_yes_count="")])
-    assert lines(report.refused) == [2]
-    assert await count(store, Referral) == 0
+    report = await imported(store, clock, marac_id, [
+        police_row(dash_yes_count=""), police_row(police_incident_ref="INC-1002")])
+    assert report.refused == [(2, "Please give the DASH yes-count: answer the DASH checklist.")]
+    assert lines(report.listed) == [3]
+    assert await stored_refs(store) == ["INC-1002"]

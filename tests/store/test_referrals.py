@@ -113,14 +113,11 @@ def test_a_police_row_is_read_with_its_yes_count_and_incident():
     assert form.referring_agency == "Police" and form.children_in_household == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "read_form reads a card with no DASH answers and no yes-count as 0 yes answers "
-    "(referrals.py _count defaults a missing value to '0'), so the referral is declined as "
-    "standard risk instead of being refused like a card with one answer missing"))
 def test_a_card_with_no_dash_answers_at_all_is_refused():
     payload = card_payload(**{q.key: OMIT for q in QUESTIONS})
-    with pytest.raises(ReferralError):
+    with pytest.raises(ReferralError) as refused:
         read_form(payload, TODAY)
+    assert str(refused.value) == "Please give the DASH yes-count: answer the DASH checklist."
 
 
 # submit: the decision the referrer sees, stored

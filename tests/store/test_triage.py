@@ -208,20 +208,6 @@ async def test_two_accepts_at_once_list_the_case_once(store, clock):
     assert (await reload(store, Referral, referral.id)).status is ReferralStatus.ACCEPTED
 
 
-CONCURRENT_ACCEPT_RACE = (
-    "On PostgreSQL two accepts of different referrals in overlapping transactions both "
-    "place their case without seeing the other: scheduling._meeting_on selects the day's "
-    "meeting and inserts a new one when it sees none (no lock, no unique meeting per day), and "
-    "_next_number/_list count cases and take max(slot)+1, so the second accept either fails "
-    "with IntegrityError on uq_marac_case_number or, when the numbers happen to differ, lists "
-    "its case at slot 1 of a second Meeting row at the same time")
-
-
-@pytest.mark.parametrize("database_url", [
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.xfail(strict=True,
-                                                       reason=CONCURRENT_ACCEPT_RACE)),
-], indirect=True)
 async def test_two_different_referrals_accepted_at_once_share_one_meeting(store, clock):
     marac_id = await seeded(store, clock)
     ids = [(await refer(store, clock, marac_id, card_payload(
@@ -238,8 +224,31 @@ async def test_two_different_referrals_accepted_at_once_share_one_meeting(store,
         await asyncio.sleep(1)
     await second
     async with store.unit_of_work() as session:
-        rows = (await session.execute(select(Case.number, Case.slot, Meeting.id)
-                                      .join(Meeting).where(Case.referral_id.in_(ids)))).all()
+        rows = (await session.execute(
+            select(Case.number, Case.slot, Meeting.id)
+            .join(Meeting, Meeting.id == Case.meeting_id)
+            .where(Case.referral_id.in_(ids)))).all()
     assert len({number for number, _, _ in rows}) == 2
     assert sorted(slot for _, slot, _ in rows) == [1, 2]
+    assert len({meeting for _, _, meeting in rows}) == 1
+
+
+async def test_three_referrals_accepted_together_fill_slots_one_to_three(store, clock):
+    marac_id = await seeded(store, clock)
+    ids = [(await refer(store, clock, marac_id, card_payload(
+        victim_first_name=name, victim_reference=f"RIV-V-{n}"))).id
+        for n, name in enumerate(("Jess", "Lena", "Maya"))]
+
+    async def press(referral_id: int) -> None:
+        async with store.unit_of_work() as session:
+            await triage.accept(session, marac_id, referral_id, None, clock.now())
+
+    await asyncio.gather(*(press(i) for i in ids))
+    async with store.unit_of_work() as session:
+        rows = (await session.execute(
+            select(Case.number, Case.slot, Meeting.id)
+            .join(Meeting, Meeting.id == Case.meeting_id)
+            .where(Case.referral_id.in_(ids)))).all()
+    assert len({number for number, _, _ in rows}) == 3
+    assert sorted(slot for _, slot, _ in rows) == [1, 2, 3]
     assert len({meeting for _, _, meeting in rows}) == 1

@@ -89,17 +89,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("conversation_id", name=op.f("uq_conversation_conversation_id")),
     )
     op.create_table(
-        "meeting",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("marac_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("case_list_sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("reminders_sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["marac_id"], ["marac.id"], name=op.f("fk_meeting_marac_id_marac")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
-        sa.UniqueConstraint("marac_id", "starts_at", name=op.f("uq_meeting_marac_id_starts_at")),
-    )
-    op.create_table(
         "person",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
@@ -116,10 +105,48 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "meeting",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("marac_id", sa.Integer(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("case_list_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminders_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "scheduled",
+                "running",
+                "paused",
+                "ended",
+                name="meeting_status",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("conversation_id", sa.String(length=400), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("chair_person_id", sa.Integer(), nullable=True),
+        sa.Column("stand_in_person_id", sa.Integer(), nullable=True),
+        sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attendance_message_id", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["chair_person_id"], ["person.id"], name=op.f("fk_meeting_chair_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(["marac_id"], ["marac.id"], name=op.f("fk_meeting_marac_id_marac")),
+        sa.ForeignKeyConstraint(
+            ["stand_in_person_id"], ["person.id"], name=op.f("fk_meeting_stand_in_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
+        sa.UniqueConstraint("marac_id", "starts_at", name=op.f("uq_meeting_marac_id_starts_at")),
+    )
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("conversation_id", sa.String(length=400), nullable=True),
+        sa.Column("replaces_activity_id", sa.String(length=200), nullable=True),
         sa.Column("activity", sa.JSON(), nullable=False),
         sa.Column("purpose", sa.String(length=60), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -256,6 +283,39 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "attendance",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "agency_representative",
+                "chair",
+                "observer",
+                name="attendance_role",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agency.id"], name=op.f("fk_attendance_agency_id_agency")
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meeting.id"], name=op.f("fk_attendance_meeting_id_meeting")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_attendance_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attendance")),
+        sa.UniqueConstraint(
+            "meeting_id", "person_id", name=op.f("uq_attendance_meeting_id_person_id")
+        ),
+    )
+    op.create_table(
         "marac_case",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=40), nullable=False),
@@ -265,6 +325,40 @@ def upgrade() -> None:
         sa.Column("referral_id", sa.Integer(), nullable=True),
         sa.Column("closed_panel", sa.Boolean(), nullable=False),
         sa.Column("breaches_target", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "listed",
+                "open",
+                "closed",
+                "deferred",
+                "exceptional",
+                name="case_status",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paused_seconds", sa.Integer(), nullable=False),
+        sa.Column("extra_seconds", sa.Integer(), nullable=False),
+        sa.Column("warned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("overrun_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("card_message_id", sa.String(length=200), nullable=True),
+        sa.Column("victim_contact", sa.String(length=100), nullable=False),
+        sa.Column("exceptional", sa.String(length=40), nullable=False),
+        sa.Column("exceptional_note", sa.Text(), nullable=False),
+        sa.Column("deferred_reason", sa.Text(), nullable=False),
+        sa.Column("deferred_from_meeting_id", sa.Integer(), nullable=True),
+        sa.Column("responsible", sa.JSON(), nullable=False),
+        sa.Column("admitted_person_ids", sa.JSON(), nullable=False),
+        sa.Column("declaration_pending", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["deferred_from_meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_marac_case_deferred_from_meeting_id_meeting"),
+        ),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meeting.id"], name=op.f("fk_marac_case_meeting_id_meeting")
         ),
@@ -302,6 +396,25 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "conflict_declaration",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["marac_case.id"], name=op.f("fk_conflict_declaration_case_id_marac_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_conflict_declaration_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conflict_declaration")),
+        sa.UniqueConstraint(
+            "case_id", "person_id", name=op.f("uq_conflict_declaration_case_id_person_id")
+        ),
+    )
+    op.create_table(
         "planned_action",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -320,6 +433,16 @@ def upgrade() -> None:
         sa.Column("owning_agency_id", sa.Integer(), nullable=True),
         sa.Column("for_whom", sa.String(length=20), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("owner", sa.String(length=100), nullable=False),
+        sa.Column("risk", sa.Text(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("added_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("source_key", sa.String(length=300), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["added_by_person_id"],
+            ["person.id"],
+            name=op.f("fk_planned_action_added_by_person_id_person"),
+        ),
         sa.ForeignKeyConstraint(
             ["case_id"], ["marac_case.id"], name=op.f("fk_planned_action_case_id_marac_case")
         ),
@@ -329,6 +452,7 @@ def upgrade() -> None:
             name=op.f("fk_planned_action_owning_agency_id_agency"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_action")),
+        sa.UniqueConstraint("source_key", name=op.f("uq_planned_action_source_key")),
     )
     # ### end Alembic commands ###
 
@@ -336,8 +460,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("planned_action")
+    op.drop_table("conflict_declaration")
     op.drop_table("agency_information")
     op.drop_table("marac_case")
+    op.drop_table("attendance")
     op.drop_table("role_grant")
     with op.batch_alter_table("referral", schema=None) as batch_op:
         batch_op.drop_index("ix_referral_victim")
@@ -347,8 +473,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
-    op.drop_table("person")
     op.drop_table("meeting")
+    op.drop_table("person")
     op.drop_table("conversation")
     op.drop_table("agency")
     op.drop_table("marac")

@@ -1,0 +1,159 @@
+"""The cards of a running meeting. The shared ones (attendance, the case card everyone sees)
+carry case numbers and first names only; the full case view goes to entitled people alone,
+as the answer to their own press or refresh (a user-specific view)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adaptive_cards import card as ac
+from adaptive_cards import types as act
+
+from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
+from dialogs.case_work import FOR_WHOM, CaseView
+from dialogs.meeting import Slot
+from dialogs.meeting_record import Summary
+from storage.models import Case
+
+ROLE_CHOICES = [("Agency representative", "agency_representative"), ("Chair", "chair"),
+                ("Observer", "observer")]
+
+
+@dataclass(frozen=True)
+class Present:
+    first_name: str
+    agency: str | None
+    role: str
+
+
+def attendance_card(marac_name: str, present: Sequence[Present], missing_core: Sequence[str],
+                    agencies: Sequence[str], case_numbers: Sequence[str]) -> ac.AdaptiveCard:
+    by_agency: dict[str, list[str]] = {}
+    for person in present:
+        by_agency.setdefault(person.agency or person.role.replace("_", " "), []).append(
+            person.first_name)
+    items: list[Any] = [heading(f"{marac_name}: attendance")]
+    items.append(facts([(agency, ", ".join(names)) for agency, names in by_agency.items()])
+                 if by_agency else paragraph("Nobody has confirmed yet."))
+    items.append(paragraph("Core agencies missing: " + ", ".join(missing_core)
+                           if missing_core else "All core agencies are present."))
+    items += [
+        choice_input("role", "I attend as", ROLE_CHOICES, "agency_representative"),
+        choice_input("agency", "For the agency", [(a, a) for a in agencies]),
+        ac.ActionSet(actions=[execute("Confirm attendance", "attendance.confirm")]),
+        choice_input("case_number", "I know someone in case", [(n, n) for n in case_numbers]),
+        ac.ActionSet(actions=[execute("Declare (told to the operations manager only)",
+                                      "attendance.declare")]),
+    ]
+    return build(items)
+
+
+def _clock(slot: Slot) -> str:
+    if slot.remaining >= 0:
+        return f"{slot.remaining // 60}:{slot.remaining % 60:02d} left of the slot"
+    return f"over by {slot.overrun // 60}:{slot.overrun % 60:02d}"
+
+
+def case_card(case: Case, slot: Slot, counts: tuple[int, int], agencies: Sequence[str]
+              ) -> ac.AdaptiveCard:
+    """The card everyone in the channel sees: number, first name, the slot, and buttons."""
+    status = {"open": _clock(slot), "closed": "planning closed", "listed": "not opened yet",
+              "deferred": "deferred", "exceptional": "exceptional"}[case.status.value]
+    lines = [f"Status: {status}", f"{counts[0]} agencies have shared information; "
+             f"{counts[1]} actions agreed."]
+    if slot.overrun and case.status.value == "open":
+        lines.append(f"**Overrun: {slot.overrun // 60} min {slot.overrun % 60} s**")
+    if case.declaration_pending:
+        lines.append("A declaration of knowing someone in this case awaits the operations "
+                     "manager's decision.")
+    if case.exceptional:
+        lines.append("Exceptional case: information recorded, no action planning.")
+    items: list[Any] = [heading(f"{case.number} · {case.victim_first_name}"),
+                        *[paragraph(line) for line in lines]]
+    actions: list[Any] = [execute("Show case details", "case.view", case=case.number)]
+    if case.status.value == "open":
+        actions += [_show("Add agency information", _information_inputs(case.number)),
+                    _show("Add an action", _action_inputs(case.number, agencies)),
+                    _show("Victim contact", _contact_inputs(case.number))]
+    return build(items, actions)
+
+
+def _show(title: str, inner: ac.AdaptiveCard) -> ac.ActionShowCard:
+    return ac.ActionShowCard(title=title, card=inner)
+
+
+def _information_inputs(number: str) -> ac.AdaptiveCard:
+    return build([
+        text_input("information", "What your agency holds", multiline=True, max_length=4000),
+        choice_input("not_involved", "Not involved", [("No", "false"),
+                                                      ("Not involved: systems flagged", "true")],
+                     "false"),
+    ], [execute("Share", "case.information", case=number)])
+
+
+def _action_inputs(number: str, agencies: Sequence[str]) -> ac.AdaptiveCard:
+    return build([
+        choice_input("agency", "Owning agency", [(a, a) for a in agencies], required=True),
+        text_input("owner", "Owner (first name)", required=True, max_length=100),
+        text_input("description", "What is to be done", required=True, multiline=True),
+        choice_input("for_whom", "For", [(f.title(), f) for f in FOR_WHOM], "victim"),
+        text_input("risk", "The risk it addresses", required=True),
+        ac.InputDate(id="due_on", label="Due", is_required=True),
+    ], [execute("Add action", "case.action", case=number)])
+
+
+def _contact_inputs(number: str) -> ac.AdaptiveCard:
+    return build([text_input("victim_contact", "Who will update the victim", required=True)],
+                 [execute("Save", "case.contact", case=number)])
+
+
+def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
+    """The full case, for entitled people only."""
+    case, referral = view.case, view.referral
+    items: list[Any] = [heading(f"{case.number} · {case.victim_first_name}"),
+                        paragraph(_clock(slot) if case.status.value == "open"
+                                  else f"Status: {case.status.value}")]
+    if referral is not None:
+        items.append(facts([
+            ("Qualifies by", ", ".join(r.replace("_", " ") for r in referral.qualifying_reasons)),
+            ("DASH", f"{referral.dash_yes_count} of 24 yes"),
+            ("Repeat", "yes: earlier plan below" if referral.repeat_of_id else "no"),
+            ("Children", str(referral.children_in_household)),
+        ]))
+    if view.risks:
+        items.append(ac.TextBlock(text="Risks", weight=act.FontWeight.BOLDER))
+        items.append(paragraph("; ".join(view.risks)))
+    items.append(ac.TextBlock(text="Agency information", weight=act.FontWeight.BOLDER))
+    items.append(facts([(line.agency, line.text) for line in view.information]))
+    items.append(ac.TextBlock(text="Actions", weight=act.FontWeight.BOLDER))
+    items.append(facts([(f"{a.agency}{' (earlier plan)' if a.from_earlier_plan else ''}",
+                         f"{a.description} — for the {a.for_whom}"
+                         + (f"; owner {a.owner}" if a.owner else "")
+                         + (f"; due {a.due_on.isoformat()}" if a.due_on else ""))
+                        for a in view.actions]) if view.actions else paragraph("None yet."))
+    items.append(paragraph(f"Updates the victim: {case.victim_contact or 'not named yet'}"))
+    if case.exceptional:
+        items.append(paragraph(f"Exceptional ({case.exceptional}): {case.exceptional_note}"))
+    return build(items)
+
+
+def summary_card(marac_name: str, summary: Summary) -> ac.AdaptiveCard:
+    def minutes(seconds: int) -> str:
+        return f"{seconds // 60} min {seconds % 60} s"
+
+    return build([
+        heading(f"{marac_name}: meeting closed"),
+        facts([
+            ("Heard", ", ".join(summary.heard) or "none"),
+            ("Deferred", ", ".join(summary.deferred) or "none"),
+            ("Exceptional", ", ".join(summary.exceptional) or "none"),
+            ("Not reached", ", ".join(summary.not_reached) or "none"),
+            ("Time used", f"{minutes(summary.used_seconds)} of "
+                          f"{minutes(summary.planned_seconds)} planned"),
+        ]),
+        ac.TextBlock(text="Actions agreed per agency", weight=act.FontWeight.BOLDER),
+        facts([(agency, str(n)) for agency, n in summary.actions_per_agency])
+        if summary.actions_per_agency else paragraph("No actions were agreed."),
+    ])

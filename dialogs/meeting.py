@@ -1,0 +1,247 @@
+"""Running the meeting: the chair opens it, moves through the agenda case by case, each case
+in its slot; the slot clock, pauses and warnings live in the database (../shared/MARAC.md,
+"At the meeting")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.scheduling import move_to_next_meeting
+from storage.models import (
+    Agency,
+    Attendance,
+    AttendanceRole,
+    Case,
+    CaseStatus,
+    Marac,
+    Meeting,
+    MeetingStatus,
+    Person,
+)
+
+NOT_STARTED = (MeetingStatus.SCHEDULED,)
+UNDER_WAY = (MeetingStatus.RUNNING, MeetingStatus.PAUSED)
+EXCEPTIONS = {"death": "death of the victim or perpetrator",
+              "moved": "the victim has moved out of the area (MARAC-to-MARAC transfer)"}
+
+
+class MeetingError(ValueError):
+    """What the chair asked cannot be done now; str() is one plain sentence."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A case's slot clock: what is left of it, in seconds (negative once overrun)."""
+
+    length: int
+    remaining: int
+
+    @property
+    def overrun(self) -> int:
+        return max(0, -self.remaining)
+
+
+def slot_of(marac: Marac, meeting: Meeting, case: Case, now: datetime) -> Slot:
+    length = marac.slot_seconds + case.extra_seconds
+    if case.opened_at is None:
+        return Slot(length, length)
+    end = case.closed_at or (meeting.paused_at if meeting.paused_at else now)
+    used = (end - case.opened_at).total_seconds() - case.paused_seconds
+    return Slot(length, int(length - used))
+
+
+async def under_way_in(session: AsyncSession, conversation_id: str) -> Meeting | None:
+    return await session.scalar(
+        select(Meeting).where(Meeting.conversation_id == conversation_id,
+                              Meeting.status.in_(UNDER_WAY)).with_for_update())
+
+
+async def must_be_under_way(session: AsyncSession, conversation_id: str) -> Meeting:
+    meeting = await under_way_in(session, conversation_id)
+    if meeting is None:
+        raise MeetingError("No meeting is running here; the chair starts one with **start**.")
+    return meeting
+
+
+async def cases_of(session: AsyncSession, meeting: Meeting) -> list[Case]:
+    """The agenda in order: the open part, then the closed panel."""
+    return list((await session.scalars(
+        select(Case).where(Case.meeting_id == meeting.id)
+        .order_by(Case.closed_panel, Case.slot))).all())
+
+
+async def open_case(session: AsyncSession, meeting: Meeting) -> Case | None:
+    return await session.scalar(
+        select(Case).where(Case.meeting_id == meeting.id, Case.status == CaseStatus.OPEN))
+
+
+async def start(session: AsyncSession, marac_id: int, conversation_id: str,
+                chair_person_id: int | None, now: datetime) -> tuple[Meeting, bool]:
+    """Open the MARAC's next meeting here; (meeting, False) when it is already running."""
+    running = await under_way_in(session, conversation_id)
+    if running is not None:
+        return running, False
+    meeting = await session.scalar(
+        select(Meeting).where(Meeting.marac_id == marac_id, Meeting.status.in_(NOT_STARTED),
+                              Meeting.starts_at >= now - timedelta(hours=12))
+        .order_by(Meeting.starts_at).limit(1).with_for_update())
+    if meeting is None:
+        raise MeetingError("There is no meeting scheduled to start.")
+    meeting.status = MeetingStatus.RUNNING
+    meeting.conversation_id = conversation_id
+    meeting.started_at = now
+    meeting.chair_person_id = chair_person_id
+    return meeting, True
+
+
+async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str],
+                  now: datetime) -> tuple[Case | None, Case | None]:
+    """`next`: close the open case's planning and open the next listed one."""
+    _must_not_be_paused(meeting)
+    closed = await open_case(session, meeting)
+    if closed is not None:
+        close_case(closed, responsible, now)
+    following = next((c for c in await cases_of(session, meeting)
+                      if c.status is CaseStatus.LISTED), None)
+    if following is not None:
+        _open(following, now)
+    elif closed is None:
+        raise MeetingError("Every case on the agenda has been heard; the chair can **end** "
+                           "the meeting.")
+    return closed, following
+
+
+async def go_back(session: AsyncSession, meeting: Meeting, now: datetime) -> Case:
+    """`back`: reopen the case heard just before the open one (or the last heard)."""
+    _must_not_be_paused(meeting)
+    cases = await cases_of(session, meeting)
+    current = await open_case(session, meeting)
+    heard = [c for c in cases if c.status is CaseStatus.CLOSED and c.closed_at is not None]
+    if not heard:
+        raise MeetingError("No case has been closed yet, so there is nothing to go back to.")
+    previous = max(heard, key=lambda c: c.closed_at or now)
+    if current is not None:
+        current.status, current.opened_at = CaseStatus.LISTED, None
+        current.warned_at = current.overrun_at = None
+    # The time between closing and reopening does not count against its slot.
+    previous.paused_seconds += int((now - (previous.closed_at or now)).total_seconds())
+    previous.status, previous.closed_at, previous.responsible = CaseStatus.OPEN, None, []
+    return previous
+
+
+def close_case(case: Case, responsible: list[str], now: datetime) -> None:
+    case.status = CaseStatus.CLOSED
+    case.closed_at = now
+    case.responsible = responsible
+
+
+def _open(case: Case, now: datetime) -> None:
+    case.status = CaseStatus.OPEN
+    case.opened_at = now
+    case.paused_seconds = 0
+    case.warned_at = case.overrun_at = None
+
+
+async def extend(session: AsyncSession, meeting: Meeting, marac: Marac, minutes: int,
+                 now: datetime) -> Case:
+    if not 1 <= minutes <= 60:
+        raise MeetingError("Extend by a whole number of minutes from 1 to 60, e.g. **extend 5**.")
+    case = await _current(session, meeting)
+    case.extra_seconds += minutes * 60
+    slot = slot_of(marac, meeting, case, now)
+    if slot.remaining > 0:
+        case.overrun_at = None
+    if slot.remaining > marac.warning_seconds:
+        case.warned_at = None
+    return case
+
+
+async def defer(session: AsyncSession, meeting: Meeting, marac: Marac, reason: str,
+                now: datetime) -> tuple[Case, Meeting]:
+    if not reason.strip():
+        raise MeetingError("Give a reason to defer, e.g. **defer police research not back**.")
+    case = await _current(session, meeting)
+    case.deferred_reason = reason.strip()
+    case.deferred_from_meeting_id = meeting.id
+    later = await move_to_next_meeting(session, marac, case, meeting)
+    return case, later
+
+
+async def mark_exceptional(session: AsyncSession, meeting: Meeting, kind: str, note: str,
+                           now: datetime) -> Case:
+    if kind not in EXCEPTIONS:
+        raise MeetingError("Say **exceptional death** or **exceptional moved**, then what is "
+                           "known.")
+    case = await _current(session, meeting)
+    case.exceptional, case.exceptional_note = kind, note.strip()
+    return case
+
+
+def pause(meeting: Meeting, now: datetime) -> None:
+    if meeting.status is MeetingStatus.PAUSED:
+        return
+    meeting.status, meeting.paused_at = MeetingStatus.PAUSED, now
+
+
+async def resume(session: AsyncSession, meeting: Meeting, now: datetime) -> None:
+    if meeting.status is not MeetingStatus.PAUSED or meeting.paused_at is None:
+        return
+    case = await open_case(session, meeting)
+    if case is not None:
+        case.paused_seconds += int((now - meeting.paused_at).total_seconds())
+    meeting.status, meeting.paused_at = MeetingStatus.RUNNING, None
+
+
+async def end(session: AsyncSession, meeting: Meeting, responsible: list[str], now: datetime
+              ) -> None:
+    await resume(session, meeting, now)
+    case = await open_case(session, meeting)
+    if case is not None:
+        close_case(case, responsible, now)
+    meeting.status, meeting.ended_at = MeetingStatus.ENDED, now
+
+
+async def _current(session: AsyncSession, meeting: Meeting) -> Case:
+    case = await open_case(session, meeting)
+    if case is None:
+        raise MeetingError("No case is open; the chair opens the next with **next**.")
+    return case
+
+
+def _must_not_be_paused(meeting: Meeting) -> None:
+    if meeting.status is MeetingStatus.PAUSED:
+        raise MeetingError("The meeting is paused; **resume** it first.")
+
+
+async def confirm_attendance(session: AsyncSession, meeting: Meeting, person: Person,
+                             role: AttendanceRole, agency_id: int | None, now: datetime
+                             ) -> Attendance:
+    attendance = await session.scalar(select(Attendance).where(
+        Attendance.meeting_id == meeting.id, Attendance.person_id == person.id))
+    if attendance is None:
+        attendance = Attendance(meeting_id=meeting.id, person_id=person.id,
+                                confirmed_at=now, role=role, agency_id=agency_id)
+        session.add(attendance)
+    attendance.role, attendance.agency_id = role, agency_id
+    await session.flush()
+    return attendance
+
+
+async def present(session: AsyncSession, meeting: Meeting) -> list[tuple[Attendance, Person,
+                                                                          Agency | None]]:
+    rows = await session.execute(
+        select(Attendance, Person, Agency).join(Person, Person.id == Attendance.person_id)
+        .outerjoin(Agency, Agency.id == Attendance.agency_id)
+        .where(Attendance.meeting_id == meeting.id).order_by(Attendance.confirmed_at))
+    return [(a, p, g) for a, p, g in rows.tuples().all()]
+
+
+async def responsible_names(session: AsyncSession, meeting: Meeting) -> list[str]:
+    """Who shares responsibility for a plan closed now: everyone present but observers."""
+    return [f"{person.first_name} ({agency.name if agency else attendance.role.value})"
+            for attendance, person, agency in await present(session, meeting)
+            if attendance.role is not AttendanceRole.OBSERVER]

@@ -1,0 +1,87 @@
+"""The meeting's clock and record: slot warnings due now, and the summary at `end`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.meeting import slot_of
+from storage.models import (
+    ActionOrigin,
+    Agency,
+    Case,
+    CaseStatus,
+    Marac,
+    Meeting,
+    MeetingStatus,
+    PlannedAction,
+)
+
+
+@dataclass(frozen=True)
+class SlotWarning:
+    meeting: Meeting
+    case: Case
+    over: bool  # False: minutes remain; True: the slot is over
+    remaining: int
+
+
+async def claim_slot_warnings(session: AsyncSession, now: datetime) -> list[SlotWarning]:
+    """Warnings now due in running meetings, each marked so that it is sent once."""
+    rows = (await session.execute(
+        select(Meeting, Case, Marac).join(Case, Case.meeting_id == Meeting.id)
+        .join(Marac, Marac.id == Meeting.marac_id)
+        .where(Meeting.status == MeetingStatus.RUNNING, Case.status == CaseStatus.OPEN)
+        .with_for_update(of=Case, skip_locked=True))).tuples().all()
+    warnings = []
+    for meeting, case, marac in rows:
+        slot = slot_of(marac, meeting, case, now)
+        if slot.remaining <= 0 and case.overrun_at is None:
+            case.warned_at = case.warned_at or now
+            case.overrun_at = now
+            warnings.append(SlotWarning(meeting, case, True, slot.remaining))
+        elif 0 < slot.remaining <= marac.warning_seconds and case.warned_at is None:
+            case.warned_at = now
+            warnings.append(SlotWarning(meeting, case, False, slot.remaining))
+    return warnings
+
+
+@dataclass(frozen=True)
+class Summary:
+    heard: tuple[str, ...]
+    deferred: tuple[str, ...]
+    exceptional: tuple[str, ...]
+    not_reached: tuple[str, ...]
+    planned_seconds: int
+    used_seconds: int
+    actions_per_agency: tuple[tuple[str, int], ...]
+
+
+async def summarise(session: AsyncSession, marac: Marac, meeting: Meeting, now: datetime
+                    ) -> Summary:
+    cases = list((await session.scalars(select(Case).where(Case.meeting_id == meeting.id)
+                                        .order_by(Case.closed_panel, Case.slot))).all())
+    deferred = (await session.scalars(select(Case.number).where(
+        Case.deferred_from_meeting_id == meeting.id))).all()
+    heard = [c for c in cases if c.status is CaseStatus.CLOSED]
+    used = sum(slot_of(marac, meeting, c, now).length - slot_of(marac, meeting, c, now).remaining
+               for c in heard)
+    counts = (await session.execute(
+        select(Agency.name, func.count(PlannedAction.id))
+        .join(PlannedAction, PlannedAction.owning_agency_id == Agency.id)
+        .where(PlannedAction.case_id.in_([c.id for c in heard]),
+               PlannedAction.origin == ActionOrigin.MEETING)
+        .group_by(Agency.name).order_by(Agency.name))).tuples().all()
+    return Summary(
+        heard=tuple(c.number for c in heard if not c.exceptional),
+        deferred=tuple(deferred),
+        exceptional=tuple(c.number for c in heard if c.exceptional),
+        not_reached=tuple(c.number for c in cases if c.status is CaseStatus.LISTED),
+        planned_seconds=marac.slot_seconds * (len(heard) + len(deferred)),
+        used_seconds=used,
+        actions_per_agency=tuple(Counter(dict(counts)).items()),
+    )
