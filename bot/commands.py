@@ -82,7 +82,7 @@ COMMANDS: tuple[Command, ...] = (
           ("pause", "Pause the meeting and its slot clock.", "pause", False),
           ("resume", "Resume the meeting.", "resume", False),
           ("exceptional", "Mark the open case exceptional: death, or moved out of area.",
-           "exceptional death|moved NOTE", False),
+           "exceptional death/moved NOTE", False),
           ("standin", "Name who may advance the agenda for you.", "standin FIRSTNAME", False),
           ("end", "Close the meeting and post its summary.", "end", True),
       )),
@@ -93,8 +93,14 @@ CARD_ACTIONS: tuple[Command, ...] = (
     Command("referral.count", "Count the yes answers so far.", "", roles=REFERRERS,
             places=PERSONAL_ONLY),
     Command("referral.submit", "Submit a referral.", "", roles=REFERRERS, places=PERSONAL_ONLY),
-    *(Command(f"triage.{verb}", f"Triage: {verb}.", "", roles=TRIAGERS, places=PERSONAL_ONLY)
-      for verb in ("accept", "decline", "more", "same", "separate")),
+    *(Command(f"triage.{verb}", summary, "", roles=TRIAGERS, places=PERSONAL_ONLY)
+      for verb, summary in (
+          ("accept", "Accept a referral: it is listed at a meeting."),
+          ("decline", "Decline a referral, with the reason."),
+          ("more", "Ask for more information on a referral."),
+          ("same", "Confirm a possible duplicate as the same matter."),
+          ("separate", "Keep a possible duplicate as a separate referral."),
+      )),
     Command("attendance.confirm", "Confirm attendance.", "", roles=EVERY_ROLE,
             places=MEETING_PLACES),
     Command("attendance.declare", "Declare knowing someone in a case.", "", roles=EVERY_ROLE,
@@ -143,3 +149,23 @@ def closest(name: str, candidates: list[Command]) -> str:
     names = [c.name for c in candidates]
     matches = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
     return matches[0] if matches else "help"
+
+
+def as_markdown() -> str:
+    """The README's table of every command and card button: who may use it, and where."""
+    def who(command: Command) -> str:
+        if command.roles is None:
+            return "anyone"
+        if command.roles == EVERY_ROLE:
+            return "anyone with a role in the MARAC"
+        return ", ".join(sorted(role.label for role in command.roles))
+
+    def where(command: Command) -> str:
+        return "everywhere" if command.places == EVERYWHERE else ", ".join(
+            sorted(place.value for place in command.places))
+
+    rows = ["| command or button | who | where | what |", "| --- | --- | --- | --- |"]
+    rows += [f"| `{c.usage}` | {who(c)} | {where(c)} | {c.summary} |" for c in COMMANDS]
+    rows += [f"| button `{c.name}` | {who(c)} | {where(c)} | {c.summary} |"
+             for c in CARD_ACTIONS]
+    return "\n".join(rows)
