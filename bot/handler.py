@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.access import context_of
 from bot.card_actions import handle_card_action
-from bot.conversation import seen
+from bot.conversation import meeting_place, seen
+from bot.meeting import start_posts
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.posts import Post
 from bot.replies import card_reply
@@ -20,6 +21,7 @@ from bot.router import handle_message
 from cards.welcome import welcome_card
 from dialogs.clock import Clock
 from dialogs.installation import record_installation, record_removal
+from dialogs.meeting import MeetingError
 from storage.database import Store
 from storage.models import Marac
 
@@ -39,10 +41,7 @@ class MaracBot(TeamsActivityHandler):
         else:
             posts = await handle_message(activity, self.store, self.clock)
         for post in posts:
-            sent = await turn_context.send_activity(post.activity)
-            if post.record is not None and sent is not None and sent.id:
-                async with self.store.unit_of_work() as session:
-                    await post.record(session, sent.id)
+            await self._post(turn_context, post)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
@@ -67,6 +66,29 @@ class MaracBot(TeamsActivityHandler):
             except Exception as error:  # the presser has their answer; others see it next time
                 log.warning("could not update shared card %s: %s", message_id, error)
         return answer
+
+    async def on_teams_meeting_start_event(self, meeting: Any, turn_context: TurnContext
+                                           ) -> None:
+        """The Teams meeting has begun: open the MARAC meeting in its chat, if it is one's."""
+        activity = turn_context.activity
+        async with self.store.unit_of_work() as session:
+            marac_id = (await context_of(session, activity)).marac_id
+            if marac_id is None:
+                return
+            try:
+                posts = await start_posts(session, marac_id, meeting_place(activity), None,
+                                          self.clock.now())
+            except MeetingError as error:
+                log.info("meeting start event not acted on: %s", error)
+                return
+        for post in posts:
+            await self._post(turn_context, post)
+
+    async def _post(self, turn_context: TurnContext, post: Post) -> None:
+        sent = await turn_context.send_activity(post.activity)
+        if post.record is not None and sent is not None and sent.id:
+            async with self.store.unit_of_work() as session:
+                await post.record(session, sent.id)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)

@@ -3,6 +3,7 @@ pause, resume, exceptional, standin, end."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,10 +24,16 @@ from storage.models import Marac, Person, RoleGrant
 
 
 async def _start(request: Request) -> list[Post]:
-    session, now = request.session, request.clock.now()
-    meeting, new = await run.start(session, request.marac_id, meeting_place(request.activity),
-                                   request.context.actor.person_id, now)
-    marac = await session.get_one(Marac, request.marac_id)
+    return await start_posts(request.session, request.marac_id,
+                             meeting_place(request.activity), request.context.actor.person_id,
+                             request.clock.now())
+
+
+async def start_posts(session: AsyncSession, marac_id: int, place: str,
+                      chair_person_id: int | None, now: datetime) -> list[Post]:
+    """Open the meeting here (the chair's `start`, or Teams' meeting-start event)."""
+    meeting, new = await run.start(session, marac_id, place, chair_person_id, now)
+    marac = await session.get_one(Marac, marac_id)
     if not new:
         return [Post(text_reply("The meeting is already running here."))]
     agenda = Agenda(marac.name, meeting.starts_at, await agenda_lines(session, marac, meeting))

@@ -51,7 +51,7 @@ def attendance_card(marac_name: str, present: Sequence[Present], missing_core: S
 
 
 def _clock(slot: Slot) -> str:
-    if slot.remaining >= 0:
+    if slot.remaining > 0:
         return f"{slot.remaining // 60}:{slot.remaining % 60:02d} left of the slot"
     return f"over by {slot.overrun // 60}:{slot.overrun % 60:02d}"
 
@@ -63,7 +63,7 @@ def case_card(case: Case, slot: Slot, counts: tuple[int, int], agencies: Sequenc
               "deferred": "deferred", "exceptional": "exceptional"}[case.status.value]
     lines = [f"Status: {status}", f"{counts[0]} agencies have shared information; "
              f"{counts[1]} actions agreed."]
-    if slot.overrun and case.status.value == "open":
+    if slot.remaining <= 0 and case.status.value == "open":
         lines.append(f"**Overrun: {slot.overrun // 60} min {slot.overrun % 60} s**")
     if case.declaration_pending:
         lines.append("A declaration of knowing someone in this case awaits the operations "
