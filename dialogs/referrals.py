@@ -191,7 +191,8 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
     agency = await _agency(session, marac.id, form.referring_agency)
     earlier = await last_heard(session, marac.id, form.victim_reference)
     decision = _assess(form, marac, earlier[1] if earlier else None)
-    duplicate = await _open_referral_in_window(session, marac, form) if decision.heard else None
+    duplicate = (await _open_referral_in_window(session, marac, form, now) if decision.heard
+                 else None)
     status = (ReferralStatus.DECLINED if not decision.heard
               else ReferralStatus.POSSIBLE_DUPLICATE if duplicate
               else ReferralStatus.PENDING)
@@ -266,16 +267,20 @@ async def last_heard(session: AsyncSession, marac_id: int, victim_reference: str
     return referral, starts_at.astimezone(ZoneInfo(timezone)).date()
 
 
-async def _open_referral_in_window(session: AsyncSession, marac: Marac, form: ReferralForm
-                                   ) -> Referral | None:
+async def _open_referral_in_window(session: AsyncSession, marac: Marac, form: ReferralForm,
+                                   now: datetime) -> Referral | None:
     """An open referral for the same victim received within one scheduling window of this
-    one: probably the same matter reported twice (002, police feed cleansing)."""
+    one: probably the same matter reported twice (002, police feed cleansing). One already
+    heard is not open: a new incident after a hearing is a repeat, not a duplicate."""
     calendar = WorkingCalendar(Nation(marac.bank_holidays))
+    heard = select(Case.referral_id).join(Meeting, Meeting.id == Case.meeting_id).where(
+        Meeting.starts_at <= now, Case.referral_id.is_not(None))
     candidates = (await session.scalars(
         select(Referral).where(
             Referral.marac_id == marac.id,
             Referral.victim_reference == form.victim_reference,
             Referral.status.in_(OPEN_STATUSES),
+            Referral.id.not_in(heard),
         ).order_by(Referral.received_on)
     )).all()
     for earlier in candidates:

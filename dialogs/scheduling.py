@@ -134,10 +134,14 @@ async def _list(session: AsyncSession, marac: Marac, meeting: Meeting, referral:
 
 
 async def _next_number(session: AsyncSession, marac: Marac, year: int) -> str:
+    """The MARAC's next case number of the year; numbers are unique across MARACs, so a
+    prefix another MARAC also uses carries on from the highest taken."""
     prefix = f"{marac.case_prefix}-{year}-"
-    taken = await session.scalar(
-        select(func.count()).select_from(Case).where(Case.number.startswith(prefix))) or 0
-    return f"{prefix}{taken + 1:03d}"
+    taken = (await session.scalars(
+        select(Case.number).where(Case.number.startswith(prefix)))).all()
+    highest = max((int(n.removeprefix(prefix)) for n in taken
+                   if n.removeprefix(prefix).isdigit()), default=0)
+    return f"{prefix}{highest + 1:03d}"
 
 
 async def _prepopulate(session: AsyncSession, marac: Marac, case: Case, referral: Referral

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.scheduling import Placement, place
+from dialogs.scheduling import Placement, SchedulingError, calendar_of, place
 from storage.models import Case, Marac, Meeting, Referral, ReferralStatus
 
 AWAITING_TRIAGE = (ReferralStatus.PENDING, ReferralStatus.NEEDS_INFORMATION,
@@ -48,7 +48,10 @@ async def accept(session: AsyncSession, marac_id: int, referral_id: int, person_
     # One placement at a time per MARAC: two accepts must not both take the last slot.
     marac = await session.get_one(Marac, marac_id, with_for_update=True)
     _decide(referral, ReferralStatus.ACCEPTED, "", person_id, now)
-    return TriageOutcome(referral, await place(session, marac, referral, now))
+    try:
+        return TriageOutcome(referral, await place(session, marac, referral, now))
+    except SchedulingError as error:
+        raise TriageError(str(error)) from error
 
 
 async def decline(session: AsyncSession, marac_id: int, referral_id: int, person_id: int | None,
@@ -128,4 +131,7 @@ async def _placement_of(session: AsyncSession, referral: Referral) -> Placement 
     if row is None:
         return None
     case, meeting = row
-    return Placement(case, meeting, case.breaches_target, (referral.received_on,) * 2)
+    marac = await session.get_one(Marac, referral.marac_id)
+    window = calendar_of(marac).window(referral.received_on, marac.earliest_working_days,
+                                       marac.latest_working_days)
+    return Placement(case, meeting, case.breaches_target, window)

@@ -342,16 +342,28 @@ async def test_a_double_click_on_submit_stores_one_referral(
         seat: Seats, e2e_stack: Stack, e2e_db: AsyncEngine, request: pytest.FixtureRequest
 ) -> None:
     """Both presses arrive before either is answered, as a double click sends them."""
+    if e2e_stack.backend == "postgresql":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "bot bug: on PostgreSQL both presses find no referral from that card "
+            "(dialogs.referrals.submitted_from) and both insert; the second fails on the "
+            "unique constraint uq_referral_source_message_id with an IntegrityError that "
+            "bot/card_actions.py _submit does not catch, so the bot answers the press HTTP "
+            "501 (the Playground: 502 UserBotError) instead of the summary card. One "
+            "referral is stored. SQLite passes: BEGIN IMMEDIATE serializes the two turns.")))
     priya = await seat("priya")
     card_message, form = await referral_card(priya)
     keys = checklist_keys(inputs_of(form))
     values = {**case_details("Hana", "RIV-V-0104", london_today()), **answers(keys, yes=16)}
 
-    first, second = await asyncio.gather(submit(priya, card_message, form, values),
-                                         submit(priya, card_message, form, values))
+    pressed = await asyncio.gather(submit(priya, card_message, form, values),
+                                   submit(priya, card_message, form, values),
+                                   return_exceptions=True)
+    assert await stored(e2e_db, "RIV-V-0104") == ["pending"]
+    failed = [str(answer) for answer in pressed if isinstance(answer, BaseException)]
+    assert not failed, f"a press of the double click was not answered with a card: {failed}"
+    first, second = pressed
     assert first == second
     assert card_texts(first)[0] == "Referral for Hana"
-    assert await stored(e2e_db, "RIV-V-0104") == ["pending"]
 
 
 # --- 5: the police feed -------------------------------------------------------------------

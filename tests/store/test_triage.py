@@ -63,9 +63,6 @@ async def test_accepting_twice_is_already_decided_and_lists_one_case(store, cloc
     assert await count(store, Case, Case.referral_id == referral.id) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a second accept returns a Placement whose window is (received_on, received_on) "
-    "instead of the hearing window the first accept returned (triage.py _placement_of)"))
 async def test_accepting_twice_reports_the_same_hearing_window(store, clock):
     marac_id, referral = await pending(store, clock)
     first = await accept(store, clock, marac_id, referral.id)

@@ -8,12 +8,16 @@ from adaptive_cards.card import AdaptiveCard
 from cards.agenda import agenda_card
 from cards.help import help_card
 from cards.import_report import import_report_card
+from cards.meeting import Present, attendance_card, case_card, case_details_card, summary_card
 from cards.referral import referral_form_card, referral_summary_card
 from cards.triage import TriageLine, triage_card
 from cards.welcome import welcome_card
 from dialogs.agenda import Agenda, AgendaLine, PlannedLine
+from dialogs.case_work import ActionLine, CaseView, InformationLine
+from dialogs.meeting import Slot
+from dialogs.meeting_record import Summary
 from dialogs.police_feed import ImportReport
-from storage.models import Referral, ReferralStatus
+from storage.models import Case, CaseStatus, Referral, ReferralStatus
 from tests.cards_check import assert_valid_for_teams, teams_findings
 
 START = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -44,6 +48,18 @@ FEED = ImportReport(
              for n in range(30, 60)],
 )
 
+OPEN_CASE = Case(number="RIV-2026-001", victim_first_name="Amy", status=CaseStatus.OPEN,
+                 declaration_pending=True, exceptional="", victim_contact="Imogen",
+                 exceptional_note="")
+CASE_VIEW = CaseView(
+    OPEN_CASE, REFERRAL, ("Is the victim very frightened?",) * 14,
+    tuple(InformationLine(a, "Two call-outs this year. " * 10) for a in AGENCIES),
+    tuple(ActionLine("Police", "Priya", "Flag the address. " * 5, "victim", "repeat call-outs",
+                     date(2026, 12, 9), n == 0) for n in range(12)),
+)
+SUMMARY = Summary(("RIV-2026-001",), ("RIV-2026-002",), ("RIV-2026-003",), (), 3600, 3725,
+                  (("Police", 3), ("IDVA Service", 2)))
+
 EVERY_CARD = {
     "welcome in a MARAC": welcome_card("Riverside MARAC"),
     "welcome elsewhere": welcome_card(None),
@@ -61,6 +77,16 @@ EVERY_CARD = {
     "triage, empty": triage_card([]),
     "triage, ten waiting": triage_card([TriageLine(REFERRAL, "Police", "VR-0")] * 10, "Done."),
     "police feed report": import_report_card("feed.csv", FEED),
+    "attendance, nobody yet": attendance_card("Riverside MARAC", [], ["Police"], AGENCIES,
+                                              ["RIV-2026-001"]),
+    "attendance, twelve present": attendance_card(
+        "Riverside MARAC", [Present(f"P{n}", AGENCIES[n % 6], "agency_representative")
+                            for n in range(12)], [], AGENCIES,
+        [f"RIV-2026-{n:03d}" for n in range(1, 13)]),
+    "case card, open": case_card(OPEN_CASE, Slot(1200, 700), (2, 3), AGENCIES),
+    "case card, overrun": case_card(OPEN_CASE, Slot(1200, -125), (2, 3), AGENCIES),
+    "case details": case_details_card(CASE_VIEW, Slot(1200, 700)),
+    "meeting summary": summary_card("Riverside MARAC", SUMMARY),
 }
 
 
@@ -74,6 +100,14 @@ def test_the_validator_does_refuse_a_card_teams_would_not_take():
     oversized = welcome_card("x" * 40_000)
     assert teams_findings(oversized)
     assert teams_findings(AdaptiveCard.model_validate({"type": "AdaptiveCard", "version": "1.5"}))
+
+
+def test_the_shared_case_card_shows_no_case_papers():
+    shared = str(case_card(OPEN_CASE, Slot(1200, -125), (2, 3), AGENCIES).to_dict())
+    assert "RIV-2026-001 · Amy" in shared and "Overrun: 2 min 5 s" in shared
+    assert "declaration" in shared and "frightened" not in shared and "Imogen" not in shared
+    details = str(case_details_card(CASE_VIEW, Slot(1200, 700)).to_dict())
+    assert "frightened" in details and "Updates the victim: Imogen" in details
 
 
 def test_agenda_in_a_channel_hides_reasons_and_plans_that_personal_chat_shows():
