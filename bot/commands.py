@@ -71,6 +71,8 @@ COMMANDS: tuple[Command, ...] = (
             roles=COORDINATORS, places=PERSONAL_ONLY),
     Command("publish", "Circulate the next meeting's case list to the agencies now.",
             "publish agenda", roles=COORDINATORS),
+    Command("decide", "Decide on a declaration of knowing someone in a case.",
+            "decide CASE DECISION", roles=frozenset({Role.OPERATIONS_MANAGER}), menu=False),
     *(Command(name, summary, usage, roles=CHAIRS, places=MEETING_PLACES, menu=menu)
       for name, summary, usage, menu in (
           ("start", "Open the meeting: the agenda and the attendance card.", "start", True),
@@ -84,6 +86,7 @@ COMMANDS: tuple[Command, ...] = (
           ("exceptional", "Mark the open case exceptional: death, or moved out of area.",
            "exceptional death/moved NOTE", False),
           ("standin", "Name who may advance the agenda for you.", "standin FIRSTNAME", False),
+          ("admit", "Admit someone to the open closed-panel case.", "admit FIRSTNAME", False),
           ("end", "Close the meeting and post its summary.", "end", True),
       )),
 )

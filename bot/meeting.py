@@ -125,6 +125,28 @@ async def _standin(request: Request) -> list[Post]:
     return [Post(text_reply(f"{person.first_name} may now advance the agenda for the chair."))]
 
 
+async def _admit(request: Request) -> list[Post]:
+    session = request.session
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    case = await run.open_case(session, meeting)
+    if case is None or not case.closed_panel:
+        raise MeetingError("Admit people while a closed-panel case is open.")
+    person = await _person_named(session, meeting.marac_id, request.arguments.strip())
+    if person.id not in case.admitted_person_ids:
+        case.admitted_person_ids = [*case.admitted_person_ids, person.id]
+    return [Post(text_reply(f"{person.first_name} is admitted to {case.number}."))]
+
+
+async def _decide(request: Request) -> list[Post]:
+    number, _, decision = request.arguments.strip().partition(" ")
+    if not decision.strip():
+        raise MeetingError("Say the case and the decision, e.g. **decide RIV-2026-001 the "
+                           "declarant leaves the room for this case**.")
+    case = await run.decide_declaration(request.session, request.marac_id, number,
+                                        decision, request.clock.now())
+    return [Post(text_reply(f"Your decision on {case.number} is recorded."))]
+
+
 async def _person_named(session: AsyncSession, marac_id: int, first_name: str) -> Person:
     people = (await session.scalars(
         select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
@@ -167,6 +189,6 @@ MEETING_HANDLERS: dict[str, CommandHandler] = {
     name: _chair(handler) for name, handler in {
         "start": _start, "next": _next, "back": _back, "extend": _extend, "defer": _defer,
         "pause": _pause, "resume": _resume, "exceptional": _exceptional, "standin": _standin,
-        "end": _end,
+        "end": _end, "admit": _admit, "decide": _decide,
     }.items()
 }

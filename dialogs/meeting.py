@@ -17,6 +17,7 @@ from storage.models import (
     AttendanceRole,
     Case,
     CaseStatus,
+    ConflictDeclaration,
     Marac,
     Meeting,
     MeetingStatus,
@@ -215,6 +216,24 @@ async def _current(session: AsyncSession, meeting: Meeting) -> Case:
 def _must_not_be_paused(meeting: Meeting) -> None:
     if meeting.status is MeetingStatus.PAUSED:
         raise MeetingError("The meeting is paused; **resume** it first.")
+
+
+async def decide_declaration(session: AsyncSession, marac_id: int, number: str,
+                             decision: str, now: datetime) -> Case:
+    """The operations manager's decision on a declaration: the card's flag comes down."""
+    case = await session.scalar(select(Case).join(Meeting, Meeting.id == Case.meeting_id)
+                                .where(Meeting.marac_id == marac_id, Case.number == number))
+    if case is None:
+        raise MeetingError(f"There is no case {number} in this MARAC.")
+    pending = (await session.scalars(select(ConflictDeclaration).where(
+        ConflictDeclaration.case_id == case.id,
+        ConflictDeclaration.decided_at.is_(None)))).all()
+    if not pending:
+        raise MeetingError(f"No declaration on {number} is waiting for a decision.")
+    for declaration in pending:
+        declaration.decided_at, declaration.decision = now, decision.strip()
+    case.declaration_pending = False
+    return case
 
 
 async def confirm_attendance(session: AsyncSession, meeting: Meeting, person: Person,
