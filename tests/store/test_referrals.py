@@ -257,3 +257,14 @@ async def test_another_victim_in_the_same_window_is_not_a_duplicate(store, clock
     async with store.unit_of_work() as session:
         statuses = (await session.scalars(select(Referral.status))).all()
     assert sorted(statuses) == [ReferralStatus.PENDING, ReferralStatus.PENDING]
+
+
+async def test_a_new_incident_just_after_the_hearing_is_a_repeat_not_a_duplicate(store, clock):
+    marac_id = await seeded(store, clock)
+    first = await refer(store, clock, marac_id, card_payload(yes=15))  # received 24 Nov
+    await accept(store, clock, marac_id, first.id)  # heard Wednesday 9 December
+    clock.set(at(date(2026, 12, 11)))  # 13 working days after the first was received
+    again = await refer(store, clock, marac_id, card_payload(
+        yes=5, incident_date="2026-12-10", received_on="2026-12-11"))
+    assert again.status is ReferralStatus.PENDING and again.duplicate_of_id is None
+    assert again.qualifying_reasons == ["repeat"] and again.repeat_of_id == first.id
