@@ -6,9 +6,11 @@ Priya refers in her personal chat with the referral card (`Action.Execute` butto
 answer of a press is the refreshed card); Cara triages, accepts and finds the case on the
 agenda; a low score is declined with its reason; bad input is refused with nothing stored and
 a second press of submit stores nothing twice; the police feed arrives as a CSV file in
-Cara's personal chat. What the bot stored is read back from the stack's database. The tests
-of one backend share one bot, so they run in file order, after test_playground.py; the check
-of every card seen comes last.
+Cara's personal chat. What the bot stored is read back from the stack's database.
+
+The tests of one backend share one bot, so they run in file order, and after
+test_playground.py, whose agenda tests expect the demo meeting's four cases only (Erin is
+listed at that meeting here); the check of every card seen comes last.
 """
 
 from __future__ import annotations
@@ -493,7 +495,7 @@ async def test_every_card_of_the_referrals_is_valid_for_teams(
     answered = [(f"answer to a press: {' / '.join(card_texts(a['value']))[:200]!r}", a["value"])
                 for client in (priya, playground) for a in client.invoke_answers
                 if a.get("type") == ADAPTIVE_CARD]
-    assert len(answered) >= 10, f"only {len(answered)} cards seen in answers to presses"
+    assert len(answered) >= 9, f"only {len(answered)} cards seen in answers to presses"
     invalid = {where: problems for where, card in posted + answered
                if (problems := card_problems(card))}
     assert not invalid, (f"{len(invalid)} of {len(posted) + len(answered)} cards are not valid "
