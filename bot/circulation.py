@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from dialogs.circulation import (
     claim_due_reminders,
 )
 from dialogs.meeting_record import SlotWarning, claim_slot_warnings
-from storage.models import Marac, Meeting
+from storage.models import Case, Marac, Meeting
 
 
 async def queue_due(session: AsyncSession, now: datetime) -> None:
@@ -40,16 +41,31 @@ async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: d
     if warning.over:
         text = f"{case.number}: the slot is over. The chair can **extend**, **defer** or **next**."
     else:
-        left = (f"{warning.remaining} seconds" if warning.remaining < 120
-                else f"{round(warning.remaining / 60)} minutes")
+        seconds = max(1, warning.remaining)
+        left = (f"{seconds} second{'s' * (seconds != 1)}" if seconds < 120
+                else f"{round(seconds / 60)} minutes")
         text = f"{case.number}: {left} of the slot remain."
     outbox.enqueue(session, text_reply(text), "slot warning", now,
                    conversation_id=meeting.conversation_id)
     if case.card_message_id:
-        marac = await session.get_one(Marac, meeting.marac_id)
-        card = card_reply(await case_card_view(session, marac, meeting, case, now))
-        outbox.enqueue(session, card, "case card", now, conversation_id=meeting.conversation_id,
-                       replaces_activity_id=case.card_message_id)
+        outbox.enqueue_render(session, {RENDER: "case card", "case_id": case.id}, "case card",
+                              now, conversation_id=meeting.conversation_id,
+                              replaces_activity_id=case.card_message_id)
+
+
+RENDER = "render"
+
+
+async def render_now(session: AsyncSession, payload: dict[str, Any], now: datetime
+                     ) -> dict[str, Any]:
+    """The activity to send for an outbox message: as queued, or a card drawn now."""
+    if payload.get(RENDER) != "case card":
+        return payload
+    case = await session.get_one(Case, payload["case_id"])
+    meeting = await session.get_one(Meeting, case.meeting_id)
+    marac = await session.get_one(Marac, meeting.marac_id)
+    card = card_reply(await case_card_view(session, marac, meeting, case, now))
+    return card.serialize()
 
 
 def queue_case_list(session: AsyncSession, case_list: CaseList, now: datetime) -> None:

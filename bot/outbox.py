@@ -41,6 +41,15 @@ def enqueue(session: AsyncSession, activity: Activity, purpose: str, now: dateti
                               next_attempt_at=now))
 
 
+def enqueue_render(session: AsyncSession, spec: dict[str, Any], purpose: str, now: datetime,
+                   *, conversation_id: str, replaces_activity_id: str) -> None:
+    """A card to draw at delivery time (bot.circulation.render_now), so that a retry or a
+    late delivery never shows an older state than the store holds."""
+    session.add(OutboxMessage(conversation_id=conversation_id,
+                              replaces_activity_id=replaces_activity_id, activity=spec,
+                              purpose=purpose, created_at=now, next_attempt_at=now))
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=15 * 2 ** attempts), timedelta(hours=1))
 

@@ -11,7 +11,7 @@ import logging
 from botbuilder.core import BotAdapter, TurnContext
 
 from bot import outbox
-from bot.circulation import queue_due
+from bot.circulation import queue_due, render_now
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
 from storage.database import Store
@@ -48,7 +48,8 @@ class Timers:
     async def _deliver_one(self, message_id: int) -> int:
         async with self.store.unit_of_work() as session:
             message = await session.get_one(OutboxMessage, message_id)
-            payload = message.activity
+            # A card refreshed in place is drawn as it is now, not as it was when queued.
+            payload = await render_now(session, message.activity, self.clock.now())
             try:
                 route = await outbox.route_of(session, message)
             except Undeliverable as undeliverable:
@@ -64,13 +65,21 @@ class Timers:
 
     async def _send(self, route: outbox.Route, payload: dict[str, object],
                     replaces: str | None) -> str | None:
+        failure: str | None = None
+
         async def send(context: TurnContext) -> None:
+            # Caught here: botbuilder would hand an error raised in this callback to the
+            # adapter's on_turn_error, and the outbox would never know the send failed.
+            nonlocal failure
             activity = outbox.replay(payload)
-            if replaces:
-                activity.id = replaces
-                await context.update_activity(activity)
-            else:
-                await context.send_activity(activity)
+            try:
+                if replaces:
+                    activity.id = replaces
+                    await context.update_activity(activity)
+                else:
+                    await context.send_activity(activity)
+            except Exception as error:
+                failure = f"{type(error).__name__}: {error}"
 
         try:
             if route.personal is None:
@@ -80,7 +89,7 @@ class Timers:
                     self.app_id, send, route.personal, "msteams", route.reference.service_url)
         except Exception as error:  # any failure is retried, then reported, never dropped
             return f"{type(error).__name__}: {error}"
-        return None
+        return failure
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())

@@ -86,6 +86,11 @@ async def start(session: AsyncSession, marac_id: int, conversation_id: str,
     running = await under_way_in(session, conversation_id)
     if running is not None:
         return running, False
+    elsewhere = await session.scalar(select(Meeting.id).where(
+        Meeting.marac_id == marac_id, Meeting.status.in_(UNDER_WAY)))
+    if elsewhere is not None:
+        raise MeetingError("This MARAC's meeting is already running in another conversation; "
+                           "end it there first.")
     meeting = await session.scalar(
         select(Meeting).where(Meeting.marac_id == marac_id, Meeting.status.in_(NOT_STARTED),
                               Meeting.starts_at >= now - timedelta(hours=12))
@@ -105,6 +110,9 @@ async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str
     _must_not_be_paused(meeting)
     closed = await open_case(session, meeting)
     if closed is not None:
+        if not closed.victim_contact and not closed.exceptional:
+            raise MeetingError(f"Name who will update the victim before closing {closed.number}"
+                               " (Victim contact, on its card).")
         close_case(closed, responsible, now)
     following = next((c for c in await cases_of(session, meeting)
                       if c.status is CaseStatus.LISTED), None)
@@ -168,6 +176,8 @@ async def defer(session: AsyncSession, meeting: Meeting, marac: Marac, reason: s
     case = await _current(session, meeting)
     case.deferred_reason = reason.strip()
     case.deferred_from_meeting_id = meeting.id
+    slot = slot_of(marac, meeting, case, now)
+    meeting.deferred_seconds_used += slot.length - slot.remaining
     later = await move_to_next_meeting(session, marac, case, meeting)
     return case, later
 

@@ -82,6 +82,6 @@ async def summarise(session: AsyncSession, marac: Marac, meeting: Meeting, now: 
         exceptional=tuple(c.number for c in heard if c.exceptional),
         not_reached=tuple(c.number for c in cases if c.status is CaseStatus.LISTED),
         planned_seconds=marac.slot_seconds * (len(heard) + len(deferred)),
-        used_seconds=used,
+        used_seconds=used + meeting.deferred_seconds_used,
         actions_per_agency=tuple(Counter(dict(counts)).items()),
     )

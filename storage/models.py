@@ -205,6 +205,7 @@ class Meeting(Base):
     stand_in_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     paused_at: Mapped[datetime | None] = mapped_column()
     attendance_message_id: Mapped[str | None] = mapped_column(String(200))
+    deferred_seconds_used: Mapped[int] = mapped_column(default=0)  # on cases then deferred
 
     marac: Mapped[Marac] = relationship(back_populates="meetings")
     cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot",

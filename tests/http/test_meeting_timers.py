@@ -177,12 +177,6 @@ async def test_a_paused_meeting_gets_no_warning_from_the_timer(store, clock, con
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A send refused by Teams in a channel is marked delivered and never retried: the "
-    "ErrorResponseException raised inside Timers._send's continue_conversation callback "
-    "(bot/timers.py:66-74) is caught by botbuilder's run_pipeline and handed to the adapter's "
-    "on_turn_error (bot/app.py:75, _on_turn_error at bot/app.py:79-86), which only logs it, so "
-    "_send returns None and outbox.settle records delivered_at (bot/timers.py:57-60)."))
 async def test_a_warning_teams_refuses_is_sent_again_after_its_backoff(
         store, clock, connector, meeting):
     fake, _ = connector
@@ -199,12 +193,6 @@ async def test_a_warning_teams_refuses_is_sent_again_after_its_backoff(
     assert len(fake.updated) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The case card update is a snapshot taken when the warning is queued "
-    "(bot/circulation.py:49-52) and replayed as is (bot/timers.py:62-71): when the runner "
-    "that claimed it dies mid-send and the chair closes the case before the lease "
-    "(bot/outbox.py:29, LEASE) runs out, the restarted runner rewrites the closed case's card "
-    "as still open ('0:19 left of the slot', with the Add an action buttons)."))
 async def test_a_card_update_sent_after_the_case_closed_does_not_show_it_open(
         store, clock, connector, meeting):
     fake, _ = connector

@@ -76,10 +76,15 @@ async def add_case(store, demo: Demo, number: str, first_name: str, closed_panel
                          victim_first_name=first_name, closed_panel=closed_panel))
 
 
-async def next_case(store, clock) -> tuple[str | None, str | None]:
-    """The chair's `next`, as the bot does it: (closed case number, opened case number)."""
+async def next_case(store, clock, victim_contact: str | None = "Imogen"
+                    ) -> tuple[str | None, str | None]:
+    """The chair's `next`, as the bot does it: (closed case number, opened case number).
+    The open case's victim contact is named first, as the chair must, unless None."""
     async with store.unit_of_work() as session:
         meeting = await run.must_be_under_way(session, CHANNEL)
+        current = await run.open_case(session, meeting)
+        if current is not None and victim_contact and not current.victim_contact:
+            current.victim_contact = victim_contact
         responsible = await run.responsible_names(session, meeting)
         closed, opened = await run.advance(session, meeting, responsible, clock.now())
         return (closed.number if closed else None), (opened.number if opened else None)

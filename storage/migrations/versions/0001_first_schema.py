@@ -131,6 +131,7 @@ def upgrade() -> None:
         sa.Column("stand_in_person_id", sa.Integer(), nullable=True),
         sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attendance_message_id", sa.String(length=200), nullable=True),
+        sa.Column("deferred_seconds_used", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["chair_person_id"], ["person.id"], name=op.f("fk_meeting_chair_person_id_person")
         ),
