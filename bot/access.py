@@ -6,6 +6,7 @@ the person acting (never from anything in a card's payload)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from botbuilder.schema import Activity
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from bot.commands import Command, Place
 from bot.conversation import kind_of, meeting_place, seen, tenant_of
 from cards import notice
 from dialogs.actor import Actor, identify
+from dialogs.audit import Where, record
 from dialogs.installation import marac_of_conversation
 from storage.models import Meeting, MeetingStatus, Role, RoleGrant
 
@@ -59,6 +61,16 @@ async def _first_marac_of(session: AsyncSession, person_id: int) -> int | None:
         select(RoleGrant.marac_id).where(RoleGrant.person_id == person_id)
         .order_by(RoleGrant.marac_id).limit(1)
     )
+
+
+def where(context: Context, activity: Activity) -> Where:
+    return Where(context.marac_id, context.place.value, activity.conversation.id)
+
+
+def audit(session: AsyncSession, context: Context, activity: Activity, action: str,
+          now: datetime, *, subject: str = "", refused: str | None = None) -> None:
+    record(session, context.actor, where(context, activity), action, now, subject=subject,
+           refused=refused)
 
 
 def refusal(command: Command, context: Context) -> str | None:

@@ -12,7 +12,7 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
-from bot.access import context_of, refusal
+from bot.access import audit, context_of, refusal
 from bot.meeting_actions import MEETING_BUTTONS
 from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.referral_views import referral_form, triage_view
@@ -40,6 +40,10 @@ async def handle_card_action(activity: Activity, action: dict[str, Any], store: 
     async with store.unit_of_work() as session:
         context = await context_of(session, activity)
         refused = refusal(button, context)
+        subject = str(data.get("case") or data.get("case_number") or data.get("referral_id")
+                      or "")
+        audit(session, context, activity, button.name, clock.now(), subject=subject,
+              refused=refused)
         if refused is not None:
             return message_answer(refused), []
         press = Press(session, context, data, activity.reply_to_id or "", clock, activity)

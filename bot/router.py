@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.schema import Activity
 
 from bot import commands
-from bot.access import context_of, refusal
+from bot.access import audit, context_of, refusal
 from bot.circulation import publish_case_list
 from bot.commands import Place
 from bot.conversation import command_text
@@ -35,11 +35,20 @@ async def handle_message(activity: Activity, store: Store, clock: Clock) -> list
             return [Post(text_reply(notice.unknown_command(
                 typed.name, commands.closest(typed.name, listed))))]
         refused = refusal(command, context)
+        subject = _subject(typed.arguments)
+        audit(session, context, activity, command.name, clock.now(), subject=subject,
+              refused=refused)
         if refused is not None:
             return [Post(text_reply(refused))]
         request = Request(session, context, typed.arguments, clock, activity)
         reply = await HANDLERS[command.name](request)
     return reply if isinstance(reply, list) else [Post(reply)]
+
+
+def _subject(arguments: str) -> str:
+    """A case number named in the command, for the audit trail; nothing else is kept."""
+    first = arguments.split(maxsplit=1)[0] if arguments.strip() else ""
+    return first if first.count("-") == 2 and first[-1:].isdigit() else ""
 
 
 async def _help(request: Request) -> Activity:

@@ -414,3 +414,25 @@ class ConflictDeclaration(Base):
     declared_at: Mapped[datetime] = mapped_column()
     decided_at: Mapped[datetime | None] = mapped_column()
     decision: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEvent(Base):
+    """Append-only: who did or saw what, when, from where, and whether it was refused.
+    The ORM refuses to update or delete a row (storage.audit_guard), and on PostgreSQL so
+    does a trigger."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_subject", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    aad_object_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    marac_id: Mapped[int | None] = mapped_column(ForeignKey("marac.id"))
+    place: Mapped[str] = mapped_column(String(40))  # channel, personal chat, ...
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(60))  # a command or button name
+    subject: Mapped[str] = mapped_column(String(100), default="")  # a case or referral
+    outcome: Mapped[str] = mapped_column(String(20))  # done, refused, failed
+    detail: Mapped[str] = mapped_column(Text, default="")

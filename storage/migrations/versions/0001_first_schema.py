@@ -105,6 +105,31 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "audit_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("aad_object_id", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("marac_id", sa.Integer(), nullable=True),
+        sa.Column("place", sa.String(length=40), nullable=False),
+        sa.Column("conversation_id", sa.String(length=400), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("subject", sa.String(length=100), nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["marac_id"], ["marac.id"], name=op.f("fk_audit_event_marac_id_marac")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_audit_event_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
+    )
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_event_subject", ["subject"], unique=False)
+
+    op.create_table(
         "meeting",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("marac_id", sa.Integer(), nullable=False),
@@ -475,6 +500,10 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     op.drop_table("meeting")
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_event_subject")
+
+    op.drop_table("audit_event")
     op.drop_table("person")
     op.drop_table("conversation")
     op.drop_table("agency")
