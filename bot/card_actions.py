@@ -24,7 +24,7 @@ from dialogs.dash import BY_KEY, Answer
 from dialogs.referrals import ReferralError, read_form, submit, submitted_from
 from dialogs.scheduling import local_today
 from dialogs.triage import TriageError
-from storage.database import Store
+from storage.database import Store, lock_marac
 from storage.models import Agency, Marac
 
 
@@ -60,14 +60,16 @@ async def _count(press: Press) -> InvokeAnswer:
 
 async def _submit(press: Press) -> InvokeAnswer:
     session, now = press.session, press.clock.now()
-    if press.message_id and (done := await submitted_from(session, press.message_id)):
+    # Submits queue up per MARAC, so a double-click finds the first submission's referral.
+    marac = await lock_marac(session, press.marac_id)
+    card_key = f"{press.activity.conversation.id}:{press.message_id}" if press.message_id else None
+    if card_key and (done := await submitted_from(session, card_key)):
         return card_answer(referral_summary_card(done, await _agency_name(session, done)))
-    marac = await session.get_one(Marac, press.marac_id)
     nested = await session.begin_nested()
     try:
         form = read_form(press.data, local_today(marac, now))
         submission = await submit(session, marac, form, press.person_id, now,
-                                  source_message_id=press.message_id or None)
+                                  source_message_id=card_key)
     except ReferralError as error:
         await nested.rollback()
         return card_answer(await referral_form(session, marac.id, press.person_id, now,

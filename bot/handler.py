@@ -16,8 +16,10 @@ from bot.conversation import meeting_place, seen
 from bot.meeting import start_posts
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.posts import Post
+from bot.press import message_answer
 from bot.replies import card_reply
 from bot.router import handle_message
+from cards.notice import SOMETHING_WENT_WRONG
 from cards.welcome import welcome_card
 from dialogs.clock import Clock
 from dialogs.installation import record_installation, record_removal
@@ -53,7 +55,12 @@ class MaracBot(TeamsActivityHandler):
             return InvokeResponse(status=400, body={
                 "statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "Not an Action.Execute."}})
-        return InvokeResponse(status=200, body=await self._card_action(turn_context, action))
+        try:
+            body = await self._card_action(turn_context, action)
+        except Exception:
+            log.exception("card action %s failed", action.get("verb"))
+            body = message_answer(SOMETHING_WENT_WRONG)
+        return InvokeResponse(status=200, body=body)
 
     async def _card_action(self, turn_context: TurnContext, action: dict[str, Any]
                            ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.scheduling import Placement, SchedulingError, calendar_of, place
+from storage.database import lock_marac
 from storage.models import Case, Marac, Meeting, Referral, ReferralStatus
 
 AWAITING_TRIAGE = (ReferralStatus.PENDING, ReferralStatus.NEEDS_INFORMATION,
@@ -46,7 +47,7 @@ async def accept(session: AsyncSession, marac_id: int, referral_id: int, person_
         raise TriageError("This referral may repeat another one: confirm it as the same "
                           "matter or split it off first.")
     # One placement at a time per MARAC: two accepts must not both take the last slot.
-    marac = await session.get_one(Marac, marac_id, with_for_update=True)
+    marac = await lock_marac(session, marac_id)
     _decide(referral, ReferralStatus.ACCEPTED, "", person_id, now)
     try:
         return TriageOutcome(referral, await place(session, marac, referral, now))

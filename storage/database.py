@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import storage.audit_guard  # noqa: F401  (registers the audit trail's append-only guard)
+from storage.models import Marac
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -87,3 +88,11 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def lock_marac(session: AsyncSession, marac_id: int) -> Marac:
+    """One change at a time per MARAC where two at once could both take the same slot or
+    record. FOR NO KEY UPDATE (not FOR UPDATE): rows inserted in the same turn that refer to
+    the MARAC (the audit row) hold a key-share lock on it, which FOR UPDATE would deadlock
+    with; SQLite takes its write lock when the unit of work begins and ignores this."""
+    return await session.get_one(Marac, marac_id, with_for_update={"key_share": True})

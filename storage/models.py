@@ -242,7 +242,7 @@ class Referral(Base):
     marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
     source: Mapped[ReferralSource] = mapped_column(_enum(ReferralSource, "referral_source"))
     # The Teams message of the card it was submitted from: a second press finds it again.
-    source_message_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source_message_id: Mapped[str | None] = mapped_column(String(600), unique=True)
     police_incident_ref: Mapped[str | None] = mapped_column(String(64))
     victim_first_name: Mapped[str] = mapped_column(String(100))
     victim_reference: Mapped[str] = mapped_column(String(100))

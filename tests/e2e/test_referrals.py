@@ -344,14 +344,6 @@ async def test_a_double_click_on_submit_stores_one_referral(
         seat: Seats, e2e_stack: Stack, e2e_db: AsyncEngine, request: pytest.FixtureRequest
 ) -> None:
     """Both presses arrive before either is answered, as a double click sends them."""
-    if e2e_stack.backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "bot bug: on PostgreSQL both presses find no referral from that card "
-            "(dialogs.referrals.submitted_from) and both insert; the second fails on the "
-            "unique constraint uq_referral_source_message_id with an IntegrityError that "
-            "bot/card_actions.py _submit does not catch, so the bot answers the press HTTP "
-            "501 (the Playground: 502 UserBotError) instead of the summary card. One "
-            "referral is stored. SQLite passes: BEGIN IMMEDIATE serializes the two turns.")))
     priya = await seat("priya")
     card_message, form = await referral_card(priya)
     keys = checklist_keys(inputs_of(form))

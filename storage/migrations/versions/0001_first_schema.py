@@ -200,7 +200,7 @@ def upgrade() -> None:
             sa.Enum("card", "police_feed", name="referral_source", native_enum=False, length=32),
             nullable=False,
         ),
-        sa.Column("source_message_id", sa.String(length=200), nullable=True),
+        sa.Column("source_message_id", sa.String(length=600), nullable=True),
         sa.Column("police_incident_ref", sa.String(length=64), nullable=True),
         sa.Column("victim_first_name", sa.String(length=100), nullable=False),
         sa.Column("victim_reference", sa.String(length=100), nullable=False),
