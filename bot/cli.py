@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     feed.add_argument("--marac", help="the MARAC's name (needed when there are several)")
     feed.set_defaults(run=_import_referrals)
 
+    rotate = sub.add_parser("rotate-keys", help="re-encrypt stored data with the first key",
+                            description="Re-encrypt every encrypted value with the first key "
+                            "of MARAC_ENCRYPTION_KEYS; afterwards the older keys can be "
+                            "removed from it.")
+    rotate.set_defaults(run=_rotate_keys)
+
     package = sub.add_parser("package", help="build the Teams app package (zip)",
                              description="Build the Teams app package to side-load into Teams.")
     package.add_argument("--app-id", required=True, help="the bot's Azure app (client) id")
@@ -160,6 +166,21 @@ def _import_referrals(args: argparse.Namespace, settings: Settings) -> int:
     report_text, refused = asyncio.run(import_file(settings.database_url, rows, args.marac))
     print(report_text)
     return 1 if refused else 0
+
+
+def _rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.rotation import rotate_all
+
+    async def rotate() -> int:
+        store = Store.from_url(settings.database_url)
+        try:
+            async with store.unit_of_work() as session:
+                return await rotate_all(session)
+        finally:
+            await store.close()
+
+    print(f"Re-encrypted {asyncio.run(rotate())} values with the first key.")
+    return 0
 
 
 def _package(args: argparse.Namespace, settings: Settings) -> int:

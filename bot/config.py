@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from storage import crypto
 from storage.database import StoreConfigurationError, check_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///marac.db"
@@ -33,6 +34,9 @@ class Settings:
     openid_metadata_url: str = ""
     # How often the timer runner wakes (case lists, reminders, the outbox); 0 turns it off.
     timer_seconds: float = 30.0
+    # Fernet keys for identifying data at rest (storage.crypto); the first encrypts.
+    encryption_keys: tuple[str, ...] = ()
+    index_key: str = ""
 
     @property
     def anonymous(self) -> bool:
@@ -52,6 +56,9 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "") or "INFO").upper(),
             openid_metadata_url=env.get("BOT_OPENID_METADATA", ""),
             timer_seconds=_seconds(env.get("TIMER_SECONDS", "") or "30"),
+            encryption_keys=tuple(k.strip() for k in env.get("MARAC_ENCRYPTION_KEYS", "")
+                                  .split(",") if k.strip()),
+            index_key=env.get("MARAC_INDEX_KEY", ""),
         )
         settings.check()
         return settings
@@ -71,6 +78,19 @@ class Settings:
             check_url(self.database_url)
         except StoreConfigurationError as error:
             raise ConfigurationError(str(error)) from error
+        if self.app_id and not (self.encryption_keys and self.index_key):
+            raise ConfigurationError("A bot with an app id holds real data: set "
+                                     "MARAC_ENCRYPTION_KEYS and MARAC_INDEX_KEY.")
+        try:
+            self.apply_keys()
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from error
+
+    def apply_keys(self) -> None:
+        """Use the configured keys (the development key when none are set)."""
+        if self.encryption_keys:
+            crypto.configure(list(self.encryption_keys),
+                             self.index_key or crypto.DEVELOPMENT_INDEX_KEY)
 
 
 def _seconds(value: str) -> float:

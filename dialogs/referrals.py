@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
 from dialogs.working_days import Nation, WorkingCalendar
+from storage.crypto import blind_index
 from storage.models import (
     Agency,
     Case,
@@ -200,6 +201,7 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
         marac_id=marac.id, source=source, source_message_id=source_message_id,
         police_incident_ref=form.police_incident_ref,
         victim_first_name=form.victim_first_name, victim_reference=form.victim_reference,
+        victim_index=blind_index(form.victim_reference),
         victim_age_band=form.victim_age_band, children_in_household=form.children_in_household,
         perpetrator_first_name=form.perpetrator_first_name, referring_agency_id=agency.id,
         referrer_name=form.referrer_name, referred_by_person_id=referred_by_person_id,
@@ -257,7 +259,8 @@ async def last_heard(session: AsyncSession, marac_id: int, victim_reference: str
         .join(Case, Case.referral_id == Referral.id)
         .join(Meeting, Meeting.id == Case.meeting_id)
         .join(Marac, Marac.id == Referral.marac_id)
-        .where(Referral.marac_id == marac_id, Referral.victim_reference == victim_reference)
+        .where(Referral.marac_id == marac_id,
+               Referral.victim_index == blind_index(victim_reference))
         .order_by(Meeting.starts_at.desc())
         .limit(1)
     )).first()
@@ -278,7 +281,7 @@ async def _open_referral_in_window(session: AsyncSession, marac: Marac, form: Re
     candidates = (await session.scalars(
         select(Referral).where(
             Referral.marac_id == marac.id,
-            Referral.victim_reference == form.victim_reference,
+            Referral.victim_index == blind_index(form.victim_reference),
             Referral.status.in_(OPEN_STATUSES),
             Referral.id.not_in(heard),
         ).order_by(Referral.received_on)

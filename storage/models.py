@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from storage.crypto import EncryptedJSON, EncryptedText
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores instants in UTC and always hands back aware datetimes, on SQLite as on
@@ -137,7 +139,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
     aad_object_id: Mapped[str] = mapped_column(String(64))
-    first_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(EncryptedText)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     # Teams' own id for the person (29:... in Teams), learned from their messages; 1:1
     # messages are addressed to it.
@@ -235,7 +237,7 @@ class Referral(Base):
     __tablename__ = "referral"
     __table_args__ = (
         UniqueConstraint("marac_id", "police_incident_ref"),
-        Index("ix_referral_victim", "marac_id", "victim_reference"),
+        Index("ix_referral_victim", "marac_id", "victim_index"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,13 +246,15 @@ class Referral(Base):
     # The Teams message of the card it was submitted from: a second press finds it again.
     source_message_id: Mapped[str | None] = mapped_column(String(600), unique=True)
     police_incident_ref: Mapped[str | None] = mapped_column(String(64))
-    victim_first_name: Mapped[str] = mapped_column(String(100))
-    victim_reference: Mapped[str] = mapped_column(String(100))
+    victim_first_name: Mapped[str] = mapped_column(EncryptedText)
+    victim_reference: Mapped[str] = mapped_column(EncryptedText)
+    # A keyed hash of the reference, to find the same victim again without decrypting.
+    victim_index: Mapped[str] = mapped_column(String(64))
     victim_age_band: Mapped[str] = mapped_column(String(20))
     children_in_household: Mapped[int] = mapped_column(default=0)
-    perpetrator_first_name: Mapped[str] = mapped_column(String(100))
+    perpetrator_first_name: Mapped[str] = mapped_column(EncryptedText)
     referring_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    referrer_name: Mapped[str] = mapped_column(String(200))
+    referrer_name: Mapped[str] = mapped_column(EncryptedText)
     referred_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     incident_date: Mapped[date] = mapped_column()
     received_on: Mapped[date] = mapped_column()
@@ -259,9 +263,9 @@ class Referral(Base):
     dash_answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     dash_yes_count: Mapped[int] = mapped_column()
     escalation: Mapped[bool] = mapped_column(default=False)
-    escalation_detail: Mapped[str] = mapped_column(Text, default="")
+    escalation_detail: Mapped[str] = mapped_column(EncryptedText, default="")
     professional_judgement: Mapped[bool] = mapped_column(default=False)
-    rationale: Mapped[str] = mapped_column(Text, default="")
+    rationale: Mapped[str] = mapped_column(EncryptedText, default="")
     risk_level: Mapped[str] = mapped_column(String(16))
     qualifying_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     decision_explanation: Mapped[str] = mapped_column(Text)
@@ -269,7 +273,7 @@ class Referral(Base):
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"))
-    triage_note: Mapped[str] = mapped_column(Text, default="")
+    triage_note: Mapped[str] = mapped_column(EncryptedText, default="")
     triaged_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
@@ -293,7 +297,7 @@ class Case(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
     slot: Mapped[int] = mapped_column(Integer)  # 1-based order of listing; closed panel goes last
-    victim_first_name: Mapped[str] = mapped_column(String(100))
+    victim_first_name: Mapped[str] = mapped_column(EncryptedText)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), unique=True)
     closed_panel: Mapped[bool] = mapped_column(default=False)  # honour-based violence (002)
     breaches_target: Mapped[bool] = mapped_column(default=False)  # heard after 14 working days
@@ -306,13 +310,13 @@ class Case(Base):
     warned_at: Mapped[datetime | None] = mapped_column()  # minutes-remaining warning sent
     overrun_at: Mapped[datetime | None] = mapped_column()  # slot-over warning sent
     card_message_id: Mapped[str | None] = mapped_column(String(200))
-    victim_contact: Mapped[str] = mapped_column(String(100), default="")
+    victim_contact: Mapped[str] = mapped_column(EncryptedText, default="")
     exceptional: Mapped[str] = mapped_column(String(40), default="")  # death / moved away
-    exceptional_note: Mapped[str] = mapped_column(Text, default="")
-    deferred_reason: Mapped[str] = mapped_column(Text, default="")
+    exceptional_note: Mapped[str] = mapped_column(EncryptedText, default="")
+    deferred_reason: Mapped[str] = mapped_column(EncryptedText, default="")
     deferred_from_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"))
     # The people present when the plan was closed: collectively responsible for it (002).
-    responsible: Mapped[list[str]] = mapped_column(JSON, default=list)
+    responsible: Mapped[list[str]] = mapped_column(EncryptedJSON, default=list)
     admitted_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # closed panel
     declaration_pending: Mapped[bool] = mapped_column(default=False)
 
@@ -336,9 +340,9 @@ class PlannedAction(Base):
     origin: Mapped[ActionOrigin] = mapped_column(_enum(ActionOrigin, "action_origin"))
     owning_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     for_whom: Mapped[str] = mapped_column(String(20))  # victim, perpetrator or children
-    description: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str] = mapped_column(String(100), default="")
-    risk: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(EncryptedText)
+    owner: Mapped[str] = mapped_column(EncryptedText, default="")
+    risk: Mapped[str] = mapped_column(EncryptedText, default="")
     due_on: Mapped[date | None] = mapped_column()
     added_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     # The card press that added it: Teams retries and people double-click.
@@ -358,7 +362,7 @@ class AgencyInformation(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     not_involved: Mapped[bool] = mapped_column(default=False)  # "systems flagged" only
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
     sent_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     sent_at: Mapped[datetime] = mapped_column()
 
@@ -374,7 +378,7 @@ class OutboxMessage(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))  # a 1:1 message
     conversation_id: Mapped[str | None] = mapped_column(String(400))  # or a conversation
     replaces_activity_id: Mapped[str | None] = mapped_column(String(200))  # a card to update
-    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    activity: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)  # cards name people
     purpose: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column()
     next_attempt_at: Mapped[datetime] = mapped_column()
@@ -413,7 +417,7 @@ class ConflictDeclaration(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     declared_at: Mapped[datetime] = mapped_column()
     decided_at: Mapped[datetime | None] = mapped_column()
-    decision: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(EncryptedText, default="")
 
 
 class AuditEvent(Base):

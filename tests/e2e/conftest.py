@@ -9,6 +9,11 @@ current user is that person (the Playground shows the world from one user only, 
 personal chat is that user's alone), started once per stack. `e2e_db` reads the stack's
 database. When a test fails, the tails of the bot's and the Playgrounds' logs are added to
 its report.
+
+`meeting_stack` is a stack of its own for the meeting's tests (test_meeting.py), once per
+backend and module: a fresh database seeded with short slots, the timer runner waking often,
+and a Playground of its own; `restart_bot` stops its bot and starts it again on the same port
+and database while the Playground keeps running.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import secrets
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +53,7 @@ LOG_TAIL = 4000
 _DELIVERY = '"POST /api/messages HTTP/1.1"'  # in aiohttp's access log
 
 _STACKS: dict[str, Stack] = {}
+_MEETING_STACKS: dict[str, Stack] = {}
 
 
 @dataclass
@@ -59,6 +66,8 @@ class Stack:
     playground_log: Path
     playground_debug_log: Path
     seeded_at: datetime
+    demo_args: tuple[str, ...] = ()  # for `marac demo`
+    bot_env: dict[str, str] = field(default_factory=dict)  # beside bot_env()'s
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     log_handles: list[IO[bytes]] = field(default_factory=list)
     seat_logs: list[tuple[str, Path]] = field(default_factory=list)  # title, path
@@ -109,8 +118,8 @@ def free_port() -> int:
         return port
 
 
-def bot_env(database_url: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO"}
+def bot_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **extra}
     for name in ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppTenantId",
                  "MicrosoftAppType", "HOST", "PORT", "BOT_OPENID_METADATA"):
         env.pop(name, None)  # anonymous, as the Playground needs
@@ -133,11 +142,11 @@ async def _postgres_admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session", params=BACKENDS)
-async def e2e_database(request: pytest.FixtureRequest,
-                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory
+                         ) -> AsyncIterator[str]:
     """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e-sqlite') / 'marac.db'}"
         return
     name = f"marac_e2e_{secrets.token_hex(6)}"
@@ -148,22 +157,35 @@ async def e2e_database(request: pytest.FixtureRequest,
         await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session", params=BACKENDS)
+async def e2e_database(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with fresh_database(request.param, tmp_path_factory) as url:
+        yield url
+
+
 # --- the bot and the Playground -----------------------------------------------------------
 
 def _seed(stack: Stack, workdir: Path) -> None:
-    done = subprocess.run([str(MARAC), "demo"], cwd=workdir, env=bot_env(stack.database_url),
+    done = subprocess.run([str(MARAC), "demo", *stack.demo_args], cwd=workdir,
+                          env=bot_env(stack.database_url, **stack.bot_env),
                           capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
         pytest.fail(f"`marac demo` failed on {stack.backend} (exit {done.returncode}):\n"
                     f"{done.stdout.decode()}{done.stderr.decode()}", pytrace=False)
 
 
-def _start_bot(stack: Stack, workdir: Path) -> None:
-    log = stack.bot_log.open("wb")
+def _start_bot(stack: Stack, workdir: Path, again: bool = False) -> None:
+    """`marac serve`, as the stack's first process; `again` keeps the log's earlier lines."""
+    log = stack.bot_log.open("ab" if again else "wb")
     stack.log_handles.append(log)
-    stack.processes.append(subprocess.Popen(
-        [str(MARAC), "serve", "--port", str(stack.bot_port)],
-        cwd=workdir, env=bot_env(stack.database_url), stdout=log, stderr=subprocess.STDOUT))
+    process = subprocess.Popen(
+        [str(MARAC), "serve", "--port", str(stack.bot_port)], cwd=workdir,
+        env=bot_env(stack.database_url, **stack.bot_env), stdout=log, stderr=subprocess.STDOUT)
+    if again:
+        stack.processes[0] = process
+    else:
+        stack.processes.append(process)
 
 
 def _start_playground(stack: Stack) -> None:
@@ -174,16 +196,20 @@ def _start_playground(stack: Stack) -> None:
         log=log, log_file=stack.playground_debug_log))
 
 
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+
 def _stop(stack: Stack) -> None:
     """Playground first, then the bot: terminate, and kill what has not ended in time."""
     for process in reversed(stack.processes):
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT)
+        _terminate(process)
     for handle in stack.log_handles:
         handle.close()
 
@@ -210,19 +236,19 @@ async def _wait_until_up(stack: Stack, process: subprocess.Popen[bytes], url: st
                 f"{stack.logs()}", pytrace=False)
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def e2e_stack(e2e_database: str, tmp_path_factory: pytest.TempPathFactory
-                    ) -> AsyncIterator[Stack]:
-    backend = "sqlite" if e2e_database.startswith("sqlite") else "postgresql"
-    workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
+@asynccontextmanager
+async def running_stack(backend: str, database_url: str, workdir: Path,
+                        registry: dict[str, Stack], demo_args: tuple[str, ...] = (),
+                        env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
+    """Seed the database with `marac demo`, start the bot and a Playground; stop both after."""
     stack = Stack(
-        backend=backend, database_url=e2e_database,
+        backend=backend, database_url=database_url,
         bot_port=free_port(), playground_port=free_port(),
         bot_log=workdir / "bot.log", playground_log=workdir / "playground.out",
         playground_debug_log=workdir / "playground-debug.log",
-        seeded_at=datetime.now(UTC),
+        seeded_at=datetime.now(UTC), demo_args=demo_args, bot_env=env or {},
     )
-    _STACKS[backend] = stack
+    registry[backend] = stack
     try:
         await asyncio.to_thread(_seed, stack, workdir)
         _start_bot(stack, workdir)
@@ -235,7 +261,28 @@ async def e2e_stack(e2e_database: str, tmp_path_factory: pytest.TempPathFactory
         yield stack
     finally:
         await asyncio.to_thread(_stop, stack)
-        _STACKS.pop(backend, None)
+        registry.pop(backend, None)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def e2e_stack(e2e_database: str, tmp_path_factory: pytest.TempPathFactory
+                    ) -> AsyncIterator[Stack]:
+    backend = "sqlite" if e2e_database.startswith("sqlite") else "postgresql"
+    workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
+    async with running_stack(backend, e2e_database, workdir, _STACKS) as stack:
+        yield stack
+
+
+async def restart_bot(stack: Stack) -> float:
+    """Stop the stack's bot (terminate, as a deployment does) and start `marac serve` again on
+    the same port and database; the Playground keeps running. The seconds it was away."""
+    loop = asyncio.get_running_loop()
+    stopped_at = loop.time()
+    await asyncio.to_thread(_terminate, stack.processes[0])
+    _start_bot(stack, stack.workdir, again=True)
+    await _wait_until_up(stack, stack.processes[0],
+                         f"http://127.0.0.1:{stack.bot_port}/healthz", "`marac serve` again")
+    return loop.time() - stopped_at
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -373,6 +420,50 @@ async def seat(seats: Seats) -> Seats:
     return take
 
 
+# --- the meeting's own stack ---------------------------------------------------------------
+
+# Short slots, so that a whole meeting with its warnings runs in seconds; the timer runner
+# (slot warnings, the outbox) wakes every TIMER_SECONDS.
+MEETING_SLOT_SECONDS = 8
+MEETING_WARNING_SECONDS = 4
+MEETING_TIMER_SECONDS = 0.3
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session", params=BACKENDS)
+async def meeting_stack(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """A stack of the module's own, apart from `e2e_stack`: a fresh database, the demo MARAC
+    with short slots, the timer runner on."""
+    backend = request.param
+    async with fresh_database(backend, tmp_path_factory) as url, running_stack(
+            backend, url, tmp_path_factory.mktemp(f"e2e-meeting-{backend}"), _MEETING_STACKS,
+            demo_args=("--slot-seconds", str(MEETING_SLOT_SECONDS),
+                       "--warning-seconds", str(MEETING_WARNING_SECONDS)),
+            env={"TIMER_SECONDS": str(MEETING_TIMER_SECONDS)}) as stack:
+        yield stack
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def meeting_playground(meeting_stack: Stack) -> AsyncIterator[PlaygroundClient]:
+    """The meeting stack's Playground client (Cara's seat, which sees the channel)."""
+    client = PlaygroundClient(meeting_stack.playground_port)
+    await client.connect()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def meeting_db(meeting_stack: Stack) -> AsyncIterator[AsyncEngine]:
+    """The meeting stack's database (no pool: nothing is held open)."""
+    engine = create_async_engine(meeting_stack.database_url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def e2e_db(e2e_stack: Stack) -> AsyncIterator[AsyncEngine]:
     """The stack's database, to check what the bot stored (no pool: nothing is held open)."""
@@ -390,8 +481,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     callspec = getattr(item, "callspec", None)
-    if report.failed and callspec is not None and "e2e_database" in callspec.params:
-        stack = _STACKS.get(callspec.params["e2e_database"])
-        if stack is not None:
-            report.sections.append((f"{stack.backend} bot and Playground logs", stack.logs()))
+    if report.failed and callspec is not None:
+        for param, stacks, title in (("e2e_database", _STACKS, ""),
+                                     ("meeting_stack", _MEETING_STACKS, " meeting")):
+            stack = stacks.get(callspec.params.get(param, ""))
+            if stack is not None:
+                report.sections.append((f"{stack.backend}{title} bot and Playground logs",
+                                        stack.logs()))
     return report

@@ -20,6 +20,9 @@ def test_defaults_are_local_and_anonymous():
     ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with"),
     ({"DATABASE_URL": "not a url"}, "DATABASE_URL is not a database URL"),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL 'LOUD' is not a logging level"),
+    ({"MicrosoftAppId": "abc", "MicrosoftAppPassword": "x"}, "set MARAC_ENCRYPTION_KEYS"),
+    ({"MARAC_ENCRYPTION_KEYS": "not-a-key"}, "must be Fernet keys"),
+    ({"TIMER_SECONDS": "soon"}, "TIMER_SECONDS must be from 0 to 3600"),
 ])
 def test_a_misconfiguration_is_one_sentence(env, sentence):
     with pytest.raises(ConfigurationError, match=sentence):

@@ -93,7 +93,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("aad_object_id", sa.String(length=64), nullable=False),
-        sa.Column("first_name", sa.String(length=100), nullable=False),
+        sa.Column("first_name", sa.Text(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=True),
         sa.Column("teams_user_id", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
@@ -173,7 +173,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("conversation_id", sa.String(length=400), nullable=True),
         sa.Column("replaces_activity_id", sa.String(length=200), nullable=True),
-        sa.Column("activity", sa.JSON(), nullable=False),
+        sa.Column("activity", sa.Text(), nullable=False),
         sa.Column("purpose", sa.String(length=60), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
@@ -202,13 +202,14 @@ def upgrade() -> None:
         ),
         sa.Column("source_message_id", sa.String(length=600), nullable=True),
         sa.Column("police_incident_ref", sa.String(length=64), nullable=True),
-        sa.Column("victim_first_name", sa.String(length=100), nullable=False),
-        sa.Column("victim_reference", sa.String(length=100), nullable=False),
+        sa.Column("victim_first_name", sa.Text(), nullable=False),
+        sa.Column("victim_reference", sa.Text(), nullable=False),
+        sa.Column("victim_index", sa.String(length=64), nullable=False),
         sa.Column("victim_age_band", sa.String(length=20), nullable=False),
         sa.Column("children_in_household", sa.Integer(), nullable=False),
-        sa.Column("perpetrator_first_name", sa.String(length=100), nullable=False),
+        sa.Column("perpetrator_first_name", sa.Text(), nullable=False),
         sa.Column("referring_agency_id", sa.Integer(), nullable=False),
-        sa.Column("referrer_name", sa.String(length=200), nullable=False),
+        sa.Column("referrer_name", sa.Text(), nullable=False),
         sa.Column("referred_by_person_id", sa.Integer(), nullable=True),
         sa.Column("incident_date", sa.Date(), nullable=False),
         sa.Column("received_on", sa.Date(), nullable=False),
@@ -275,7 +276,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_message_id", name=op.f("uq_referral_source_message_id")),
     )
     with op.batch_alter_table("referral", schema=None) as batch_op:
-        batch_op.create_index("ix_referral_victim", ["marac_id", "victim_reference"], unique=False)
+        batch_op.create_index("ix_referral_victim", ["marac_id", "victim_index"], unique=False)
 
     op.create_table(
         "role_grant",
@@ -347,7 +348,7 @@ def upgrade() -> None:
         sa.Column("number", sa.String(length=40), nullable=False),
         sa.Column("meeting_id", sa.Integer(), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
-        sa.Column("victim_first_name", sa.String(length=100), nullable=False),
+        sa.Column("victim_first_name", sa.Text(), nullable=False),
         sa.Column("referral_id", sa.Integer(), nullable=True),
         sa.Column("closed_panel", sa.Boolean(), nullable=False),
         sa.Column("breaches_target", sa.Boolean(), nullable=False),
@@ -372,12 +373,12 @@ def upgrade() -> None:
         sa.Column("warned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("overrun_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("card_message_id", sa.String(length=200), nullable=True),
-        sa.Column("victim_contact", sa.String(length=100), nullable=False),
+        sa.Column("victim_contact", sa.Text(), nullable=False),
         sa.Column("exceptional", sa.String(length=40), nullable=False),
         sa.Column("exceptional_note", sa.Text(), nullable=False),
         sa.Column("deferred_reason", sa.Text(), nullable=False),
         sa.Column("deferred_from_meeting_id", sa.Integer(), nullable=True),
-        sa.Column("responsible", sa.JSON(), nullable=False),
+        sa.Column("responsible", sa.Text(), nullable=False),
         sa.Column("admitted_person_ids", sa.JSON(), nullable=False),
         sa.Column("declaration_pending", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -459,7 +460,7 @@ def upgrade() -> None:
         sa.Column("owning_agency_id", sa.Integer(), nullable=True),
         sa.Column("for_whom", sa.String(length=20), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("owner", sa.String(length=100), nullable=False),
+        sa.Column("owner", sa.Text(), nullable=False),
         sa.Column("risk", sa.Text(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("added_by_person_id", sa.Integer(), nullable=True),
