@@ -3,6 +3,8 @@ reveal no name, reference or free text, and keys rotate without losing anything.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 import pytest
 from cryptography.fernet import Fernet
@@ -40,8 +42,7 @@ async def raw_rows(store) -> str:
     url = make_url(store.engine.url)
     if url.drivername.startswith("sqlite"):
         await store.engine.dispose()  # checkpoint the WAL into the file
-        with open(url.database, "rb") as database:
-            return database.read().decode("latin-1")
+        return Path(str(url.database)).read_bytes().decode("latin-1")  # noqa: ASYNC240
     connection = await asyncpg.connect(user="postgres", host="127.0.0.1", port=5432,
                                        database=url.database)
     try:
