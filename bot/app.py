@@ -41,7 +41,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app[STORE] = store
     app[ADAPTER] = create_adapter(settings)
     clock = clock or SystemClock()
-    app[BOT] = MaracBot(store, clock)
+    app[BOT] = MaracBot(store, clock, settings.allowed_tenants)
     app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)

@@ -36,6 +36,8 @@ class Settings:
     timer_seconds: float = 30.0
     # Fernet keys for identifying data at rest (storage.crypto); the first encrypts.
     encryption_keys: tuple[str, ...] = ()
+    # Tenants served besides those of the MARACs in the store (which always are).
+    allowed_tenants: frozenset[str] = frozenset()
     index_key: str = ""
 
     @property
@@ -59,6 +61,8 @@ class Settings:
             encryption_keys=tuple(k.strip() for k in env.get("MARAC_ENCRYPTION_KEYS", "")
                                   .split(",") if k.strip()),
             index_key=env.get("MARAC_INDEX_KEY", ""),
+            allowed_tenants=frozenset(t.strip() for t in env.get("ALLOWED_TENANTS", "")
+                                      .split(",") if t.strip()),
         )
         settings.check()
         return settings

@@ -42,7 +42,11 @@ def kind_of(activity: Activity) -> ConversationKind:
 
 def tenant_of(activity: Activity) -> str | None:
     channel_data: dict[str, Any] = activity.channel_data or {}
-    tenant = activity.conversation.tenant_id or (channel_data.get("tenant") or {}).get("id")
+    # botbuilder 4.17 maps the conversation's "tenantID", so Teams' "tenantId" lands in its
+    # additional properties; channelData.tenant.id is what Teams always sends.
+    extra = getattr(activity.conversation, "additional_properties", None) or {}
+    tenant = (activity.conversation.tenant_id or extra.get("tenantId")
+              or (channel_data.get("tenant") or {}).get("id"))
     return str(tenant) if tenant else None
 
 

@@ -7,18 +7,19 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy import select
 
 from bot.access import context_of
 from bot.card_actions import handle_card_action
-from bot.conversation import meeting_place, seen
+from bot.conversation import meeting_place, seen, tenant_of
 from bot.meeting import start_posts
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.posts import Post
 from bot.press import message_answer
-from bot.replies import card_reply
+from bot.replies import card_reply, text_reply
 from bot.router import handle_message
+from cards import notice
 from cards.notice import SOMETHING_WENT_WRONG
 from cards.welcome import welcome_card
 from dialogs.clock import Clock
@@ -31,9 +32,34 @@ log = logging.getLogger(__name__)
 
 
 class MaracBot(TeamsActivityHandler):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock,
+                 allowed_tenants: frozenset[str] = frozenset()) -> None:
         self.store = store
         self.clock = clock
+        self.allowed_tenants = allowed_tenants
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Only the tenants of the MARACs served (and any the configuration adds) reach the
+        bot; anyone else is told so, and nothing of theirs is stored."""
+        tenant = tenant_of(turn_context.activity)
+        if tenant in self.allowed_tenants or await self._serves(tenant):
+            await super().on_turn(turn_context)
+            return
+        log.info("refused an activity from tenant %s", tenant)
+        activity = turn_context.activity
+        if activity.type == "message":
+            await turn_context.send_activity(text_reply(notice.not_this_tenant()))
+        elif activity.type == "invoke":
+            await turn_context.send_activity(Activity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=200, body=message_answer(notice.not_this_tenant()))))
+
+    async def _serves(self, tenant: str | None) -> bool:
+        if not tenant:
+            return False
+        async with self.store.unit_of_work() as session:
+            return await session.scalar(
+                select(Marac.id).where(Marac.tenant_id == tenant).limit(1)) is not None
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

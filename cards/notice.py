@@ -33,5 +33,9 @@ def not_set_up() -> str:
             "business here; ask your coordinator.")
 
 
+def not_this_tenant() -> str:
+    return "This MARAC bot is not set up for your organisation, so I can't help here."
+
+
 def unknown_button() -> str:
     return "That button is no longer in use; type **help** to start again."

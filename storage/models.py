@@ -440,3 +440,143 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(100), default="")  # a case or referral
     outcome: Mapped[str] = mapped_column(String(20))  # done, refused, failed
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# After the meeting: plans, dissemination, acknowledgement
+
+
+class PlanVersion(Base):
+    """One version of a case's action plan, the record of the meeting (002): the first is the
+    plan agreed when the case was closed; every change after the meeting is a new version that
+    says who changed what, and why. A version is never changed once written."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    version: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    changed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    change: Mapped[str] = mapped_column(EncryptedText)  # what changed
+    reason: Mapped[str] = mapped_column(EncryptedText)  # why
+    # The whole plan as it stands (dialogs.plans.Plan): attendees, information, risks,
+    # actions, victim contact, updates.
+    content: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    # For a repeat victim: the plan of their last hearing, linked for information (002).
+    earlier_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan_version.id"))
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    DONE = "done"
+    CANNOT_COMPLETE = "cannot_complete"
+
+
+class ActionFollowUp(Base):
+    """An action agreed at the meeting, followed after it: its owner's acknowledgement, its
+    completion or why it cannot be done, and each reminder (sent once)."""
+
+    __tablename__ = "action_follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("planned_action.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    # The owner, when the action's owner names one person of the owning agency; otherwise
+    # any representative of that agency answers for it.
+    owner_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"),
+                                                 default=ActionStatus.OPEN)
+    card_sent_at: Mapped[datetime] = mapped_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()  # done, or cannot be completed
+    answered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str] = mapped_column(EncryptedText, default="")  # the done note or the reason
+    acknowledge_reminded_at: Mapped[datetime | None] = mapped_column()
+    due_reminded_at: Mapped[datetime | None] = mapped_column()
+
+
+class Dissemination(Base):
+    """A case's plan sent out after the meeting, against its 48-hour deadline (002)."""
+
+    __tablename__ = "dissemination"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"), unique=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"))
+    queued_at: Mapped[datetime] = mapped_column()
+    deadline_at: Mapped[datetime | None] = mapped_column()  # once the meeting has ended
+    coordinator_alerted_at: Mapped[datetime | None] = mapped_column()  # undelivered at 36 h
+    manager_alerted_at: Mapped[datetime | None] = mapped_column()  # undelivered at 48 h
+
+
+class DeliveryKind(enum.StrEnum):
+    TEAMS = "teams"  # a 1:1 message to one of the agency's representatives
+    EMAIL = "email"  # the agency's secure mailbox, through Microsoft Graph
+    WITHHELD = "withheld"  # not sent: no information sharing agreement, or a closed panel
+    NO_RECIPIENT = "no_recipient"  # nobody and no mailbox on record for the agency
+
+
+class PlanDelivery(Base):
+    """One agency's copy of a disseminated plan, or why it has none."""
+
+    __tablename__ = "plan_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dissemination_id: Mapped[int] = mapped_column(ForeignKey("dissemination.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    why: Mapped[str] = mapped_column(String(80))  # core agency, took part, given an action
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail_outbox.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    failure_reported_at: Mapped[datetime | None] = mapped_column()
+
+
+class AgencyMailbox(Base):
+    """An agency's secure mailbox, where plans are also emailed with the plan attached."""
+
+    __tablename__ = "agency_mailbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), unique=True)
+    address: Mapped[str] = mapped_column(String(320))
+
+
+class MailMessage(Base):
+    """An email to send through Microsoft Graph, kept until sent or marked failed with the
+    reason. Its only possible recipient is an agency's secure mailbox (the foreign key); the
+    plan version is rendered and attached when it is sent."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("agency_mailbox.id"))
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"))
+    subject: Mapped[str] = mapped_column(String(200))  # a case number, never a name
+    created_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    failed_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlanUpdate(Base):
+    """New information after the meeting; where it raises the risk, the referring agency
+    updates children's services within 24 hours (001)."""
+
+    __tablename__ = "plan_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    text: Mapped[str] = mapped_column(EncryptedText)
+    risk_raised: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column()
+    # The card press that sent it: Teams retries and people double-click.
+    source_key: Mapped[str | None] = mapped_column(String(300), unique=True)

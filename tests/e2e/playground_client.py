@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,8 +33,9 @@ Predicate = Callable[[Frame], bool]
 class PlaygroundClient:
     """One seat at the Playground: HTTP to act, a WebSocket to see what the bot posts.
 
-    `frames` holds every WebSocket frame since `connect()`; `begin()` marks where the current
-    test starts, and `wait_for` and `frames_since` only look from there on. The answers to
+    `frames` holds every WebSocket frame since `connect()`, and `arrivals` when each arrived
+    (time.monotonic()); `begin()` marks where the current test starts, and `wait_for` and
+    `frames_since` only look from there on. The answers to
     button presses (`invoke`) come back over HTTP, not the WebSocket: `invoke_answers`.
     """
 
@@ -41,6 +43,7 @@ class PlaygroundClient:
         self.base_url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/_ws_conversation/v1/conversations/stream"
         self.frames: list[Frame] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each frame's arrival
         self.start = 0
         self.closed_because: str | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -79,6 +82,7 @@ class PlaygroundClient:
                     frame = json.loads(message.data)
                 except json.JSONDecodeError:
                     frame = {"action": "unparsable", "data": message.data}
+                self.arrivals.append(time.monotonic())
                 self.frames.append(frame)
                 self._arrived.set()
             elif message.type is aiohttp.WSMsgType.ERROR:
@@ -99,6 +103,13 @@ class PlaygroundClient:
 
     def frames_since(self, since: int | None = None) -> list[Frame]:
         return self.frames[self.start if since is None else since:]
+
+    def arrived(self, frame: Frame) -> float:
+        """When the frame arrived (time.monotonic())."""
+        for n, seen in enumerate(self.frames):
+            if seen is frame:
+                return self.arrivals[n]
+        raise ValueError("not a frame of this client")
 
     # --- what the users do ----------------------------------------------------------------
 
@@ -247,6 +258,11 @@ class PlaygroundClient:
 
 
 # --- reading frames -----------------------------------------------------------------------
+
+def thread_of(channel_id: str, message_id: str) -> str:
+    """A channel message's thread: the conversation of a press of a card posted there."""
+    return f"{channel_id};messageid={message_id}"
+
 
 def conversation_of(frame: Frame) -> str:
     return str(frame.get("actionConversationId") or "")

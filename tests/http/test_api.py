@@ -4,6 +4,7 @@ nothing; with an app id, only a valid Bot Framework token gets in."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.config import Settings
 from cards.notice import SOMETHING_WENT_WRONG
+from dialogs.demo import DEMO_TENANT, seed_demo
 from storage.database import Store
 from storage.models import Conversation
 from tests.http.connector import Connector
@@ -27,7 +29,8 @@ def activity(service_url: str, **overrides: object) -> dict[str, object]:
         "serviceUrl": service_url, "id": "a1",
         "from": {"id": "user-id-0", "aadObjectId": "0d3a1c00-0000-4000-8000-000000000001"},
         "recipient": {"id": "bot"},
-        "conversation": {"id": "personal-chat-id", "conversationType": "personal"},
+        "conversation": {"id": "personal-chat-id", "conversationType": "personal",
+                         "tenantId": DEMO_TENANT},
         **overrides,
     }
 
@@ -53,9 +56,25 @@ async def conversations(store: Store) -> int:
 @pytest.fixture
 async def anonymous(database_url: str) -> AsyncIterator[tuple[TestClient, Store]]:
     store = Store.from_url(database_url)
+    async with store.unit_of_work() as session:
+        await seed_demo(session, datetime.now(UTC))
     client = await client_for(Settings(database_url=database_url), store)
     yield client, store
     await client.close()
+
+
+async def test_another_organisation_is_told_and_nothing_is_stored(anonymous, connector):
+    client, store = anonymous
+    fake, service_url = connector
+    for kind in ("installationUpdate", "message"):
+        response = await client.post("/api/messages", json=activity(
+            service_url, type=kind, text="help",
+            conversation={"id": "a-chat", "conversationType": "personal",
+                          "tenantId": "another-tenant"}))
+        assert response.status == 201
+    assert await conversations(store) == 0
+    assert [a.get("text") for a in fake.sent] == [
+        "This MARAC bot is not set up for your organisation, so I can't help here."]
 
 
 async def test_healthz_says_the_database_is_reachable(anonymous):

@@ -89,6 +89,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("conversation_id", name=op.f("uq_conversation_conversation_id")),
     )
     op.create_table(
+        "agency_mailbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agency.id"], name=op.f("fk_agency_mailbox_agency_id_agency")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agency_mailbox")),
+        sa.UniqueConstraint("agency_id", name=op.f("uq_agency_mailbox_agency_id")),
+    )
+    op.create_table(
         "person",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
@@ -442,6 +453,55 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "plan_update",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("agency_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("risk_raised", sa.Boolean(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source_key", sa.String(length=300), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agency.id"], name=op.f("fk_plan_update_agency_id_agency")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["marac_case.id"], name=op.f("fk_plan_update_case_id_marac_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_plan_update_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_update")),
+        sa.UniqueConstraint("source_key", name=op.f("uq_plan_update_source_key")),
+    )
+    op.create_table(
+        "plan_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("change", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("earlier_plan_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["marac_case.id"], name=op.f("fk_plan_version_case_id_marac_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["changed_by_person_id"],
+            ["person.id"],
+            name=op.f("fk_plan_version_changed_by_person_id_person"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["earlier_plan_id"],
+            ["plan_version.id"],
+            name=op.f("fk_plan_version_earlier_plan_id_plan_version"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_version")),
+        sa.UniqueConstraint("case_id", "version", name=op.f("uq_plan_version_case_id_version")),
+    )
+    op.create_table(
         "planned_action",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -481,12 +541,156 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_action")),
         sa.UniqueConstraint("source_key", name=op.f("uq_planned_action_source_key")),
     )
+    op.create_table(
+        "action_follow_up",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("action_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("owner_person_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open",
+                "acknowledged",
+                "done",
+                "cannot_complete",
+                name="action_status",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("card_sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("answered_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("acknowledge_reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("due_reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["action_id"],
+            ["planned_action.id"],
+            name=op.f("fk_action_follow_up_action_id_planned_action"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["answered_by_person_id"],
+            ["person.id"],
+            name=op.f("fk_action_follow_up_answered_by_person_id_person"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["marac_case.id"], name=op.f("fk_action_follow_up_case_id_marac_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_person_id"],
+            ["person.id"],
+            name=op.f("fk_action_follow_up_owner_person_id_person"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_follow_up")),
+        sa.UniqueConstraint("action_id", name=op.f("uq_action_follow_up_action_id")),
+    )
+    op.create_table(
+        "dissemination",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("plan_version_id", sa.Integer(), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("coordinator_alerted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("manager_alerted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["marac_case.id"], name=op.f("fk_dissemination_case_id_marac_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meeting.id"], name=op.f("fk_dissemination_meeting_id_meeting")
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_version_id"],
+            ["plan_version.id"],
+            name=op.f("fk_dissemination_plan_version_id_plan_version"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dissemination")),
+        sa.UniqueConstraint("case_id", name=op.f("uq_dissemination_case_id")),
+    )
+    op.create_table(
+        "mail_outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mailbox_id", sa.Integer(), nullable=False),
+        sa.Column("plan_version_id", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["mailbox_id"],
+            ["agency_mailbox.id"],
+            name=op.f("fk_mail_outbox_mailbox_id_agency_mailbox"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_version_id"],
+            ["plan_version.id"],
+            name=op.f("fk_mail_outbox_plan_version_id_plan_version"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_outbox")),
+    )
+    op.create_table(
+        "plan_delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dissemination_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("why", sa.String(length=80), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "teams",
+                "email",
+                "withheld",
+                "no_recipient",
+                name="delivery_kind",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("outbox_id", sa.Integer(), nullable=True),
+        sa.Column("mail_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("failure_reported_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agency.id"], name=op.f("fk_plan_delivery_agency_id_agency")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dissemination_id"],
+            ["dissemination.id"],
+            name=op.f("fk_plan_delivery_dissemination_id_dissemination"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["mail_id"], ["mail_outbox.id"], name=op.f("fk_plan_delivery_mail_id_mail_outbox")
+        ),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"], ["outbox.id"], name=op.f("fk_plan_delivery_outbox_id_outbox")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_plan_delivery_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_delivery")),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("plan_delivery")
+    op.drop_table("mail_outbox")
+    op.drop_table("dissemination")
+    op.drop_table("action_follow_up")
     op.drop_table("planned_action")
+    op.drop_table("plan_version")
+    op.drop_table("plan_update")
     op.drop_table("conflict_declaration")
     op.drop_table("agency_information")
     op.drop_table("marac_case")
@@ -506,6 +710,7 @@ def downgrade() -> None:
 
     op.drop_table("audit_event")
     op.drop_table("person")
+    op.drop_table("agency_mailbox")
     op.drop_table("conversation")
     op.drop_table("agency")
     op.drop_table("marac")
