@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.working_days import WorkingCalendar
+from storage.crypto import blind_index
 
 from .conftest import Seats, Stack, free_port
 from .playground_client import (
@@ -210,11 +211,12 @@ async def triage(cara: PlaygroundClient) -> tuple[str, dict[str, Any]]:
 
 
 async def stored(db: AsyncEngine, victim_reference: str) -> list[str]:
-    """The statuses of the referrals stored for a victim, oldest first."""
+    """The statuses of the referrals stored for a victim, oldest first (found by the keyed
+    index: the reference itself is stored encrypted)."""
     async with db.connect() as connection:
         rows = await connection.execute(
-            text("SELECT status FROM referral WHERE victim_reference = :reference ORDER BY id"),
-            {"reference": victim_reference})
+            text("SELECT status FROM referral WHERE victim_index = :index ORDER BY id"),
+            {"index": blind_index(victim_reference)})
         return [row.status for row in rows]
 
 
