@@ -10,6 +10,7 @@ from bot.circulation import publish_case_list
 from bot.commands import Place
 from bot.conversation import command_text
 from bot.meeting import MEETING_HANDLERS
+from bot.people import PEOPLE_HANDLERS
 from bot.posts import Post
 from bot.referral_views import referral_form, triage_view
 from bot.replies import card_reply, text_reply
@@ -93,5 +94,5 @@ async def _publish(request: Request) -> Activity:
 
 HANDLERS: dict[str, CommandHandler] = {
     "help": _help, "agenda": _agenda, "refer": _refer, "triage": _triage, "import": _import,
-    "publish": _publish, **MEETING_HANDLERS,
+    "publish": _publish, **MEETING_HANDLERS, **PEOPLE_HANDLERS,
 }

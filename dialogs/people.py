@@ -1,0 +1,91 @@
+"""Who holds which role in a MARAC: the coordinator grants and revokes; the first
+coordinator is added from the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, AuditEvent, Person, Role, RoleGrant
+
+
+class PeopleError(ValueError):
+    """One plain sentence."""
+
+
+@dataclass(frozen=True)
+class Member:
+    first_name: str
+    agency: str | None
+    roles: tuple[Role, ...]
+
+
+async def members(session: AsyncSession, marac_id: int) -> list[Member]:
+    rows = (await session.execute(
+        select(Person, Agency.name, RoleGrant.role)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .outerjoin(Agency, Agency.id == Person.agency_id)
+        .where(RoleGrant.marac_id == marac_id).order_by(Person.id))).tuples().all()
+    by_person: dict[int, Member] = {}
+    for person, agency, role in rows:
+        known = by_person.get(person.id)
+        roles = (known.roles if known else ()) + (role,)
+        by_person[person.id] = Member(person.first_name, agency, roles)
+    return list(by_person.values())
+
+
+def parse_role(word: str) -> Role:
+    wanted = word.strip().lower().replace(" ", "_").replace("-", "_")
+    for role in Role:
+        if wanted in (role.value, role.value.split("_")[0]):
+            return role
+    raise PeopleError(f"'{word}' is not a role; the roles are "
+                      f"{', '.join(r.label for r in Role)}.")
+
+
+async def person_named(session: AsyncSession, marac_id: int, first_name: str) -> Person:
+    """A person known to this MARAC by first name (names are encrypted: compared here)."""
+    people = (await session.scalars(
+        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.marac_id == marac_id).distinct())).all()
+    matches = [p for p in people if p.first_name.casefold() == first_name.strip().casefold()]
+    if len(matches) != 1:
+        raise PeopleError(f"Name one person of this MARAC by first name; '{first_name}' "
+                          f"matches {len(matches)}.")
+    return matches[0]
+
+
+async def grant(session: AsyncSession, marac_id: int, person: Person, role: Role) -> bool:
+    """False if they already held it."""
+    held = await session.scalar(select(RoleGrant.id).where(
+        RoleGrant.marac_id == marac_id, RoleGrant.person_id == person.id,
+        RoleGrant.role == role))
+    if held is not None:
+        return False
+    session.add(RoleGrant(marac_id=marac_id, person_id=person.id, role=role))
+    return True
+
+
+async def revoke(session: AsyncSession, marac_id: int, person: Person, role: Role) -> bool:
+    if role is Role.COORDINATOR:
+        coordinators = await session.scalar(select(func.count()).select_from(RoleGrant).where(
+            RoleGrant.marac_id == marac_id, RoleGrant.role == Role.COORDINATOR)) or 0
+        if coordinators <= 1:
+            raise PeopleError("A MARAC keeps at least one coordinator.")
+    removed = await session.execute(delete(RoleGrant).where(
+        RoleGrant.marac_id == marac_id, RoleGrant.person_id == person.id,
+        RoleGrant.role == role))
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
+
+
+async def audit_of(session: AsyncSession, marac_id: int, subject: str, limit: int = 40
+                   ) -> list[tuple[AuditEvent, str]]:
+    """The audit trail of one case or referral, newest first, with each actor's first name."""
+    rows = (await session.execute(
+        select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.person_id)
+        .where(AuditEvent.marac_id == marac_id, AuditEvent.subject == subject)
+        .order_by(AuditEvent.id.desc()).limit(limit))).tuples().all()
+    return [(event, person.first_name if person else event.aad_object_id)
+            for event, person in rows]
