@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return int(args.run(args, settings) or 0)
-    except (ConfigurationError, ValueError, OSError) as error:
+    except (ConfigurationError, ValueError, OSError) as error:  # PeopleError too
         print(f"marac: {error}", file=sys.stderr)
         return 2
 
@@ -80,6 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     feed.add_argument("file", type=Path, help="the CSV export")
     feed.add_argument("--marac", help="the MARAC's name (needed when there are several)")
     feed.set_defaults(run=_import_referrals)
+
+    person = sub.add_parser("add-person", help="give someone a role (the first coordinator)",
+                            description="Add a person by their Azure AD identity and give them "
+                            "a role in a MARAC; afterwards the coordinator manages roles in "
+                            "Teams with people, grant and revoke.")
+    person.add_argument("--marac", required=True, help="the MARAC's name")
+    person.add_argument("--tenant", required=True, help="their Azure AD tenant id")
+    person.add_argument("--aad-object-id", required=True, help="their Azure AD object id")
+    person.add_argument("--first-name", required=True)
+    person.add_argument("--role", required=True, help="coordinator, chair, ...")
+    person.add_argument("--agency", help="the agency they represent, if any")
+    person.set_defaults(run=_add_person)
 
     rotate = sub.add_parser("rotate-keys", help="re-encrypt stored data with the first key",
                             description="Re-encrypt every encrypted value with the first key "
@@ -166,6 +178,22 @@ def _import_referrals(args: argparse.Namespace, settings: Settings) -> int:
     report_text, refused = asyncio.run(import_file(settings.database_url, rows, args.marac))
     print(report_text)
     return 1 if refused else 0
+
+
+def _add_person(args: argparse.Namespace, settings: Settings) -> int:
+    from dialogs.people import add_person
+
+    async def add() -> str:
+        store = Store.from_url(settings.database_url)
+        try:
+            async with store.unit_of_work() as session:
+                return await add_person(session, args.marac, args.tenant, args.aad_object_id,
+                                        args.first_name, args.role, args.agency)
+        finally:
+            await store.close()
+
+    print(asyncio.run(add()))
+    return 0
 
 
 def _rotate_keys(args: argparse.Namespace, settings: Settings) -> int:

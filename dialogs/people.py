@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, AuditEvent, Person, Role, RoleGrant
+from storage.models import Agency, AuditEvent, Marac, Person, Role, RoleGrant
 
 
 class PeopleError(ValueError):
@@ -89,3 +89,29 @@ async def audit_of(session: AsyncSession, marac_id: int, subject: str, limit: in
         .order_by(AuditEvent.id.desc()).limit(limit))).tuples().all()
     return [(event, person.first_name if person else event.aad_object_id)
             for event, person in rows]
+
+
+async def add_person(session: AsyncSession, marac_name: str, tenant_id: str,
+                     aad_object_id: str, first_name: str, role_word: str,
+                     agency_name: str | None) -> str:
+    """The CLI's way in for the first coordinator; one sentence saying what was done."""
+    marac = await session.scalar(select(Marac).where(Marac.name == marac_name))
+    if marac is None:
+        raise PeopleError(f"There is no MARAC called {marac_name!r}.")
+    role = parse_role(role_word)
+    agency_id = None
+    if agency_name:
+        agency_id = await session.scalar(select(Agency.id).where(
+            Agency.marac_id == marac.id, Agency.name == agency_name))
+        if agency_id is None:
+            raise PeopleError(f"{agency_name!r} is not one of {marac_name}'s agencies.")
+    person = await session.scalar(select(Person).where(
+        Person.tenant_id == tenant_id, Person.aad_object_id == aad_object_id))
+    if person is None:
+        person = Person(tenant_id=tenant_id, aad_object_id=aad_object_id,
+                        first_name=first_name.strip(), agency_id=agency_id)
+        session.add(person)
+        await session.flush()
+    granted = await grant(session, marac.id, person, role)
+    return (f"{person.first_name} {'is now' if granted else 'already was'} {role.label} of "
+            f"{marac_name}.")

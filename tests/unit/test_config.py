@@ -50,3 +50,17 @@ def test_every_command_explains_itself(command, capsys):
         main(command)
     assert stopped.value.code == 0
     assert "usage: marac" in capsys.readouterr().out
+
+
+def test_the_first_coordinator_is_added_from_the_cli(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'marac.db'}")
+    assert main(["demo"]) == 0
+    add = ["add-person", "--marac", "Riverside MARAC", "--tenant", "t1", "--aad-object-id",
+           "a1", "--first-name", "Dee", "--role", "coordinator"]
+    assert main(add) == 0
+    assert main(add) == 0
+    assert main([*add[:-1], "boss"]) == 2
+    out = capsys.readouterr()
+    assert "Dee is now coordinator of Riverside MARAC." in out.out
+    assert "Dee already was coordinator of Riverside MARAC." in out.out
+    assert out.err.startswith("marac: 'boss' is not a role")
