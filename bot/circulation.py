@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.meeting_views import case_card_view
+from bot.plan_delivery import queue_after_meeting
 from bot.replies import card_reply, text_reply
 from cards.circulation import case_list_card, reminder_card
 from dialogs.circulation import (
@@ -19,10 +20,12 @@ from dialogs.circulation import (
     claim_due_reminders,
 )
 from dialogs.meeting_record import SlotWarning, claim_slot_warnings
+from dialogs.retention import purge_expired
 from storage.models import Case, Marac, Meeting
 
 
 async def queue_due(session: AsyncSession, now: datetime) -> None:
+    await purge_expired(session, now)
     for warning in await claim_slot_warnings(session, now):
         await queue_slot_warning(session, warning, now)
     for case_list in await claim_due_case_lists(session, now):
@@ -31,6 +34,7 @@ async def queue_due(session: AsyncSession, now: datetime) -> None:
         card = card_reply(reminder_card(reminder))
         for person_id in reminder.recipients:
             outbox.enqueue(session, card, "information reminder", now, person_id=person_id)
+    await queue_after_meeting(session, now)  # plans, the 48-hour clock, action reminders
 
 
 async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: datetime

@@ -112,6 +112,9 @@ class Marac(Base):
     high_risk_threshold: Mapped[int] = mapped_column(default=14)  # DASH yes answers (001, 004)
     bank_holidays: Mapped[str] = mapped_column(String(3), default="ENG")  # ENG, WLS, SCT, NIR
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # How long a case is kept after its meeting before it is purged (the area's retention
+    # schedule decides; six years is a common one).
+    retention_days: Mapped[int] = mapped_column(default=6 * 365)
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="marac")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="marac")

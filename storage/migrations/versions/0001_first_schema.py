@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("high_risk_threshold", sa.Integer(), nullable=False),
         sa.Column("bank_holidays", sa.String(length=3), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("retention_days", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_marac")),
         sa.UniqueConstraint("name", name=op.f("uq_marac_name")),
         sa.UniqueConstraint("team_id", name=op.f("uq_marac_team_id")),
