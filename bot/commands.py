@@ -53,6 +53,7 @@ TRIAGERS = frozenset({Role.COORDINATOR, Role.TRIAGE_MEMBER})
 COORDINATORS = frozenset({Role.COORDINATOR})
 CHAIRS = frozenset({Role.CHAIR})  # and the stand-in the chair names (bot.access)
 PLANNERS = frozenset({Role.AGENCY_REPRESENTATIVE, Role.CHAIR, Role.COORDINATOR})
+PLAN_READERS = EVERY_ROLE - {Role.OBSERVER}  # observers get no case papers
 MEETING_PLACES = frozenset({Place.CHANNEL, Place.MEETING, Place.GROUP_CHAT})
 
 COMMANDS: tuple[Command, ...] = (
@@ -80,6 +81,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("audit", "Show a case's audit trail: every view, change and refusal.",
             "audit CASE", roles=frozenset({Role.OPERATIONS_MANAGER}), places=PERSONAL_ONLY,
             menu=False),
+    Command("sar", "Everything held about a victim, redacted, for a subject access request.",
+            "sar REFERENCE", roles=frozenset({Role.OPERATIONS_MANAGER}),
+            places=PERSONAL_ONLY, menu=False),
     Command("decide", "Decide on a declaration of knowing someone in a case.",
             "decide CASE DECISION", roles=frozenset({Role.OPERATIONS_MANAGER}), menu=False),
     *(Command(name, summary, usage, roles=CHAIRS, places=MEETING_PLACES, menu=menu)
@@ -98,6 +102,15 @@ COMMANDS: tuple[Command, ...] = (
           ("admit", "Admit someone to the open closed-panel case.", "admit FIRSTNAME", False),
           ("end", "Close the meeting and post its summary.", "end", True),
       )),
+    # After the meeting: the plan, its dissemination and the actions (bot.plan_actions).
+    Command("plan", "Show a case's current action plan, or export it as a document.",
+            "plan CASE [export]", roles=PLAN_READERS, places=PERSONAL_ONLY),
+    Command("dissemination", "What each plan's dissemination has sent, and the time left.",
+            "dissemination", roles=COORDINATORS, places=PERSONAL_ONLY),
+    Command("my", "List your open actions across cases.", "my actions",
+            roles=REFERRERS, places=PERSONAL_ONLY, menu=False),
+    Command("update", "Add new information to a case's plan after the meeting.",
+            "update CASE", roles=PLANNERS, places=PERSONAL_ONLY, menu=False),
 )
 
 # Card buttons (Action.Execute verbs), checked against the same roles and places as commands.
@@ -124,6 +137,14 @@ CARD_ACTIONS: tuple[Command, ...] = (
     Command("case.action", "Add an action.", "", roles=PLANNERS, places=MEETING_PLACES),
     Command("case.contact", "Name who updates the victim.", "", roles=CHAIRS,
             places=MEETING_PLACES),
+    *(Command(f"action.{verb}", summary, "", roles=REFERRERS, places=PERSONAL_ONLY)
+      for verb, summary in (
+          ("acknowledge", "Acknowledge an action you own."),
+          ("done", "Mark your action done, with a note."),
+          ("cannot", "Say your action cannot be completed, with the reason."),
+      )),
+    Command("plan.update", "Add new information to a plan.", "", roles=PLANNERS,
+            places=PERSONAL_ONLY),
 )
 
 _BY_NAME = {command.name: command for command in COMMANDS}

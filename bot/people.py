@@ -6,8 +6,8 @@ from botbuilder.schema import Activity
 
 from bot.replies import card_reply, text_reply
 from bot.request import CommandHandler, Request
-from cards.people import audit_card, people_card
-from dialogs import people
+from cards.people import audit_card, people_card, subject_access_card
+from dialogs import people, subject_access
 from dialogs.people import PeopleError
 from storage.models import Marac
 
@@ -50,6 +50,14 @@ async def _audit(request: Request) -> Activity:
     return card_reply(audit_card(subject, events))
 
 
+async def _sar(request: Request) -> Activity:
+    reference = request.arguments.strip()
+    if not reference:
+        return text_reply("Say whose, by the victim's reference, e.g. **sar VR-1042**.")
+    held = await subject_access.gather(request.session, request.marac_id, reference)
+    return card_reply(subject_access_card(held))
+
+
 PEOPLE_HANDLERS: dict[str, CommandHandler] = {
-    "people": _people, "grant": _grant, "revoke": _revoke, "audit": _audit,
+    "people": _people, "grant": _grant, "revoke": _revoke, "audit": _audit, "sar": _sar,
 }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
 from cards.base import build, facts, heading, paragraph
 from dialogs.people import Member
+from dialogs.subject_access import SubjectAccess
 from storage.models import AuditEvent
 
 LONDON = ZoneInfo("Europe/London")
@@ -35,3 +37,21 @@ def audit_card(subject: str, events: Sequence[tuple[AuditEvent, str]]) -> ac.Ada
                 + (f" ({event.detail})" if event.detail else ""))
                for event, who in events[:SHOWN]]),
     ])
+
+
+def subject_access_card(held: SubjectAccess) -> ac.AdaptiveCard:
+    items: list[Any] = [heading(f"Subject access: {held.reference}")]
+    if not held.referrals:
+        return build([*items, paragraph("Nothing is held under that reference.")])
+    items.append(paragraph("Other people's names are redacted. Review it before it is sent; "
+                           "material for a court needs a court order.", subtle=True))
+    for referral in held.referrals:
+        rows = [("Received", referral.received_on.isoformat()),
+                ("Outcome", f"{referral.status} ({referral.risk_level} risk)"),
+                ("Qualified by", ", ".join(referral.reasons) or "none")]
+        if referral.case:
+            rows.append(("Case", f"{referral.case.number} ({referral.case.status})"))
+            rows += [("Information", text) for text in referral.case.information]
+            rows += [("Action", text) for text in referral.case.actions]
+        items.append(facts(rows))
+    return build(items)
