@@ -19,6 +19,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
+from bot.graph import GraphMailer
 from bot.handler import MaracBot
 from bot.replies import text_reply
 from bot.timers import Timers
@@ -42,7 +43,9 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app[ADAPTER] = create_adapter(settings)
     clock = clock or SystemClock()
     app[BOT] = MaracBot(store, clock, settings.allowed_tenants)
-    app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds)
+    mailer = GraphMailer(settings.graph) if settings.graph else None
+    app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds,
+                         mailer)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     if settings.timer_seconds:

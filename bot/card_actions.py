@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import commands
 from bot.access import audit, context_of, refusal
 from bot.meeting_actions import MEETING_BUTTONS
+from bot.plan_actions import PLAN_BUTTONS
 from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.referral_views import referral_form, triage_view
 from cards.notice import unknown_button
@@ -158,6 +159,7 @@ def _triaging(decide: Callable[[Press, int], Awaitable[str]]
 
 BUTTONS: dict[str, Callable[[Press], Awaitable[InvokeAnswer]]] = {
     **MEETING_BUTTONS,
+    **PLAN_BUTTONS,
     "referral.count": _count,
     "referral.submit": _submit,
     "triage.accept": _triaging(_accept),

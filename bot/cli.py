@@ -93,6 +93,24 @@ def _parser() -> argparse.ArgumentParser:
     person.add_argument("--agency", help="the agency they represent, if any")
     person.set_defaults(run=_add_person)
 
+    mailbox = sub.add_parser("mailbox", help="set an agency's secure mailbox for plans",
+                             description="Set the secure mailbox an agency's plans are also "
+                             "emailed to (through Microsoft Graph); an empty address removes "
+                             "it.")
+    mailbox.add_argument("--marac", required=True, help="the MARAC's name")
+    mailbox.add_argument("--agency", required=True, help="the agency's name")
+    mailbox.add_argument("address", help="the mailbox, e.g. marac@agency.gov.uk, or ''")
+    mailbox.set_defaults(run=_mailbox)
+
+    export = sub.add_parser("plan-export", help="write a case's current plan as a Word file",
+                            description="Write the current version of a case's action plan "
+                            "as a Word document (OFFICIAL-SENSITIVE), as the coordinator gets "
+                            "it with `plan CASE export` in Teams.")
+    export.add_argument("case", help="the case number, e.g. RIV-2026-001")
+    export.add_argument("--marac", required=True, help="the MARAC's name")
+    export.add_argument("--out", type=Path, help="where to write it (default: its own name)")
+    export.set_defaults(run=_plan_export)
+
     rotate = sub.add_parser("rotate-keys", help="re-encrypt stored data with the first key",
                             description="Re-encrypt every encrypted value with the first key "
                             "of MARAC_ENCRYPTION_KEYS; afterwards the older keys can be "
@@ -193,6 +211,43 @@ def _add_person(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
 
     print(asyncio.run(add()))
+    return 0
+
+
+def _mailbox(args: argparse.Namespace, settings: Settings) -> int:
+    from dialogs.dissemination import set_mailbox
+
+    async def set_it() -> str:
+        store = Store.from_url(settings.database_url)
+        try:
+            async with store.unit_of_work() as session:
+                return await set_mailbox(session, args.marac, args.agency, args.address)
+        finally:
+            await store.close()
+
+    print(asyncio.run(set_it()))
+    return 0
+
+
+def _plan_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.plan_export import export_file
+    from dialogs.plans import PlanError
+
+    async def export() -> tuple[str, bytes]:
+        store = Store.from_url(settings.database_url)
+        try:
+            return await export_file(store, args.marac, args.case)
+        finally:
+            await store.close()
+
+    try:
+        name, document = asyncio.run(export())
+    except PlanError as refused:
+        print(f"marac: {refused}", file=sys.stderr)
+        return 1
+    out = args.out or Path(name)
+    out.write_bytes(document)
+    print(f"Wrote the plan to {out}.")
     return 0
 
 

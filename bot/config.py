@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.graph import GraphSettings
 from storage import crypto
 from storage.database import StoreConfigurationError, check_url
 
@@ -38,6 +39,8 @@ class Settings:
     encryption_keys: tuple[str, ...] = ()
     # Tenants served besides those of the MARACs in the store (which always are).
     allowed_tenants: frozenset[str] = frozenset()
+    # Secure-mailbox email through Microsoft Graph; None: plans go by Teams only.
+    graph: GraphSettings | None = None
     index_key: str = ""
 
     @property
@@ -47,7 +50,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        try:
+            graph = GraphSettings.from_env(env)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from error
         settings = cls(
+            graph=graph,
             app_id=env.get("MicrosoftAppId", ""),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),

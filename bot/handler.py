@@ -10,6 +10,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy import select
 
+from bot import plan_export
 from bot.access import context_of
 from bot.card_actions import handle_card_action
 from bot.conversation import meeting_place, seen, tenant_of
@@ -122,6 +123,14 @@ class MaracBot(TeamsActivityHandler):
         if post.record is not None and sent is not None and sent.id:
             async with self.store.unit_of_work() as session:
                 await post.record(session, sent.id)
+
+    async def on_teams_file_consent_accept(self, turn_context: TurnContext,
+                                           file_consent_card_response: Any) -> None:
+        await plan_export.accept(turn_context, file_consent_card_response, self.store)
+
+    async def on_teams_file_consent_decline(self, turn_context: TurnContext,
+                                            file_consent_card_response: Any) -> None:
+        await turn_context.send_activity(text_reply("The plan was not saved to your files."))
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)

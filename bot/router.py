@@ -11,6 +11,7 @@ from bot.commands import Place
 from bot.conversation import command_text
 from bot.meeting import MEETING_HANDLERS
 from bot.people import PEOPLE_HANDLERS
+from bot.plan_actions import PLAN_HANDLERS
 from bot.posts import Post
 from bot.referral_views import referral_form, triage_view
 from bot.replies import card_reply, text_reply
@@ -95,4 +96,5 @@ async def _publish(request: Request) -> Activity:
 HANDLERS: dict[str, CommandHandler] = {
     "help": _help, "agenda": _agenda, "refer": _refer, "triage": _triage, "import": _import,
     "publish": _publish, **MEETING_HANDLERS, **PEOPLE_HANDLERS,
+    **PLAN_HANDLERS,
 }

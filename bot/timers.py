@@ -12,6 +12,7 @@ from botbuilder.core import BotAdapter, TurnContext
 
 from bot import outbox
 from bot.circulation import queue_due, render_now
+from bot.graph import GraphMailer, deliver_mail
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
 from storage.database import Store
@@ -22,15 +23,19 @@ log = logging.getLogger(__name__)
 
 class Timers:
     def __init__(self, store: Store, adapter: BotAdapter, clock: Clock, app_id: str,
-                 interval_seconds: float = 30.0) -> None:
+                 interval_seconds: float = 30.0, mailer: GraphMailer | None = None) -> None:
         self.store, self.adapter, self.clock = store, adapter, clock
+        self.mailer = mailer
         self.app_id = app_id
         self.interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def tick(self) -> None:
         await self.circulate()
         await self.deliver()
+        if self.mailer is not None:
+            await deliver_mail(self.store, self.mailer, self.clock)
 
     async def circulate(self) -> None:
         async with self.store.unit_of_work() as session:
@@ -92,18 +97,27 @@ class Timers:
         return failure
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run())
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let the tick under way finish (a message Teams has taken is then marked
+        delivered, not sent again when its lease runs out); cancel it only after the grace."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(self._task, grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.tick()
             except Exception:
                 log.exception("timer tick failed; trying again next tick")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)

@@ -61,8 +61,10 @@ def case_card(case: Case, slot: Slot, counts: tuple[int, int], agencies: Sequenc
     """The card everyone in the channel sees: number, first name, the slot, and buttons."""
     status = {"open": _clock(slot), "closed": "planning closed", "listed": "not opened yet",
               "deferred": "deferred", "exceptional": "exceptional"}[case.status.value]
-    lines = [f"Status: {status}", f"{counts[0]} agencies have shared information; "
-             f"{counts[1]} actions agreed."]
+    shared, agreed = counts
+    lines = [f"Status: {status}",
+             f"{shared} {'agency has' if shared == 1 else 'agencies have'} shared information; "
+             f"{agreed} {'action' if agreed == 1 else 'actions'} agreed."]
     if slot.remaining <= 0 and case.status.value == "open":
         lines.append(f"**Overrun: {slot.overrun // 60} min {slot.overrun % 60} s**")
     if case.declaration_pending:

@@ -4,6 +4,7 @@ in its slot; the slot clock, pauses and warnings live in the database (../shared
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,7 +53,8 @@ def slot_of(marac: Marac, meeting: Meeting, case: Case, now: datetime) -> Slot:
         return Slot(length, length)
     end = case.closed_at or (meeting.paused_at if meeting.paused_at else now)
     used = (end - case.opened_at).total_seconds() - case.paused_seconds
-    return Slot(length, int(length - used))
+    # Rounded up: a slot is over when all of it is used, not a fraction of a second before.
+    return Slot(length, math.ceil(length - used))
 
 
 async def under_way_in(session: AsyncSession, conversation_id: str) -> Meeting | None:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.case_work import view
@@ -24,9 +24,12 @@ from storage.models import (
     ActionStatus,
     Agency,
     Case,
+    Dissemination,
+    MailMessage,
     Marac,
     Meeting,
     Person,
+    PlanDelivery,
     PlannedAction,
     PlanUpdate,
     PlanVersion,
@@ -39,6 +42,10 @@ NOT_ENTITLED = frozenset({Role.OBSERVER})
 
 class PlanError(ValueError):
     """What was asked of a plan cannot be done; str() is one plain sentence."""
+
+
+class NotEntitled(PlanError):
+    """The person may not see or change this; the answer shows nothing of the case."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ async def may_see(session: AsyncSession, roles: frozenset[Role], person_id: int 
               if person is not None and person.agency_id is not None else None)
     refused = refusal(roles, person_id, agency, case)
     if refused is not None:
-        raise PlanError(refused)
+        raise NotEntitled(refused)
 
 
 async def build(session: AsyncSession, case: Case) -> Plan:
@@ -275,3 +282,22 @@ async def show(session: AsyncSession, marac_id: int, number: str, roles: frozens
 
 def due_date(action: PlanAction) -> date | None:
     return date.fromisoformat(action.due_on) if action.due_on else None
+
+
+async def purge_plans(session: AsyncSession, case_ids: list[int]) -> None:
+    """Everything after the meeting held for these cases (plan versions, dissemination and
+    its deliveries and emails, action follow-ups, updates), for retention to run before it
+    deletes the cases and their actions. A later repeat's link to a purged plan is cut."""
+    if not case_ids:
+        return
+    versions = select(PlanVersion.id).where(PlanVersion.case_id.in_(case_ids))
+    disseminations = select(Dissemination.id).where(Dissemination.case_id.in_(case_ids))
+    await session.execute(delete(PlanDelivery).where(
+        PlanDelivery.dissemination_id.in_(disseminations)))
+    await session.execute(delete(MailMessage).where(MailMessage.plan_version_id.in_(versions)))
+    await session.execute(delete(Dissemination).where(Dissemination.case_id.in_(case_ids)))
+    await session.execute(delete(ActionFollowUp).where(ActionFollowUp.case_id.in_(case_ids)))
+    await session.execute(delete(PlanUpdate).where(PlanUpdate.case_id.in_(case_ids)))
+    await session.execute(update(PlanVersion).where(PlanVersion.earlier_plan_id.in_(versions))
+                          .values(earlier_plan_id=None))
+    await session.execute(delete(PlanVersion).where(PlanVersion.case_id.in_(case_ids)))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.plans import purge_plans
 from storage.models import (
     AgencyInformation,
     AuditEvent,
@@ -17,6 +18,7 @@ from storage.models import (
     ConflictDeclaration,
     Marac,
     Meeting,
+    OutboxMessage,
     PlannedAction,
     Referral,
     ReferralStatus,
@@ -32,7 +34,13 @@ class Purged:
     referrals: int
 
 
+OUTBOX_KEPT = timedelta(days=30)  # settled messages, kept a while to answer "was it sent?"
+
+
 async def purge_expired(session: AsyncSession, now: datetime) -> list[Purged]:
+    await session.execute(delete(OutboxMessage).where(or_(
+        OutboxMessage.delivered_at < now - OUTBOX_KEPT,
+        OutboxMessage.failed_at < now - OUTBOX_KEPT)))
     purged = []
     for marac in (await session.scalars(select(Marac))).all():
         cutoff = now - timedelta(days=marac.retention_days)
@@ -57,6 +65,7 @@ async def _purge(session: AsyncSession, marac: Marac, cutoff: datetime) -> Purge
             (ReferralStatus.DECLINED, ReferralStatus.MERGED)),
         Referral.created_at < cutoff))).all()
     referral_ids = [r for _, r in case_rows if r is not None] + list(declined)
+    await purge_plans(session, case_ids)  # what came after the meeting goes first
     for model in (PlannedAction, AgencyInformation, ConflictDeclaration):
         await session.execute(delete(model).where(model.case_id.in_(case_ids)))
     await session.execute(delete(Case).where(Case.id.in_(case_ids)))

@@ -529,6 +529,8 @@ class PlanDelivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dissemination_id: Mapped[int] = mapped_column(ForeignKey("dissemination.id"))
+    # The version sent: a case reopened at the meeting and closed again is sent again.
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     why: Mapped[str] = mapped_column(String(80))  # core agency, took part, given an action
     kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))

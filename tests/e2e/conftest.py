@@ -424,8 +424,8 @@ async def seat(seats: Seats) -> Seats:
 
 # Short slots, so that a whole meeting with its warnings runs in seconds; the timer runner
 # (slot warnings, the outbox) wakes every TIMER_SECONDS.
-MEETING_SLOT_SECONDS = 8
-MEETING_WARNING_SECONDS = 4
+MEETING_SLOT_SECONDS = 10  # long enough for a restart (1.5 s here) well inside each part
+MEETING_WARNING_SECONDS = 5
 MEETING_TIMER_SECONDS = 0.3
 
 

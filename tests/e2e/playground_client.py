@@ -35,8 +35,8 @@ class PlaygroundClient:
 
     `frames` holds every WebSocket frame since `connect()`, and `arrivals` when each arrived
     (time.monotonic()); `begin()` marks where the current test starts, and `wait_for` and
-    `frames_since` only look from there on. The answers to
-    button presses (`invoke`) come back over HTTP, not the WebSocket: `invoke_answers`.
+    `frames_since` only look from there on. The answers to button presses (`invoke`) come
+    back over HTTP, not the WebSocket: `invoke_answers`.
     """
 
     def __init__(self, port: int) -> None:

@@ -641,6 +641,7 @@ def upgrade() -> None:
         "plan_delivery",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("dissemination_id", sa.Integer(), nullable=False),
+        sa.Column("plan_version_id", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
         sa.Column("why", sa.String(length=80), nullable=False),
         sa.Column(
@@ -677,6 +678,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["person_id"], ["person.id"], name=op.f("fk_plan_delivery_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_version_id"],
+            ["plan_version.id"],
+            name=op.f("fk_plan_delivery_plan_version_id_plan_version"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_delivery")),
     )
