@@ -16,7 +16,7 @@ from bot.config import Settings
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.demo import DEMO_TENANT, seed_demo
 from storage.database import Store
-from storage.models import Conversation
+from storage.models import AuditEvent, Conversation
 from tests.http.connector import Connector
 from tests.http.openid_server import SigningAuthority
 
@@ -194,3 +194,25 @@ async def test_with_an_app_id_a_valid_token_gets_in(secured, authority):
     response = await client.post("/api/messages", json=activity(service_url, type="typing"),
                                  headers={"Authorization": f"Bearer {token}"})
     assert response.status == 201
+
+
+async def test_each_refusal_is_answered_in_a_sentence_and_audited_once(anonymous, connector):
+    client, store = anonymous
+    fake, service_url = connector
+    owen = {"id": "user-id-5", "aadObjectId": "0d3a1c00-0000-4000-8000-000000000007"}
+    channel = {"id": "19:riverside-marac@thread.tacv2", "conversationType": "channel",
+               "tenantId": DEMO_TENANT}
+    for text in ("next", "triage"):
+        response = await client.post("/api/messages", json=activity(
+            service_url, type="message", text=text, conversation=channel, **{"from": owen},
+            channelData={"tenant": {"id": DEMO_TENANT},
+                         "team": {"id": "19:riverside-marac@thread.tacv2"}}))
+        assert response.status == 201
+    assert [a.get("text") for a in fake.sent] == [
+        "Only a chair of this MARAC can use 'next'; ask your coordinator if you need it.",
+        "'triage' can only be used in a personal chat."]
+    async with store.unit_of_work() as session:
+        refused = (await session.scalars(select(AuditEvent).where(
+            AuditEvent.outcome == "refused").order_by(AuditEvent.id))).all()
+    assert [(a.action, a.aad_object_id, a.place) for a in refused] == [
+        ("next", owen["aadObjectId"], "channel"), ("triage", owen["aadObjectId"], "channel")]
