@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.dissemination import people_with
+from dialogs.people import people_with
 from dialogs.plans import NotEntitled, PlanError, record_version
 from dialogs.scheduling import calendar_of
 from storage.models import (
@@ -61,14 +61,19 @@ class OwnedAction:
     note: str
 
 
+def _follow_ups() -> Select[tuple[ActionFollowUp, PlannedAction, Case, Agency, Marac]]:
+    """Follow-ups with their action, case, owning agency and MARAC."""
+    return (select(ActionFollowUp, PlannedAction, Case, Agency, Marac)
+            .join(PlannedAction, PlannedAction.id == ActionFollowUp.action_id)
+            .join(Case, Case.id == ActionFollowUp.case_id)
+            .join(Meeting, Meeting.id == Case.meeting_id)
+            .join(Marac, Marac.id == Meeting.marac_id)
+            .outerjoin(Agency, Agency.id == PlannedAction.owning_agency_id))
+
+
 async def owned(session: AsyncSession, follow_up_id: int) -> OwnedAction:
     row = (await session.execute(
-        select(ActionFollowUp, PlannedAction, Case, Agency, Marac)
-        .join(PlannedAction, PlannedAction.id == ActionFollowUp.action_id)
-        .join(Case, Case.id == ActionFollowUp.case_id)
-        .join(Meeting, Meeting.id == Case.meeting_id)
-        .join(Marac, Marac.id == Meeting.marac_id)
-        .outerjoin(Agency, Agency.id == PlannedAction.owning_agency_id)
+        _follow_ups()
         .where(ActionFollowUp.id == follow_up_id))).tuples().first()
     if row is None:
         raise PlanError("That action is not on any plan.")
@@ -173,12 +178,7 @@ async def open_actions(session: AsyncSession, person_id: int) -> list[OwnedActio
         mine = or_(mine, (ActionFollowUp.owner_person_id.is_(None))
                    & (PlannedAction.owning_agency_id == person.agency_id))
     rows = (await session.execute(
-        select(ActionFollowUp, PlannedAction, Case, Agency, Marac)
-        .join(PlannedAction, PlannedAction.id == ActionFollowUp.action_id)
-        .join(Case, Case.id == ActionFollowUp.case_id)
-        .join(Meeting, Meeting.id == Case.meeting_id)
-        .join(Marac, Marac.id == Meeting.marac_id)
-        .outerjoin(Agency, Agency.id == PlannedAction.owning_agency_id)
+        _follow_ups()
         .where(ActionFollowUp.status.in_(OPEN), mine))).tuples().all()
     actions = [_owned(*row) for row in rows]
     return sorted(actions, key=lambda a: (a.due_on or date.max, a.case_number, a.follow_up_id))
@@ -205,12 +205,7 @@ def due_reminder_at(marac: Marac, due_on: date) -> datetime:
 
 async def claim_reminders(session: AsyncSession, now: datetime) -> list[ActionReminder]:
     rows = (await session.execute(
-        select(ActionFollowUp, PlannedAction, Case, Agency, Marac)
-        .join(PlannedAction, PlannedAction.id == ActionFollowUp.action_id)
-        .join(Case, Case.id == ActionFollowUp.case_id)
-        .join(Meeting, Meeting.id == Case.meeting_id)
-        .join(Marac, Marac.id == Meeting.marac_id)
-        .outerjoin(Agency, Agency.id == PlannedAction.owning_agency_id)
+        _follow_ups()
         .where(ActionFollowUp.status.in_(OPEN),
                or_(ActionFollowUp.acknowledge_reminded_at.is_(None),
                    ActionFollowUp.due_reminded_at.is_(None)))

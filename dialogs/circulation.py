@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from dialogs.people import people_with
 from dialogs.scheduling import calendar_of
 from storage.models import (
     Agency,
@@ -19,9 +20,7 @@ from storage.models import (
     Case,
     Marac,
     Meeting,
-    Person,
     Role,
-    RoleGrant,
 )
 
 DUE_AT = time(9, 0)
@@ -88,7 +87,7 @@ async def circulate(session: AsyncSession, marac: Marac, meeting: Meeting, now: 
         c.closed_panel, bool(c.referral and c.referral.repeat_of_id),
     ) for c in cases)
     return CaseList(marac, meeting, entries,
-                    await _people_with(session, marac.id, CASE_LIST_READERS))
+                    await people_with(session, marac.id, CASE_LIST_READERS))
 
 
 async def claim_due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
@@ -110,7 +109,7 @@ async def _missing_information(session: AsyncSession, marac: Marac, meeting: Mee
     for agency in (await session.scalars(
             select(Agency).where(Agency.marac_id == marac.id).order_by(Agency.id))).all():
         missing = tuple(c.number for c in cases if (c.id, agency.id) not in sent)
-        people = await _people_with(session, marac.id, (Role.AGENCY_REPRESENTATIVE,), agency.id)
+        people = await people_with(session, marac.id, (Role.AGENCY_REPRESENTATIVE,), agency.id)
         if missing and people:
             reminders.append(Reminder(marac, meeting, agency.name, missing, people))
     return reminders
@@ -132,14 +131,3 @@ async def _cases(session: AsyncSession, meeting: Meeting) -> list[Case]:
         .options(selectinload(Case.referral))
         .order_by(Case.closed_panel, Case.slot))).all()
     return list(cases)
-
-
-async def _people_with(session: AsyncSession, marac_id: int, roles: tuple[Role, ...],
-                       agency_id: int | None = None) -> tuple[int, ...]:
-    query = (select(Person.id).join(RoleGrant, RoleGrant.person_id == Person.id)
-             .where(RoleGrant.marac_id == marac_id, RoleGrant.role.in_(roles)).distinct())
-    if agency_id is not None:
-        query = query.where(Person.agency_id == agency_id)
-    return tuple(sorted((await session.scalars(query)).all()))
-
-

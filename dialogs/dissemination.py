@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.people import people_with
 from dialogs.plans import Plan, record_version
 from storage.models import (
     ActionFollowUp,
@@ -45,7 +46,6 @@ from storage.models import (
     PlannedAction,
     PlanVersion,
     Role,
-    RoleGrant,
 )
 
 DEADLINE = timedelta(hours=48)  # from the end of the meeting (002)
@@ -98,15 +98,6 @@ class Queued:
     actions: tuple[ActionCard, ...]
     unsent_actions: tuple[str, ...]  # actions whose agency is withheld or unreachable
     coordinators: tuple[int, ...]
-
-
-async def people_with(session: AsyncSession, marac_id: int, roles: tuple[Role, ...],
-                      agency_id: int | None = None) -> tuple[int, ...]:
-    query = (select(Person.id).join(RoleGrant, RoleGrant.person_id == Person.id)
-             .where(RoleGrant.marac_id == marac_id, RoleGrant.role.in_(roles)).distinct())
-    if agency_id is not None:
-        query = query.where(Person.agency_id == agency_id)
-    return tuple(sorted((await session.scalars(query)).all()))
 
 
 async def claim_closed_cases(session: AsyncSession, now: datetime) -> list[Queued]:

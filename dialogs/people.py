@@ -22,6 +22,16 @@ class Member:
     roles: tuple[Role, ...]
 
 
+async def people_with(session: AsyncSession, marac_id: int, roles: tuple[Role, ...],
+                      agency_id: int | None = None) -> tuple[int, ...]:
+    """The ids of the MARAC's people holding any of these roles (of one agency, if given)."""
+    query = (select(Person.id).join(RoleGrant, RoleGrant.person_id == Person.id)
+             .where(RoleGrant.marac_id == marac_id, RoleGrant.role.in_(roles)).distinct())
+    if agency_id is not None:
+        query = query.where(Person.agency_id == agency_id)
+    return tuple(sorted((await session.scalars(query)).all()))
+
+
 async def members(session: AsyncSession, marac_id: int) -> list[Member]:
     rows = (await session.execute(
         select(Person, Agency.name, RoleGrant.role)

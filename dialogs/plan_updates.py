@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.dissemination import people_with
+from dialogs.people import people_with
 from dialogs.plans import PlanError, case_numbered, current, may_see, record_version
 from storage.models import (
     Agency,
