@@ -21,6 +21,7 @@ from cards.agenda import agenda_card
 from cards.help import help_card
 from dialogs.agenda import next_agenda
 from dialogs.clock import Clock
+from dialogs.replay import first_delivery
 from storage.database import Store
 from storage.models import Role
 
@@ -30,6 +31,9 @@ async def handle_message(activity: Activity, store: Store, clock: Clock) -> list
     if not typed.name:
         return []
     async with store.unit_of_work() as session:
+        if activity.id and not await first_delivery(session, activity.conversation.id,
+                                                     activity.id, clock.now()):
+            return []  # Teams delivered it again: it was answered the first time
         context = await context_of(session, activity)
         command = commands.find(typed.name)
         if command is None:

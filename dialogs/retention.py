@@ -20,6 +20,7 @@ from storage.models import (
     Meeting,
     OutboxMessage,
     PlannedAction,
+    ProcessedMessage,
     Referral,
     ReferralStatus,
 )
@@ -41,6 +42,8 @@ async def purge_expired(session: AsyncSession, now: datetime) -> list[Purged]:
     await session.execute(delete(OutboxMessage).where(or_(
         OutboxMessage.delivered_at < now - OUTBOX_KEPT,
         OutboxMessage.failed_at < now - OUTBOX_KEPT)))
+    await session.execute(delete(ProcessedMessage).where(
+        ProcessedMessage.at < now - timedelta(days=1)))
     purged = []
     for marac in (await session.scalars(select(Marac))).all():
         cutoff = now - timedelta(days=marac.retention_days)

@@ -585,3 +585,16 @@ class PlanUpdate(Base):
     at: Mapped[datetime] = mapped_column()
     # The card press that sent it: Teams retries and people double-click.
     source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+
+
+class ProcessedMessage(Base):
+    """Typed messages already handled, by Teams' activity id: a retried or replayed delivery
+    of `next` must not advance the agenda twice. Kept a day (dialogs.retention)."""
+
+    __tablename__ = "processed_message"
+    __table_args__ = (UniqueConstraint("conversation_id", "activity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    activity_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column()

@@ -204,7 +204,8 @@ async def test_each_refusal_is_answered_in_a_sentence_and_audited_once(anonymous
                "tenantId": DEMO_TENANT}
     for text in ("next", "triage"):
         response = await client.post("/api/messages", json=activity(
-            service_url, type="message", text=text, conversation=channel, **{"from": owen},
+            service_url, type="message", text=text, conversation=channel, id=text,
+            **{"from": owen},
             channelData={"tenant": {"id": DEMO_TENANT},
                          "team": {"id": "19:riverside-marac@thread.tacv2"}}))
         assert response.status == 201
@@ -216,3 +217,16 @@ async def test_each_refusal_is_answered_in_a_sentence_and_audited_once(anonymous
             AuditEvent.outcome == "refused").order_by(AuditEvent.id))).all()
     assert [(a.action, a.aad_object_id, a.place) for a in refused] == [
         ("next", owen["aadObjectId"], "channel"), ("triage", owen["aadObjectId"], "channel")]
+
+
+async def test_a_message_teams_delivers_twice_is_acted_on_once(anonymous, connector):
+    client, store = anonymous
+    fake, service_url = connector
+    cara = {"id": "user-id-0", "aadObjectId": "0d3a1c00-0000-4000-8000-000000000001"}
+    again = activity(service_url, type="message", text="help", id="m-42", **{"from": cara})
+    for _ in range(3):
+        assert (await client.post("/api/messages", json=again)).status == 201
+    assert len(fake.sent) == 1  # one help card, not three
+    other = activity(service_url, type="message", text="help", id="m-43", **{"from": cara})
+    assert (await client.post("/api/messages", json=other)).status == 201
+    assert len(fake.sent) == 2

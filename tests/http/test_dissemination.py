@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -56,7 +57,7 @@ def personal(who: str, service_url: str, **fields: Any) -> dict[str, Any]:
     teams_id, aad = (PAT if who == "Pat" else
                      (PEOPLE[who].teams_user_id, PEOPLE[who].aad_object_id))
     return {
-        "channelId": "msteams", "id": "m1", "serviceUrl": service_url,
+        "channelId": "msteams", "id": uuid.uuid4().hex, "serviceUrl": service_url,
         "from": {"id": teams_id, "aadObjectId": aad}, "recipient": {"id": "28:marac-bot"},
         "conversation": {"id": f"a:1:1-{teams_id}", "conversationType": "personal",
                          "tenantId": DEMO_TENANT},

@@ -47,6 +47,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("team_id", name=op.f("uq_marac_team_id")),
     )
     op.create_table(
+        "processed_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=400), nullable=False),
+        sa.Column("activity_id", sa.String(length=200), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_processed_message")),
+        sa.UniqueConstraint(
+            "conversation_id",
+            "activity_id",
+            name=op.f("uq_processed_message_conversation_id_activity_id"),
+        ),
+    )
+    op.create_table(
         "agency",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("marac_id", sa.Integer(), nullable=False),
@@ -720,5 +733,6 @@ def downgrade() -> None:
     op.drop_table("agency_mailbox")
     op.drop_table("conversation")
     op.drop_table("agency")
+    op.drop_table("processed_message")
     op.drop_table("marac")
     # ### end Alembic commands ###
