@@ -80,5 +80,7 @@ def refusal(command: Command, context: Context) -> str | None:
     if command.roles is not None and context.marac_id is None:
         return notice.not_set_up()
     if not command.allows(context.actor.roles):
+        if context.actor.roles == {Role.OBSERVER}:
+            return notice.observers_excluded(command.name)
         return notice.not_allowed(command.name, sorted(r.label for r in command.roles or ()))
     return None

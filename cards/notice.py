@@ -24,6 +24,11 @@ def not_allowed(command: str, roles_needed: list[str]) -> str:
     return f"Only {who} can use '{command}'; ask your coordinator if you need it."
 
 
+def observers_excluded(command: str) -> str:
+    return (f"Observers do not receive case papers, so '{command}' is not open to you; "
+            "ask your coordinator if you need more.")
+
+
 def not_here(command: str, places: list[str]) -> str:
     return f"'{command}' can only be used in a {' or '.join(places)}."
 

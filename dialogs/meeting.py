@@ -112,9 +112,7 @@ async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str
     _must_not_be_paused(meeting)
     closed = await open_case(session, meeting)
     if closed is not None:
-        if not closed.victim_contact and not closed.exceptional:
-            raise MeetingError(f"Name who will update the victim before closing {closed.number}"
-                               " (Victim contact, on its card).")
+        _must_name_victim_contact(closed)
         close_case(closed, responsible, now)
     following = next((c for c in await cases_of(session, meeting)
                       if c.status is CaseStatus.LISTED), None)
@@ -142,6 +140,13 @@ async def go_back(session: AsyncSession, meeting: Meeting, now: datetime) -> Cas
     previous.paused_seconds += int((now - (previous.closed_at or now)).total_seconds())
     previous.status, previous.closed_at, previous.responsible = CaseStatus.OPEN, None, []
     return previous
+
+
+def _must_name_victim_contact(case: Case) -> None:
+    """One person is named to update the victim before a plan is closed (002)."""
+    if not case.victim_contact and not case.exceptional:
+        raise MeetingError(f"Name who will update the victim before closing {case.number}"
+                           " (Victim contact, on its card).")
 
 
 def close_case(case: Case, responsible: list[str], now: datetime) -> None:
@@ -211,8 +216,10 @@ async def resume(session: AsyncSession, meeting: Meeting, now: datetime) -> None
 
 async def end(session: AsyncSession, meeting: Meeting, responsible: list[str], now: datetime
               ) -> None:
-    await resume(session, meeting, now)
     case = await open_case(session, meeting)
+    if case is not None:
+        _must_name_victim_contact(case)
+    await resume(session, meeting, now)
     if case is not None:
         close_case(case, responsible, now)
     meeting.status, meeting.ended_at = MeetingStatus.ENDED, now

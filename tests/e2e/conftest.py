@@ -13,7 +13,9 @@ its report.
 `meeting_stack` is a stack of its own for the meeting's tests (test_meeting.py), once per
 backend and module: a fresh database seeded with short slots, the timer runner waking often,
 and a Playground of its own; `restart_bot` stops its bot and starts it again on the same port
-and database while the Playground keeps running.
+and database while the Playground keeps running. `dissemination_stack` is the same for the
+plan after the meeting (test_dissemination.py), with slots longer than its tests, and
+`start_seats` starts several people's seats beside it at once.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ _DELIVERY = '"POST /api/messages HTTP/1.1"'  # in aiohttp's access log
 
 _STACKS: dict[str, Stack] = {}
 _MEETING_STACKS: dict[str, Stack] = {}
+_DISSEMINATION_STACKS: dict[str, Stack] = {}
 
 
 @dataclass
@@ -474,6 +477,37 @@ async def e2e_db(e2e_stack: Stack) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+# --- the stack of the plan after the meeting (test_dissemination.py) ------------------------
+
+# Slots far longer than the test (no slot warning comes in the middle of it); the timer runner
+# (dissemination, the outbox) wakes every DISSEMINATION_TIMER_SECONDS.
+DISSEMINATION_SLOT_SECONDS = 900
+DISSEMINATION_WARNING_SECONDS = 60
+DISSEMINATION_TIMER_SECONDS = 0.2
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session", params=BACKENDS)
+async def dissemination_stack(request: pytest.FixtureRequest,
+                              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """A stack of the module's own: a fresh database, the demo MARAC with slots that outlast
+    the test, the timer runner waking often."""
+    backend = request.param
+    async with fresh_database(backend, tmp_path_factory) as url, running_stack(
+            backend, url, tmp_path_factory.mktemp(f"e2e-dissemination-{backend}"),
+            _DISSEMINATION_STACKS,
+            demo_args=("--slot-seconds", str(DISSEMINATION_SLOT_SECONDS),
+                       "--warning-seconds", str(DISSEMINATION_WARNING_SECONDS)),
+            env={"TIMER_SECONDS": str(DISSEMINATION_TIMER_SECONDS)}) as stack:
+        yield stack
+
+
+async def start_seats(stack: Stack, *names: str) -> dict[str, PlaygroundClient]:
+    """Several people's seats beside a stack, started together (each a Playground of its own,
+    stopped with the stack); the caller closes the clients."""
+    clients = await asyncio.gather(*(_start_seat(stack, name) for name in names))
+    return dict(zip(names, clients, strict=True))
+
+
 # --- logs in the report of a failed test --------------------------------------------------
 
 @pytest.hookimpl(wrapper=True)
@@ -483,7 +517,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     callspec = getattr(item, "callspec", None)
     if report.failed and callspec is not None:
         for param, stacks, title in (("e2e_database", _STACKS, ""),
-                                     ("meeting_stack", _MEETING_STACKS, " meeting")):
+                                     ("meeting_stack", _MEETING_STACKS, " meeting"),
+                                     ("dissemination_stack", _DISSEMINATION_STACKS,
+                                      " dissemination")):
             stack = stacks.get(callspec.params.get(param, ""))
             if stack is not None:
                 report.sections.append((f"{stack.backend}{title} bot and Playground logs",

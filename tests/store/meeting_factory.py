@@ -126,9 +126,13 @@ async def exceptional(store, clock, kind: str, note: str) -> Case:
         return await run.mark_exceptional(session, meeting, kind, note, clock.now())
 
 
-async def end(store, clock) -> None:
+async def end(store, clock, victim_contact: str | None = "Imogen") -> None:
+    """The chair's `end`; the open case's victim contact is named first, unless None."""
     async with store.unit_of_work() as session:
         meeting = await run.must_be_under_way(session, CHANNEL)
+        current = await run.open_case(session, meeting)
+        if current is not None and victim_contact and not current.victim_contact:
+            current.victim_contact = victim_contact
         await run.end(session, meeting, await run.responsible_names(session, meeting),
                       clock.now())
 

@@ -602,3 +602,10 @@ async def test_next_refuses_to_close_a_plan_with_nobody_named_to_update_the_vict
     await next_case(store, clock)
     with pytest.raises(MeetingError, match="Name who will update the victim before closing"):
         await next_case(store, clock, victim_contact=None)
+
+
+async def test_end_refuses_to_close_a_plan_with_nobody_named_to_update_the_victim(store, clock):
+    await started(store, clock)
+    await next_case(store, clock)
+    with pytest.raises(MeetingError, match="Name who will update the victim before closing"):
+        await end(store, clock, victim_contact=None)
