@@ -6,16 +6,20 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigurationError, Settings
 from dialogs.clock import SystemClock
 from dialogs.demo import seed_demo
 from storage.database import Store
 from storage.migrate import is_current, upgrade
+
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,22 +167,30 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
-    seeded = asyncio.run(_seed(settings.database_url, args.slot_seconds,
-                               args.warning_seconds))
+    seeded = _seed(settings.database_url, args.slot_seconds, args.warning_seconds)
     print("Seeded the demo Riverside MARAC." if seeded
           else "The demo Riverside MARAC is already there; nothing changed.")
     return 0
 
 
-async def _seed(url: str, slot_seconds: int, warning_seconds: int) -> bool:
+def _in_store(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work for a console command, and close the store after it."""
+    async def run() -> T:
+        store = Store.from_url(url)
+        try:
+            async with store.unit_of_work() as session:
+                return await work(session)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _seed(url: str, slot_seconds: int, warning_seconds: int) -> bool:
     if not 0 < warning_seconds < slot_seconds:
         raise ValueError("--warning-seconds must be more than 0 and less than --slot-seconds.")
-    store = Store.from_url(url)
-    try:
-        async with store.unit_of_work() as session:
-            return await seed_demo(session, SystemClock().now(), slot_seconds, warning_seconds)
-    finally:
-        await store.close()
+    return _in_store(url, lambda session: seed_demo(session, SystemClock().now(), slot_seconds,
+                                                    warning_seconds))
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
@@ -201,31 +213,17 @@ def _import_referrals(args: argparse.Namespace, settings: Settings) -> int:
 def _add_person(args: argparse.Namespace, settings: Settings) -> int:
     from dialogs.people import add_person
 
-    async def add() -> str:
-        store = Store.from_url(settings.database_url)
-        try:
-            async with store.unit_of_work() as session:
-                return await add_person(session, args.marac, args.tenant, args.aad_object_id,
-                                        args.first_name, args.role, args.agency)
-        finally:
-            await store.close()
-
-    print(asyncio.run(add()))
+    print(_in_store(settings.database_url, lambda session: add_person(
+        session, args.marac, args.tenant, args.aad_object_id, args.first_name, args.role,
+        args.agency)))
     return 0
 
 
 def _mailbox(args: argparse.Namespace, settings: Settings) -> int:
     from dialogs.dissemination import set_mailbox
 
-    async def set_it() -> str:
-        store = Store.from_url(settings.database_url)
-        try:
-            async with store.unit_of_work() as session:
-                return await set_mailbox(session, args.marac, args.agency, args.address)
-        finally:
-            await store.close()
-
-    print(asyncio.run(set_it()))
+    print(_in_store(settings.database_url, lambda session: set_mailbox(
+        session, args.marac, args.agency, args.address)))
     return 0
 
 
@@ -254,15 +252,8 @@ def _plan_export(args: argparse.Namespace, settings: Settings) -> int:
 def _rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
     from storage.rotation import rotate_all
 
-    async def rotate() -> int:
-        store = Store.from_url(settings.database_url)
-        try:
-            async with store.unit_of_work() as session:
-                return await rotate_all(session)
-        finally:
-            await store.close()
-
-    print(f"Re-encrypted {asyncio.run(rotate())} values with the first key.")
+    rotated = _in_store(settings.database_url, rotate_all)
+    print(f"Re-encrypted {rotated} values with the first key.")
     return 0
 
 
