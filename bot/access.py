@@ -12,7 +12,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import Command, Place
+from bot.commands import EVERY_ROLE, Command, Place
 from bot.conversation import kind_of, meeting_place, seen, tenant_of
 from cards import notice
 from dialogs.actor import Actor, identify
@@ -80,7 +80,8 @@ def refusal(command: Command, context: Context) -> str | None:
     if command.roles is not None and context.marac_id is None:
         return notice.not_set_up()
     if not command.allows(context.actor.roles):
-        if context.actor.roles == {Role.OBSERVER}:
-            return notice.observers_excluded(command.name)
+        if context.actor.roles == {Role.OBSERVER} and command.roles == EVERY_ROLE - {
+                Role.OBSERVER}:
+            return notice.observers_excluded(command.name)  # a command for case papers
         return notice.not_allowed(command.name, sorted(r.label for r in command.roles or ()))
     return None

@@ -156,7 +156,7 @@ async def test_plan_my_actions_and_refusals_in_personal_chat(store, clock, conne
     content = json.dumps(plan["attachments"][0]["content"])
     assert f"Plan {h.number}" in content and "Version 1 of 1" in content
     observer = await say(bot, fake, "Owen", service_url, f"plan {h.number}")
-    assert observer["text"].startswith("Only someone with a role in this MARAC can use 'plan'")
+    assert observer["text"].startswith("Observers do not receive case papers, so 'plan'")
     withheld = await say(bot, fake, "Pat", service_url, f"plan {h.number}")
     assert withheld["text"] == ("Probation has not signed the information sharing agreement, "
                                 "so it cannot see MARAC plans; ask your coordinator.")
