@@ -288,14 +288,31 @@ async def restart_bot(stack: Stack) -> float:
     return loop.time() - stopped_at
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def playground_session(e2e_stack: Stack) -> AsyncIterator[PlaygroundClient]:
-    client = PlaygroundClient(e2e_stack.playground_port)
+@asynccontextmanager
+async def connected(port: int) -> AsyncIterator[PlaygroundClient]:
+    """A client of the Playground on this port, its WebSocket open while in use."""
+    client = PlaygroundClient(port)
     await client.connect()
     try:
         yield client
     finally:
         await client.close()
+
+
+@asynccontextmanager
+async def database_of(stack: Stack) -> AsyncIterator[AsyncEngine]:
+    """The stack's database, to check what the bot stored (no pool: nothing is held open)."""
+    engine = create_async_engine(stack.database_url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def playground_session(e2e_stack: Stack) -> AsyncIterator[PlaygroundClient]:
+    async with connected(e2e_stack.playground_port) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -449,32 +466,22 @@ async def meeting_stack(request: pytest.FixtureRequest,
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def meeting_playground(meeting_stack: Stack) -> AsyncIterator[PlaygroundClient]:
     """The meeting stack's Playground client (Cara's seat, which sees the channel)."""
-    client = PlaygroundClient(meeting_stack.playground_port)
-    await client.connect()
-    try:
+    async with connected(meeting_stack.playground_port) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def meeting_db(meeting_stack: Stack) -> AsyncIterator[AsyncEngine]:
     """The meeting stack's database (no pool: nothing is held open)."""
-    engine = create_async_engine(meeting_stack.database_url, poolclass=NullPool)
-    try:
+    async with database_of(meeting_stack) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def e2e_db(e2e_stack: Stack) -> AsyncIterator[AsyncEngine]:
     """The stack's database, to check what the bot stored (no pool: nothing is held open)."""
-    engine = create_async_engine(e2e_stack.database_url, poolclass=NullPool)
-    try:
+    async with database_of(e2e_stack) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 # --- the stack of the plan after the meeting (test_dissemination.py) ------------------------

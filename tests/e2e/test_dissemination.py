@@ -43,8 +43,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dialogs.demo import DEMO_MARAC, DEMO_TENANT
 from storage.models import (
@@ -63,7 +62,7 @@ from storage.models import (
     PlanVersion,
 )
 
-from .conftest import MARAC, Stack, bot_env, free_port, start_seats
+from .conftest import MARAC, Stack, bot_env, connected, database_of, free_port, start_seats
 from .playground_client import (
     ADAPTIVE_CARD,
     BOT_ID,
@@ -235,12 +234,8 @@ async def connector(dissemination_stack: Stack, seated: dict[str, PlaygroundClie
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def cara(dissemination_stack: Stack) -> AsyncIterator[PlaygroundClient]:
     """The stack's Playground: Cara's seat, which sees the channel and her personal chat."""
-    client = PlaygroundClient(dissemination_stack.playground_port)
-    await client.connect()
-    try:
+    async with connected(dissemination_stack.playground_port) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -256,11 +251,8 @@ async def seated(dissemination_stack: Stack) -> AsyncIterator[dict[str, Playgrou
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def db(dissemination_stack: Stack) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(dissemination_stack.database_url, poolclass=NullPool)
-    try:
+    async with database_of(dissemination_stack) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @dataclass(frozen=True)
