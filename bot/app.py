@@ -21,6 +21,7 @@ from msrest.exceptions import DeserializationError
 from bot.config import Settings
 from bot.graph import GraphMailer
 from bot.handler import MaracBot
+from bot.meeting_notice import PAGE_PATH, notice_page
 from bot.replies import text_reply
 from bot.timers import Timers
 from cards.notice import SOMETHING_WENT_WRONG
@@ -47,7 +48,9 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds,
                          mailer)
     app.router.add_post("/api/messages", messages)
+    app[TIMERS].meeting_notice = settings.meeting_notice
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(PAGE_PATH, notice_page)
     if settings.timer_seconds:
         app.on_startup.append(_start_timers)
     app.on_cleanup.append(_stop)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
+from bot.meeting_notice import MeetingNotice
 from bot.meeting_views import case_card_view
 from bot.plan_delivery import queue_after_meeting
 from bot.replies import card_reply, text_reply
@@ -21,13 +22,14 @@ from dialogs.circulation import (
 )
 from dialogs.meeting_record import SlotWarning, claim_slot_warnings
 from dialogs.retention import purge_expired
-from storage.models import Case, Marac, Meeting
+from storage.models import Case, Conversation, ConversationKind, Marac, Meeting
 
 
-async def queue_due(session: AsyncSession, now: datetime) -> None:
+async def queue_due(session: AsyncSession, now: datetime,
+                    notice: MeetingNotice | None = None) -> None:
     await purge_expired(session, now)
     for warning in await claim_slot_warnings(session, now):
-        await queue_slot_warning(session, warning, now)
+        await queue_slot_warning(session, warning, now, notice)
     for case_list in await claim_due_case_lists(session, now):
         queue_case_list(session, case_list, now)
     for reminder in await claim_due_reminders(session, now):
@@ -37,8 +39,8 @@ async def queue_due(session: AsyncSession, now: datetime) -> None:
     await queue_after_meeting(session, now)  # plans, the 48-hour clock, action reminders
 
 
-async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: datetime
-                             ) -> None:
+async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: datetime,
+                             notice: MeetingNotice | None = None) -> None:
     meeting, case = warning.meeting, warning.case
     if meeting.conversation_id is None:
         return
@@ -49,12 +51,21 @@ async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: d
         left = (f"{seconds} second{'s' * (seconds != 1)}" if seconds < 120
                 else f"{round(seconds / 60)} minutes")
         text = f"{case.number}: {left} of the slot remain."
-    outbox.enqueue(session, text_reply(text), "slot warning", now,
+    activity = text_reply(text)
+    if notice is not None and await _is_meeting_chat(session, meeting.conversation_id):
+        activity = notice.alert(activity, text.replace("**", ""))
+    outbox.enqueue(session, activity, "slot warning", now,
                    conversation_id=meeting.conversation_id)
     if case.card_message_id:
         outbox.enqueue_render(session, {RENDER: "case card", "case_id": case.id}, "case card",
                               now, conversation_id=meeting.conversation_id,
                               replaces_activity_id=case.card_message_id)
+
+
+async def _is_meeting_chat(session: AsyncSession, conversation_id: str) -> bool:
+    kind = await session.scalar(select(Conversation.kind).where(
+        Conversation.conversation_id == conversation_id))
+    return kind == ConversationKind.MEETING
 
 
 RENDER = "render"

@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     package = sub.add_parser("package", help="build the Teams app package (zip)",
                              description="Build the Teams app package to side-load into Teams.")
     package.add_argument("--app-id", required=True, help="the bot's Azure app (client) id")
+    package.add_argument("--public-url", default="",
+                         help="the bot's https address (PUBLIC_URL), for in-meeting notifications")
     package.add_argument("--out", type=Path, default=Path("marac-teams-app.zip"),
                          help="where to write the zip (default marac-teams-app.zip)")
     package.set_defaults(run=_package)
@@ -260,7 +262,7 @@ def _rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
 def _package(args: argparse.Namespace, settings: Settings) -> int:
     from bot.teams_package import build_package
 
-    path = build_package(args.app_id, args.out)
+    path = build_package(args.app_id, args.out, args.public_url or settings.public_url)
     print(f"Wrote the Teams app package to {path}.")
     return 0
 

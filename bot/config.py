@@ -6,8 +6,10 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.graph import GraphSettings
+from bot.meeting_notice import MeetingNotice
 from storage import crypto
 from storage.database import StoreConfigurationError, check_url
 
@@ -42,10 +44,19 @@ class Settings:
     # Secure-mailbox email through Microsoft Graph; None: plans go by Teams only.
     graph: GraphSettings | None = None
     index_key: str = ""
+    # The bot's public https address: Teams shows its in-meeting notification page from it.
+    public_url: str = ""
 
     @property
     def anonymous(self) -> bool:
         return not self.app_id
+
+    @property
+    def meeting_notice(self) -> MeetingNotice | None:
+        """In-meeting notifications need a page Teams can open; without one, chat only."""
+        if not (self.app_id and self.public_url):
+            return None
+        return MeetingNotice(self.app_id, self.public_url)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +80,7 @@ class Settings:
             encryption_keys=tuple(k.strip() for k in env.get("MARAC_ENCRYPTION_KEYS", "")
                                   .split(",") if k.strip()),
             index_key=env.get("MARAC_INDEX_KEY", ""),
+            public_url=env.get("PUBLIC_URL", "").strip(),
             allowed_tenants=frozenset(t.strip() for t in env.get("ALLOWED_TENANTS", "")
                                       .split(",") if t.strip()),
         )
@@ -90,6 +102,9 @@ class Settings:
             check_url(self.database_url)
         except StoreConfigurationError as error:
             raise ConfigurationError(str(error)) from error
+        if self.public_url and not _is_https_address(self.public_url):
+            raise ConfigurationError("PUBLIC_URL must be the bot's https address, like "
+                                     f"https://marac.example.gov.uk, not {self.public_url!r}.")
         if self.app_id and not (self.encryption_keys and self.index_key):
             raise ConfigurationError("A bot with an app id holds real data: set "
                                      "MARAC_ENCRYPTION_KEYS and MARAC_INDEX_KEY.")
@@ -103,6 +118,11 @@ class Settings:
         if self.encryption_keys:
             crypto.configure(list(self.encryption_keys),
                              self.index_key or crypto.DEVELOPMENT_INDEX_KEY)
+
+
+def _is_https_address(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname) and not (parts.query or parts.fragment)
 
 
 def _seconds(value: str) -> float:

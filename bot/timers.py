@@ -13,6 +13,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from bot import outbox
 from bot.circulation import queue_due, render_now
 from bot.graph import GraphMailer, deliver_mail
+from bot.meeting_notice import MeetingNotice
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
 from storage.database import Store
@@ -26,6 +27,7 @@ class Timers:
                  interval_seconds: float = 30.0, mailer: GraphMailer | None = None) -> None:
         self.store, self.adapter, self.clock = store, adapter, clock
         self.mailer = mailer
+        self.meeting_notice: MeetingNotice | None = None  # slot warnings over Teams meetings
         self.app_id = app_id
         self.interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
@@ -39,7 +41,7 @@ class Timers:
 
     async def circulate(self) -> None:
         async with self.store.unit_of_work() as session:
-            await queue_due(session, self.clock.now())
+            await queue_due(session, self.clock.now(), self.meeting_notice)
 
     async def deliver(self) -> int:
         """Send what is due; the number delivered."""

@@ -106,6 +106,15 @@ def test_build_package_sets_the_app_id(tmp_path: Path) -> None:
         if name == "outline.png":
             assert colour_type in (4, 6), "the outline icon needs a transparent background"
     assert PLACEHOLDER_ID not in json.dumps(manifest)
+    assert manifest["validDomains"] == []
+
+
+def test_the_public_address_is_a_valid_domain_for_the_in_meeting_page(tmp_path: Path) -> None:
+    out = build_package(APP_ID, tmp_path / "marac.zip", "https://marac.example.gov.uk")
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["validDomains"] == ["marac.example.gov.uk"]
+    assert_valid(manifest)
 
 
 @pytest.mark.parametrize(

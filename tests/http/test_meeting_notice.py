@@ -1,0 +1,106 @@
+"""Slot warnings in a Teams meeting's chat also pop up over the meeting: the message the bot
+sends through botbuilder's real connector client carries Teams' in-meeting notification, whose
+bubble opens a page the bot serves. The Playground has no meeting surface, so a local
+connector stands in for Teams here."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import update
+
+from bot.app import create_adapter, create_app
+from bot.config import Settings
+from bot.meeting_notice import MeetingNotice
+from bot.timers import Timers
+from dialogs.demo import DEMO_TENANT
+from dialogs.installation import ConversationSeen, record_installation
+from storage.models import ConversationKind, Meeting
+from tests.http.test_meeting_timers import connector  # noqa: F401  (a fixture)
+from tests.store.meeting_factory import next_case, started
+
+MEETING_CHAT = "19:meeting_riverside@thread.v2"
+APP_ID = "5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5"
+NOTICE = MeetingNotice(APP_ID, "https://marac.example.gov.uk")
+
+
+async def run_in(store, clock, service_url: str, kind: ConversationKind) -> None:
+    """The demo meeting, run in a conversation of the given kind, its first case open."""
+    demo = await started(store, clock, slot_seconds=60, warning_seconds=20)
+    await next_case(store, clock)
+    async with store.unit_of_work() as session:
+        reference = {"bot": {"id": "28:marac-bot"}, "conversation": {"id": MEETING_CHAT},
+                     "serviceUrl": service_url, "channelId": "msteams"}
+        await record_installation(session, ConversationSeen(
+            MEETING_CHAT, kind, DEMO_TENANT, None, None, service_url, json.dumps(reference)),
+            clock.now())
+        await session.execute(update(Meeting).where(Meeting.id == demo.meeting_id)
+                              .values(conversation_id=MEETING_CHAT))
+
+
+async def warn(store, clock) -> None:
+    timers = Timers(store, create_adapter(Settings()), clock, app_id="")
+    timers.meeting_notice = NOTICE
+    clock.set(clock.now() + timedelta(seconds=41))
+    await timers.tick()
+
+
+async def test_a_warning_in_a_meeting_chat_pops_up_over_the_meeting(store, clock, connector):  # noqa: F811
+    fake, service_url = connector
+    await run_in(store, clock, service_url, ConversationKind.MEETING)
+    await warn(store, clock)
+    [warning] = fake.sent
+    assert warning["conversation_id"] == MEETING_CHAT
+    assert warning["text"] == "RIV-2026-001: 19 seconds of the slot remain."
+    notification = warning["channelData"]["notification"]
+    assert notification["alertInMeeting"] is True and notification["alert"] is False
+    bubble = urlsplit(notification["externalResourceUrl"])
+    assert (bubble.netloc, bubble.path) == ("teams.microsoft.com", f"/l/bubble/{APP_ID}")
+    query = {k: v[0] for k, v in parse_qs(bubble.query).items()}
+    assert query["completionBotId"] == APP_ID
+    page = urlsplit(query["url"])
+    assert (page.netloc, page.path) == ("marac.example.gov.uk", "/meeting-notice")
+    assert parse_qs(page.query)["text"] == ["RIV-2026-001: 19 seconds of the slot remain."]
+
+
+async def test_a_warning_in_a_channel_stays_in_the_chat(store, clock, connector):  # noqa: F811
+    fake, service_url = connector
+    await run_in(store, clock, service_url, ConversationKind.CHANNEL)
+    await warn(store, clock)
+    [warning] = fake.sent
+    assert "notification" not in (warning.get("channelData") or {})
+
+
+@pytest.fixture
+async def client(store) -> TestClient:
+    app = create_app(Settings(timer_seconds=0), store=store)
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+async def test_the_bubble_page_shows_the_warning_and_nothing_it_was_not_given(client):
+    answer = await client.get("/meeting-notice", params={
+        "text": "RIV-2026-001: 5 minutes of the slot remain.<script>alert(1)</script>"})
+    assert answer.status == 200 and answer.content_type == "text/html"
+    page = await answer.text()
+    assert "RIV-2026-001: 5 minutes of the slot remain." in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("public_url", ["http://marac.example.gov.uk", "marac.example.gov.uk",
+                                        "https://"])
+def test_a_public_address_that_teams_cannot_open_stops_start_up(public_url):
+    from bot.config import ConfigurationError
+    with pytest.raises(ConfigurationError, match="PUBLIC_URL must be the bot's https address"):
+        Settings.from_env({"PUBLIC_URL": public_url})
+
+
+def test_in_meeting_notifications_need_an_app_id_and_a_public_address():
+    assert Settings.from_env({"PUBLIC_URL": "https://marac.example.gov.uk"}).meeting_notice is None
+    assert Settings(app_id=APP_ID, public_url="https://m.example").meeting_notice == MeetingNotice(
+        APP_ID, "https://m.example")
