@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Conversation, OutboxMessage, Person
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=2)  # how long a claimed message is left to its sender
+# How long a claimed message is left to its sender before another replica may take it over:
+# longer than one send can take (botbuilder's connector client gives up after 100 s).
+LEASE = timedelta(minutes=2)
 BATCH = 20
 
 
@@ -54,24 +56,33 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=15 * 2 ** attempts), timedelta(hours=1))
 
 
-async def claim_due(session: AsyncSession, now: datetime) -> list[OutboxMessage]:
-    """Due messages, leased to this sender (a replica that dies mid-send loses its lease)."""
+async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEASE,
+                    limit: int = BATCH) -> list[OutboxMessage]:
+    """Due messages, leased to this sender: until the lease runs out no other replica takes
+    them, and after it (the sender died mid-send) the next one that looks does. Each claim
+    counts an attempt, which is also the claim's token (see settle)."""
     due = list((await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None),
                OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(BATCH)
-        .with_for_update(skip_locked=True)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     )).all())
     for message in due:
         message.attempts += 1
-        message.next_attempt_at = now + LEASE
+        message.next_attempt_at = now + lease
     return due
 
 
-def settle(message: OutboxMessage, now: datetime, error: str | None) -> None:
+def settle(message: OutboxMessage, now: datetime, error: str | None,
+           attempt: int | None = None) -> None:
+    """Record how the send of `attempt` went. A message once delivered stays delivered; a
+    failure of a sender whose lease ran out and whose message was claimed again since
+    changes nothing, for the newer attempt decides."""
     if error is None:
-        message.delivered_at = now
+        message.delivered_at = message.delivered_at or now
+        return
+    if message.delivered_at is not None or attempt not in (None, message.attempts):
         return
     message.last_error = error[:2000]
     if message.attempts >= MAX_ATTEMPTS:

@@ -31,12 +31,15 @@ class SlotWarning:
 
 
 async def claim_slot_warnings(session: AsyncSession, now: datetime) -> list[SlotWarning]:
-    """Warnings now due in running meetings, each marked so that it is sent once."""
+    """Warnings now due in running meetings, each marked so that it is sent once: by the
+    replica that holds the case's row, deciding on the row as locked (populate_existing),
+    never on a copy this session read before another replica's claim."""
     rows = (await session.execute(
         select(Meeting, Case, Marac).join(Case, Case.meeting_id == Meeting.id)
         .join(Marac, Marac.id == Meeting.marac_id)
         .where(Meeting.status == MeetingStatus.RUNNING, Case.status == CaseStatus.OPEN)
-        .with_for_update(of=Case, skip_locked=True))).tuples().all()
+        .with_for_update(of=Case, skip_locked=True)
+        .execution_options(populate_existing=True))).tuples().all()
     warnings = []
     for meeting, case, marac in rows:
         slot = slot_of(marac, meeting, case, now)
