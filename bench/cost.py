@@ -1,0 +1,91 @@
+"""Part 1, cost per activity against the framework's floor: the same activities of a live
+meeting (attendance confirmations, actions added on the case card, the chair's `next`) sent
+one at a time to the MARAC bot (on SQLite, so its database work is in its own CPU time),
+to the stock botbuilder echo bot and to the bare aiohttp echo; each server's CPU time is
+read from the OS before and after each kind, and latency timed at the client."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+from bench import activities, servers
+from bench.databases import sqlite_database
+from bench.load import Outcome, one_at_a_time
+from bench.report import latency, ratio
+from bench.seeding import BenchMeeting, seed
+from dialogs.clock import SystemClock
+from storage.database import Store
+
+KINDS = ("attendance", "action", "next")
+CASES = 12  # so each meeting takes 11 `next`s
+WARM_UP = 30
+
+
+def _attendance(meetings: list[BenchMeeting], count: int, url: str) -> list[dict[str, Any]]:
+    people = itertools.cycle([(m, p) for p in range(7) for m in meetings])
+    return [activities.confirm_attendance(m, m.members[p], url)
+            for m, p in itertools.islice(people, count)]
+
+
+def _actions(meetings: list[BenchMeeting], count: int, url: str) -> list[dict[str, Any]]:
+    return [activities.add_action(m, m.planners[n % len(m.planners)], m.cases[0], n, url)
+            for n, m in zip(range(count), itertools.cycle(meetings), strict=False)]
+
+
+def _nexts(meetings: list[BenchMeeting], count: int, url: str) -> list[dict[str, Any]]:
+    rounds = [activities.command(m, m.chair, "next", url)
+              for _ in range(CASES - 1) for m in meetings]
+    return rounds[:count]
+
+
+def plan(meetings: list[BenchMeeting], count: int, url: str) -> dict[str, list[dict[str, Any]]]:
+    """The activities of each kind, in the order they are sent (actions before `next`, which
+    closes the case they are added to)."""
+    return {"attendance": _attendance(meetings, count, url),
+            "action": _actions(meetings, count, url), "next": _nexts(meetings, count, url)}
+
+
+async def _measure(server: servers.Server, sent: list[dict[str, Any]]) -> dict[str, Any]:
+    before = server.cpu_seconds()
+    outcome: Outcome = await one_at_a_time(server.url, sent)
+    cpu = server.cpu_seconds() - before
+    return {"n": outcome.sent, "cpu_ms": round(cpu * 1000 / max(1, outcome.sent), 2),
+            **latency(outcome.latencies), "errors": outcome.errors,
+            "refused": outcome.refused, "error_samples": outcome.samples}
+
+
+async def run(connector: servers.Server, logs: Path, count: int, log_level: str
+              ) -> dict[str, Any]:
+    service_url = connector.url
+    async with sqlite_database() as url:
+        store = Store.from_url(url)
+        try:
+            meetings = await seed(store, math.ceil(count / (CASES - 1)) + 1,
+                                  SystemClock().now(), service_url, cases=CASES)
+        finally:
+            await store.close()
+        warm, measured = meetings[:1], meetings[1:]
+        sent = plan(measured, count, service_url)
+        bots = [servers.echo("bare"), servers.echo("botbuilder"),
+                servers.marac("marac", url, 0, log_level)]
+        with servers.running(bots, logs):
+            for bot in bots:
+                await one_at_a_time(bot.url, _attendance(warm, WARM_UP, service_url))
+            per_kind = {kind: {bot.name: await _measure(bot, sent[kind]) for bot in bots}
+                        for kind in KINDS}
+    return {"activities_per_kind": count, "database": "sqlite", "kinds": per_kind,
+            "ratios": _ratios(per_kind)}
+
+
+def _ratios(per_kind: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The MARAC bot's figure divided by each echo's, for CPU and latency."""
+    out: dict[str, Any] = {}
+    for kind, figures in per_kind.items():
+        bot = figures["marac"]
+        out[kind] = {f"{metric}_vs_{floor}": ratio(bot[metric], figures[f"echo-{floor}"][metric])
+                     for metric in ("cpu_ms", "p50_ms", "p99_ms")
+                     for floor in ("botbuilder", "bare")}
+    return out
