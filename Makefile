@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dev test lint
+.PHONY: setup dev test lint bench
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -28,3 +28,9 @@ lint: setup
 test: lint
 	scripts/ensure-postgres
 	$(BIN)/python -m pytest
+
+# The benchmark of the README's "Benchmark" section; BENCH_ARGS=--quick for a short run.
+bench: setup
+	$(BIN)/python -c 'import psutil' 2>/dev/null || $(BIN)/pip install --quiet -e '.[bench]'
+	scripts/ensure-postgres
+	$(BIN)/python -m bench $(BENCH_ARGS)
