@@ -28,7 +28,9 @@ class Context:
     place: Place
 
 
-async def context_of(session: AsyncSession, activity: Activity) -> Context:
+async def context_of(session: AsyncSession, activity: Activity,
+                     command: Command | None = None) -> Context:
+    """`command`, when known, may count the roles held in any MARAC (`register`)."""
     place = Place.of(kind_of(activity))
     marac_id = await marac_of_conversation(session, seen(activity))
     actor = await identify(
@@ -37,7 +39,8 @@ async def context_of(session: AsyncSession, activity: Activity) -> Context:
         aad_object_id=activity.from_property.aad_object_id or "",
         display_name=activity.from_property.name or "",
         marac_id=marac_id,
-        anywhere=place is Place.PERSONAL,
+        anywhere=place is Place.PERSONAL or (command is not None
+                                              and command.before_registration),
         teams_user_id=activity.from_property.id,
     )
     if place is Place.PERSONAL and actor.person_id is not None:
@@ -77,7 +80,8 @@ def refusal(command: Command, context: Context) -> str | None:
     """Why this person may not use this command here, in one sentence; None if they may."""
     if context.place not in command.places:
         return notice.not_here(command.name, sorted(p.value for p in command.places))
-    if command.roles is not None and context.marac_id is None:
+    if command.roles is not None and context.marac_id is None and not (
+            command.before_registration):
         return notice.not_set_up()
     if not command.allows(context.actor.roles):
         if context.actor.roles == {Role.OBSERVER} and command.roles == EVERY_ROLE - {

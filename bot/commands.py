@@ -42,6 +42,8 @@ class Command:
     roles: frozenset[Role] | None  # None: anyone, even someone the MARAC does not know yet
     places: frozenset[Place] = EVERYWHERE
     menu: bool = True  # listed in Teams' command menu (at most 10 per scope)
+    # Usable where the conversation is no MARAC's yet, by the roles held in any MARAC.
+    before_registration: bool = False
 
     def allows(self, roles: frozenset[Role]) -> bool:
         return self.roles is None or bool(self.roles & roles)
@@ -72,6 +74,9 @@ COMMANDS: tuple[Command, ...] = (
             roles=COORDINATORS, places=PERSONAL_ONLY),
     Command("publish", "Circulate the next meeting's case list to the agencies now.",
             "publish agenda", roles=COORDINATORS),
+    Command("register", "Make this channel or chat your MARAC's, so that the bot works here.",
+            "register [MARAC NAME]", roles=COORDINATORS, places=MEETING_PLACES, menu=False,
+            before_registration=True),
     Command("people", "List this MARAC's people and their roles.", "people",
             roles=COORDINATORS, places=PERSONAL_ONLY, menu=False),
     Command("grant", "Give someone a role in this MARAC.", "grant ROLE FIRSTNAME",

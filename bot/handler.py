@@ -11,8 +11,9 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy import select
 
 from bot import plan_export
-from bot.access import context_of
+from bot.access import Context, context_of
 from bot.card_actions import handle_card_action
+from bot.commands import Place
 from bot.conversation import meeting_place, seen, tenant_of
 from bot.meeting import start_posts
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
@@ -153,17 +154,32 @@ class MaracBot(TeamsActivityHandler):
         await self.on_members_added_activity(teams_members_added, turn_context)
 
     async def _installed(self, turn_context: TurnContext) -> None:
+        """Welcome a conversation the bot may keep; anywhere else say so and keep nothing."""
+        activity = turn_context.activity
         async with self.store.unit_of_work() as session:
-            installation = await record_installation(
-                session, seen(turn_context.activity), self.clock.now()
-            )
-            # In a personal chat the MARAC is the installer's own, if they serve one.
-            marac_id = installation.marac_id or (
-                await context_of(session, turn_context.activity)).marac_id
-            marac_name = (
-                await session.scalar(select(Marac.name).where(Marac.id == marac_id))
-                if marac_id else None
-            )
+            context = await context_of(session, activity)
+            if not _may_keep(context):
+                installation = None
+            else:
+                installation = await record_installation(session, seen(activity),
+                                                         self.clock.now())
+                marac_name = await session.scalar(
+                    select(Marac.name).where(Marac.id == context.marac_id))
+        if installation is None:
+            # Teams announces an install twice (installationUpdate and conversationUpdate);
+            # with nothing stored to tell them apart, only the first kind is answered.
+            if activity.type == ActivityTypes.installation_update:
+                await turn_context.send_activity(text_reply(
+                    notice.not_known_to_a_marac() if context.place is Place.PERSONAL
+                    else notice.not_registered_here()))
+            return
         if installation.should_welcome:
-            log.info("installed in %s", turn_context.activity.conversation.id)
+            log.info("installed in %s", activity.conversation.id)
             await turn_context.send_activity(card_reply(welcome_card(marac_name)))
+
+
+def _may_keep(context: Context) -> bool:
+    """A MARAC's conversation, or the personal chat of someone a MARAC knows."""
+    if context.place is Place.PERSONAL:
+        return context.actor.is_known
+    return context.marac_id is not None

@@ -14,6 +14,7 @@ from bot.people import PEOPLE_HANDLERS
 from bot.plan_actions import PLAN_HANDLERS
 from bot.posts import Post
 from bot.referral_views import referral_form, triage_view
+from bot.registration import REGISTRATION_HANDLERS
 from bot.replies import card_reply, text_reply
 from bot.request import CommandHandler, Request
 from cards import notice
@@ -34,8 +35,8 @@ async def handle_message(activity: Activity, store: Store, clock: Clock) -> list
         if activity.id and not await first_delivery(session, activity.conversation.id,
                                                      activity.id, clock.now()):
             return []  # Teams delivered it again: it was answered the first time
-        context = await context_of(session, activity)
         command = commands.find(typed.name)
+        context = await context_of(session, activity, command)
         if command is None:
             listed = commands.available(context.actor.roles, context.place)
             return [Post(text_reply(notice.unknown_command(
@@ -100,5 +101,5 @@ async def _publish(request: Request) -> Activity:
 HANDLERS: dict[str, CommandHandler] = {
     "help": _help, "agenda": _agenda, "refer": _refer, "triage": _triage, "import": _import,
     "publish": _publish, **MEETING_HANDLERS, **PEOPLE_HANDLERS,
-    **PLAN_HANDLERS,
+    **PLAN_HANDLERS, **REGISTRATION_HANDLERS,
 }

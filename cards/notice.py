@@ -35,7 +35,17 @@ def not_here(command: str, places: list[str]) -> str:
 
 def not_set_up() -> str:
     return ("This conversation is not registered to a MARAC, so I can't show MARAC "
-            "business here; ask your coordinator.")
+            "business here; a MARAC coordinator can register it by typing **register** here.")
+
+
+def not_registered_here() -> str:
+    return ("I am not set up in this conversation and keep nothing from it; a MARAC "
+            "coordinator can register it by typing **register** here.")
+
+
+def not_known_to_a_marac() -> str:
+    return ("I am not set up for you and keep nothing from this chat; ask your MARAC "
+            "coordinator to add you.")
 
 
 def not_this_tenant() -> str:

@@ -34,14 +34,16 @@ class Installation:
 
 
 async def record_installation(
-    session: AsyncSession, seen: ConversationSeen, now: datetime
+    session: AsyncSession, seen: ConversationSeen, now: datetime, marac_id: int | None = None
 ) -> Installation:
     """Store (or refresh) the conversation reference; welcome each conversation once only.
+    Only for a conversation the bot may keep (dialogs.registration): its MARAC's, or the
+    personal chat of someone a MARAC knows.
 
     Teams sends both installationUpdate and conversationUpdate on install, often at the same
     moment, so the insert is an upsert and the welcome is claimed by one conditional update.
     """
-    marac_id = await _marac_for(session, seen)
+    marac_id = marac_id or await _marac_for(session, seen)
     values: dict[str, Any] = {
         "conversation_id": seen.conversation_id,
         "kind": seen.kind,

@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 from adaptive_cards.card import AdaptiveCard
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.models import Conversation
 from tests.cards_check import teams_findings
 
 from .conftest import Stack
@@ -121,17 +124,28 @@ async def test_installing_in_personal_chat_welcomes_the_person(
     assert "I run the Riverside MARAC here." in shown(welcome)  # Cara's own MARAC
 
 
-async def test_install_and_member_added_at_once_welcome_a_group_chat_once(
-        playground: PlaygroundClient, e2e_stack: Stack) -> None:
+async def test_installing_in_a_chat_no_marac_owns_says_so_once_and_keeps_nothing(
+        playground: PlaygroundClient, e2e_stack: Stack, e2e_db: AsyncEngine) -> None:
     install = await playground.template(GROUP_CHAT, "install")
     added = await playground.template(GROUP_CHAT, "botAdded")
     handled = e2e_stack.deliveries()
     await asyncio.gather(playground.send_activity(install), playground.send_activity(added))
 
-    welcome = the_card(await playground.wait_for(posted_in(GROUP_CHAT), what="welcome"))
-    assert "**help**" in shown(welcome)
+    said = await playground.wait_for(posted_in(GROUP_CHAT), what="not set up")
+    assert "I am not set up in this conversation and keep nothing from it" in text_of(said)
+    assert "**register**" in text_of(said)
     await e2e_stack.wait_for_deliveries(handled + 2)
-    await assert_single_welcome(playground, GROUP_CHAT)
+    await assert_single_welcome(playground, GROUP_CHAT)  # one answer, not one per event
+    assert await stored_conversation(e2e_db, GROUP_CHAT) is None
+
+
+async def stored_conversation(db: AsyncEngine, conversation_id: str) -> int | None | str:
+    """The MARAC a stored conversation belongs to; "none" if stored without one."""
+    async with db.connect() as connection:
+        row = (await connection.execute(
+            select(Conversation.marac_id).where(
+                Conversation.conversation_id == conversation_id))).first()
+    return None if row is None else (row[0] or "none")
 
 
 async def test_removing_and_installing_again_welcomes_again(
@@ -272,6 +286,36 @@ async def test_agenda_in_a_chat_no_marac_owns_says_it_is_not_set_up(
     reply = await playground.wait_for(reply_to(sent, GROUP_CHAT), what="reply to 'agenda'")
     assert "Only a" not in text_of(reply)
     assert "not registered to a MARAC" in text_of(reply)
+
+
+async def test_only_a_coordinator_may_register_a_chat(
+        playground: PlaygroundClient, e2e_db: AsyncEngine) -> None:
+    sent = await playground.say(GROUP_CHAT, PRIYA, "register", mention_bot=True)
+
+    reply = await playground.wait_for(reply_to(sent, GROUP_CHAT), what="reply to 'register'")
+    assert "Only a coordinator of this MARAC can use 'register'" in text_of(reply), describe(reply)
+    assert await stored_conversation(e2e_db, GROUP_CHAT) is None
+
+
+async def test_a_coordinator_registers_a_chat_and_the_bot_then_works_there(
+        playground: PlaygroundClient, e2e_db: AsyncEngine) -> None:
+    sent = await playground.say(GROUP_CHAT, CARA, "register", mention_bot=True)
+
+    welcome = the_card(await playground.wait_for(reply_to(sent, GROUP_CHAT), what="welcome"))
+    assert "I run the Riverside MARAC here." in shown(welcome)
+    assert await stored_conversation(e2e_db, GROUP_CHAT) not in (None, "none")
+
+    since = playground.mark()
+    again = await playground.say(GROUP_CHAT, CARA, "register", mention_bot=True)
+    reply = await playground.wait_for(reply_to(again, GROUP_CHAT), since=since,
+                                      what="reply to 'register'")
+    assert text_of(reply) == "This conversation is already the Riverside MARAC's."
+
+    since = playground.mark()
+    asked = await playground.say(GROUP_CHAT, PRIYA, "agenda", mention_bot=True)
+    agenda = the_card(await playground.wait_for(reply_to(asked, GROUP_CHAT), since=since,
+                                                what="agenda"))
+    assert "RIV-" in shown(agenda)
 
 
 # --- every card ---------------------------------------------------------------------------

@@ -131,6 +131,32 @@ async def test_anonymous_install_is_recorded_and_welcomed(anonymous, connector):
         "application/vnd.microsoft.card.adaptive"]
 
 
+GROUP = {"id": "19:unregistered@thread.v2", "conversationType": "groupChat",
+         "tenantId": DEMO_TENANT}
+STRANGER = {"id": "user-id-9", "aadObjectId": "0d3a1c00-0000-4000-8000-0000000000ff"}
+
+
+@pytest.mark.parametrize(("sender", "conversation", "said"), [
+    (None, GROUP, "I am not set up in this conversation and keep nothing from it; a MARAC "
+     "coordinator can register it by typing **register** here."),
+    (STRANGER, None, "I am not set up for you and keep nothing from this chat; ask your MARAC "
+     "coordinator to add you."),
+], ids=["a group chat no MARAC registered", "the personal chat of someone no MARAC knows"])
+async def test_an_install_where_the_bot_may_keep_nothing_is_answered_once_and_kept_nowhere(
+        anonymous, connector, sender, conversation, said):
+    client, store = anonymous
+    fake, service_url = connector
+    where = {"conversation": conversation} if conversation else {}
+    who = {"from": sender} if sender else {}
+    added = {"type": "conversationUpdate", "membersAdded": [{"id": "bot"}]}
+    for overrides in ({}, added):  # Teams announces an install both ways
+        response = await client.post("/api/messages", json=activity(
+            service_url, **where, **who, **overrides))
+        assert response.status == 201
+    assert [a.get("text") for a in fake.sent] == [said]
+    assert await conversations(store) == 0
+
+
 async def test_a_failing_turn_tells_the_user_one_plain_sentence(tmp_path, connector):
     url = f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}"  # every query fails
     fake, service_url = connector

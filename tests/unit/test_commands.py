@@ -37,7 +37,7 @@ def test_referrals_and_triage_are_for_personal_chat_and_their_roles_only():
     assert names(Role.OBSERVER, Place.PERSONAL) == {"help", "agenda"}
     assert names(Role.CHAIR, Place.PERSONAL) == {"help", "agenda", "plan", "update"}
     for place in (Place.CHANNEL, Place.MEETING, Place.GROUP_CHAT):
-        assert names(Role.COORDINATOR, place) == {"help", "agenda", "publish"}
+        assert names(Role.COORDINATOR, place) == {"help", "agenda", "publish", "register"}
         assert names(Role.AGENCY_REPRESENTATIVE, place) == {"help", "agenda"}
 
 
