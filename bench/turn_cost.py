@@ -1,0 +1,341 @@
+"""Server CPU per activity: the MARAC bot against a stock botbuilder echo bot and a bare
+aiohttp echo, each served from its own process and driven over loopback, with a local fake
+Bot Connector absorbing the replies.
+
+    .venv/bin/python bench/turn_cost.py                 # every server, 2000 messages each
+    .venv/bin/python bench/turn_cost.py --servers marac,marac-stock --profile marac
+
+Servers: `marac` (bot.app.create_app as configured), `marac-stock` (the same bot with the
+stock botbuilder authentication, as before bot.connector), `echo` (a stock botbuilder echo
+bot), `echo-cached` (that echo bot on bot.connector's authentication), `bare` (an aiohttp
+handler that parses the activity and posts the reply itself). The CPU figure is
+time.process_time() of the server process (all its threads) over the measured activities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import multiprocessing
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SERVERS = ("marac", "marac-stock", "echo", "echo-cached", "bare")
+TENANT = "6a1f0c2e-5d0b-4c55-9a3e-7f3c4b2d9e10"  # dialogs.demo.DEMO_TENANT
+DONE_CARD = {"type": "AdaptiveCard", "version": "1.4",
+             "body": [{"type": "TextBlock", "text": "Done."}]}
+CARA = {"id": "user-id-0", "aadObjectId": "0d3a1c00-0000-4000-8000-000000000001"}
+
+
+# --- the servers (each runs in its own process) -------------------------------------------
+
+def _stock_adapter() -> Any:
+    from botbuilder.integration.aiohttp import (
+        CloudAdapter,
+        ConfigurationBotFrameworkAuthentication,
+    )
+    configuration = SimpleNamespace(APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant",
+                                    APP_TENANTID="")
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+
+
+def _cached_adapter() -> Any:
+    from bot.app import create_adapter
+    from bot.config import Settings
+    return create_adapter(Settings(timer_seconds=0))
+
+
+def _echo_app(adapter: Any) -> web.Application:
+    from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+    from botbuilder.schema import AdaptiveCardInvokeResponse
+
+    class Echo(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(
+                MessageFactory.text(f"Echo: {turn_context.activity.text}"))
+
+        async def on_adaptive_card_invoke(self, turn_context: TurnContext,
+                                          invoke_value: Any) -> AdaptiveCardInvokeResponse:
+            return AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.card.adaptive",
+                value=DONE_CARD)
+
+    bot = Echo()
+
+    async def messages(request: web.Request) -> web.Response:
+        # CloudAdapter.process, less its invoke-body serialization, which fails on the
+        # plain dicts botbuilder 4.17 itself hands back (see bot.app._plain).
+        from botbuilder.schema import Activity
+        activity = Activity().deserialize(await request.json())
+        answer = await adapter.process_activity(request.headers.get("Authorization", ""),
+                                                activity, bot.on_turn)
+        if answer is None:
+            return web.Response(status=201)
+        body = answer.body.serialize() if hasattr(answer.body, "serialize") else answer.body
+        return web.json_response(body, status=answer.status)
+
+    return _with_route(messages)
+
+
+def _bare_app() -> web.Application:
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def messages(request: web.Request) -> web.Response:
+        activity = await request.json()
+        if activity["type"] == "invoke":
+            return web.json_response({"statusCode": 200, "value": DONE_CARD,
+                                      "type": "application/vnd.microsoft.card.adaptive"})
+        if not sessions:
+            sessions.append(aiohttp.ClientSession())
+        conversation = activity["conversation"]
+        reply = {"type": "message", "text": f"Echo: {activity.get('text')}",
+                 "conversation": conversation, "from": activity["recipient"],
+                 "recipient": activity["from"], "replyToId": activity["id"]}
+        url = (f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{conversation['id']}"
+               f"/activities/{activity['id']}")
+        async with sessions[0].post(url, json=reply) as answer:
+            await answer.read()
+        return web.Response(status=201)
+
+    return _with_route(messages)
+
+
+def _with_route(handler: Any) -> web.Application:
+    app = web.Application()
+    app.router.add_post("/api/messages", handler)
+    return app
+
+
+def _marac_app(database_url: str, stock: bool) -> web.Application:
+    from bot.app import ADAPTER, create_app
+    from bot.config import Settings
+    app = create_app(Settings(database_url=database_url, timer_seconds=0))
+    if stock:
+        app[ADAPTER] = _stock_adapter()
+    return app
+
+
+def _build(server: str, database_url: str) -> web.Application:
+    if server in ("marac", "marac-stock"):
+        return _marac_app(database_url, stock=server == "marac-stock")
+    if server == "echo":
+        return _echo_app(_stock_adapter())
+    if server == "echo-cached":
+        return _echo_app(_cached_adapter())
+    return _bare_app()
+
+
+class _Meter:
+    """GET /_bench/begin and /_bench/end: server CPU over the measured activities."""
+
+    def __init__(self, profile: bool) -> None:
+        self.profile = cProfile.Profile() if profile else None
+        self.started = 0.0
+
+    async def begin(self, request: web.Request) -> web.Response:
+        if self.profile:
+            self.profile.enable()
+        self.started = time.process_time()
+        return web.json_response({})
+
+    async def end(self, request: web.Request) -> web.Response:
+        cpu = time.process_time() - self.started
+        report = ""
+        if self.profile:
+            self.profile.disable()
+            text = io.StringIO()
+            stats = pstats.Stats(self.profile, stream=text)
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
+            report = text.getvalue()
+        return web.json_response({"cpu": cpu, "profile": report})
+
+
+def serve(server: str, database_url: str, profile: bool, ports: Any) -> None:
+    import logging
+    logging.disable(logging.WARNING)
+    app = _build(server, database_url)
+    meter = _Meter(profile)
+    app.router.add_get("/_bench/begin", meter.begin)
+    app.router.add_get("/_bench/end", meter.end)
+
+    async def run() -> None:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ports.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+# --- the fake connector and the driver (this process) --------------------------------------
+
+def _connector() -> web.Application:
+    count = 0
+
+    async def absorb(request: web.Request) -> web.Response:
+        nonlocal count
+        await request.read()
+        count += 1
+        return web.json_response({"id": f"sent-{count}"})
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations", absorb)
+    app.router.add_route("*", "/v3/conversations/{conversation}/activities", absorb)
+    app.router.add_route("*", "/v3/conversations/{conversation}/activities/{id}", absorb)
+    return app
+
+
+def _activity(service_url: str, kind: str) -> dict[str, Any]:
+    activity: dict[str, Any] = {
+        "type": "message", "text": "help", "channelId": "msteams", "id": uuid.uuid4().hex,
+        "serviceUrl": service_url, "from": CARA, "recipient": {"id": "28:marac-bot"},
+        "conversation": {"id": "a:1:1-user-id-0", "conversationType": "personal",
+                         "tenantId": TENANT},
+        "channelData": {"tenant": {"id": TENANT}},
+    }
+    if kind == "invoke":
+        activity.update(type="invoke", name="adaptiveCard/action", replyToId="card-1",
+                        text=None, value={"action": {"type": "Action.Execute",
+                                                     "verb": "referral.count", "data": {}}})
+    return activity
+
+
+async def _drive(http: aiohttp.ClientSession, bot_url: str, service_url: str, count: int,
+                 kind: str) -> list[float]:
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        async with http.post(bot_url, json=_activity(service_url, kind)) as answer:
+            await answer.read()
+            if answer.status not in (200, 201):
+                raise RuntimeError(f"{kind}: HTTP {answer.status} {await answer.text()}")
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def measure(server: str, port: int, service_url: str, messages: int, invokes: int,
+                  warmup: int) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        await _drive(http, f"{base}/api/messages", service_url, warmup, "message")
+        await _drive(http, f"{base}/api/messages", service_url, min(warmup, invokes), "invoke")
+        figures: dict[str, Any] = {"server": server}
+        for kind, count in (("message", messages), ("invoke", invokes)):
+            if not count:
+                continue
+            async with http.get(f"{base}/_bench/begin") as answer:
+                await answer.read()
+            latencies = await _drive(http, f"{base}/api/messages", service_url, count, kind)
+            async with http.get(f"{base}/_bench/end") as answer:
+                ended = await answer.json()
+            figures[kind] = {
+                "count": count, "cpu_ms": 1000 * ended["cpu"] / count,
+                "p50_ms": 1000 * _percentile(latencies, 0.5),
+                "p99_ms": 1000 * _percentile(latencies, 0.99),
+            }
+            if ended["profile"]:
+                figures[f"{kind}_profile"] = ended["profile"]
+        return figures
+
+
+def _prepare_database(url: str | None, folder: str) -> str:
+    from datetime import UTC, datetime
+
+    from dialogs.demo import seed_demo
+    from storage.database import Store
+    from storage.migrate import upgrade
+
+    url = url or f"sqlite+aiosqlite:///{folder}/marac.db"
+    upgrade(url)
+
+    async def seed() -> None:
+        store = Store.from_url(url)
+        async with store.unit_of_work() as session:
+            await seed_demo(session, datetime.now(UTC))
+        await store.close()
+
+    asyncio.run(seed())
+    return url
+
+
+async def main_async(options: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
+    runner = web.AppRunner(_connector(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    service_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    results = []
+    spawn = multiprocessing.get_context("spawn")
+    for server in options.servers.split(","):
+        ports = spawn.Queue()
+        process = spawn.Process(target=serve, daemon=True, args=(
+            server, database_url, server in options.profile.split(","), ports))
+        process.start()
+        try:
+            port = await asyncio.to_thread(ports.get, True, 60)
+            results.append(await measure(server, port, service_url, options.n,
+                                         options.invokes, options.warmup))
+        finally:
+            process.terminate()
+            process.join()
+    await runner.cleanup()
+    return results
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = [f"{'server':<12} {'kind':<8} {'n':>5} {'cpu ms':>8} {'p50 ms':>8} {'p99 ms':>8}"]
+    for figures in results:
+        for kind in ("message", "invoke"):
+            if kind in figures:
+                f = figures[kind]
+                lines.append(f"{figures['server']:<12} {kind:<8} {f['count']:>5} "
+                             f"{f['cpu_ms']:>8.2f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("-n", type=int, default=2000, help="message activities per server")
+    parser.add_argument("--invokes", type=int, default=200, help="Action.Execute invokes")
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--profile", default="", help="servers to run under cProfile")
+    options = parser.parse_args()
+    unknown = set(options.servers.split(",")) - set(SERVERS)
+    if unknown:
+        parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    with tempfile.TemporaryDirectory() as folder:
+        database_url = _prepare_database(options.database_url, folder)
+        results = asyncio.run(main_async(options, database_url))
+    for figures in results:
+        for kind in ("message", "invoke"):
+            if f"{kind}_profile" in figures:
+                print(f"--- {figures['server']} {kind} profile ---")
+                print(figures[f"{kind}_profile"])
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
