@@ -19,6 +19,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
+from bot.connector import CachedBotFrameworkAuthentication
 from bot.graph import GraphMailer
 from bot.handler import MaracBot
 from bot.meeting_notice import PAGE_PATH, notice_page
@@ -77,7 +78,8 @@ def create_adapter(settings: Settings) -> CloudAdapter:
                 AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL),
             CALLER_ID=CallerIdConstants.public_azure_channel,
         )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+    adapter = CloudAdapter(CachedBotFrameworkAuthentication(
+        ConfigurationBotFrameworkAuthentication(configuration)))
     adapter.on_turn_error = _on_turn_error
     return adapter
 
