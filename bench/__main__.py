@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cost, meetings, servers, timer_precision
+from bench import cost, meetings, profiles, servers, timer_precision
 from bench.databases import POSTGRES_ADMIN, postgres_reachable
 from bench.report import machine, table, write
 
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timer-meetings", type=int, help="meetings running in part 3")
     parser.add_argument("--timer-seconds", type=float, default=0.5,
                         help="the replicas' TIMER_SECONDS in part 3 (default 0.5)")
-    parser.add_argument("--press-rate", type=float, default=0.2,
+    parser.add_argument("--press-rate", type=float, default=0.05,
                         help="button presses a second per meeting during part 3")
     parser.add_argument("--slot", type=int, help="slot seconds in part 3")
     parser.add_argument("--warning", type=int, help="warning seconds in part 3")
@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--postgres", default=POSTGRES_ADMIN,
                         help="an admin URL of the PostgreSQL server to make databases on")
     parser.add_argument("--out", type=Path, help="folder for the JSON (bench/results)")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the bots under cProfile (slower!); a .prof file and its top "
+                        "functions (.txt) per bot process in the logs folder")
     return parser
 
 
@@ -84,6 +87,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     postgres = await postgres_reachable(args.postgres)
     logs = Path(tempfile.mkdtemp(prefix="marac-bench-logs-"))
     figures["logs"] = str(logs)
+    if args.profile:
+        servers.PROFILE_TO.append(logs)
     connector = servers.connector()
     with servers.running([connector], logs):
         if "cost" in parts:
@@ -133,24 +138,24 @@ async def _timers(figures: dict[str, Any], options: dict[str, Any], args: argpar
                   f"{result['received']}/{result['expected']}", flush=True)
 
 
-def render(figures: dict[str, Any]) -> str:
+def render(figures: dict[str, Any], markdown: bool = False) -> str:
     out = []
     if "cost" in figures:
         out += ["", "Cost per activity (one at a time; CPU of the server process)",
-                _cost_table(figures["cost"])]
+                _cost_table(figures["cost"], markdown)]
     if figures.get("meetings"):
         out += ["", "Meetings at once (one button press a second each)",
-                _meetings_table(figures["meetings"])]
+                _meetings_table(figures["meetings"], markdown)]
     if figures.get("timers"):
         out += ["", "Timer precision (lateness of slot warnings)",
-                _timers_table(figures["timers"])]
+                _timers_table(figures["timers"], markdown)]
     if figures.get("memory"):
-        out += ["", "Memory per replica (RSS)", _memory_table(figures["memory"])]
+        out += ["", "Memory per replica (RSS)", _memory_table(figures["memory"], markdown)]
     out += [f"\nSkipped: {s}" for s in figures.get("skipped", [])]
     return "\n".join(out)
 
 
-def _cost_table(cost_figures: dict[str, Any]) -> str:
+def _cost_table(cost_figures: dict[str, Any], markdown: bool) -> str:
     rows = []
     for kind, per_server in cost_figures["kinds"].items():
         ratios = cost_figures["ratios"][kind]
@@ -160,29 +165,29 @@ def _cost_table(cost_figures: dict[str, Any]) -> str:
             rows.append([kind, name, f["cpu_ms"], f["p50_ms"], f["p99_ms"],
                          f["errors"] + f["refused"], *extra])
     return table(["activity", "server", "CPU ms", "p50 ms", "p99 ms", "errors",
-                  "CPU x botbuilder", "CPU x bare"], rows)
+                  "CPU x botbuilder", "CPU x bare"], rows, markdown)
 
 
-def _meetings_table(rows: list[dict[str, Any]]) -> str:
+def _meetings_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return table(["database", "replicas", "meetings", "presses", "p50 ms", "p99 ms", "max ms",
                   "errors", "refused", "CPU ms/press", "peak RSS MB"],
                  [[r["database"], r["replicas"], r["meetings"], r["sent"], r["p50_ms"],
                    r["p99_ms"], r["max_ms"], r["errors"], r["refused"], r["cpu_ms_per_press"],
-                   "/".join(str(m) for m in r["rss_peak_mb"])] for r in rows])
+                   "/".join(str(m) for m in r["rss_peak_mb"])] for r in rows], markdown)
 
 
-def _timers_table(rows: list[dict[str, Any]]) -> str:
+def _timers_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return table(["database", "replicas", "meetings", "timer s", "received", "duplicates",
                   "p50 ms late", "p99 ms late", "max ms late"],
                  [[r["database"], r["replicas"], r["meetings"], r["timer_seconds"],
                    f"{r['received']}/{r['expected']}", r["duplicates"], r["late"]["p50_ms"],
-                   r["late"]["p99_ms"], r["late"]["max_ms"]] for r in rows])
+                   r["late"]["p99_ms"], r["late"]["max_ms"]] for r in rows], markdown)
 
 
-def _memory_table(rows: list[dict[str, Any]]) -> str:
+def _memory_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return table(["database", "replicas", "idle MB", "peak MB"],
                  [[r["database"], r["replicas"], "/".join(map(str, r["idle_mb"])),
-                   "/".join(map(str, r["peak_mb"]))] for r in rows])
+                   "/".join(map(str, r["peak_mb"]))] for r in rows], markdown)
 
 
 def _stop_on_sigterm() -> None:
@@ -199,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = asyncio.run(run(args))
     figures["seconds"] = round(time.monotonic() - began, 1)
     path = write(figures, args.out) if args.out else write(figures)
+    if args.profile:
+        figures["profiles"] = profiles.summarise(Path(figures["logs"]))
     print(render(figures))
     print(f"\nFigures written to {path} (and latest.json beside it) in {figures['seconds']} s.")
     return 0

@@ -51,8 +51,13 @@ def write(figures: dict[str, Any], out: Path = RESULTS) -> Path:
     return path
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]], markdown: bool = False
+          ) -> str:
     cells = [[_cell(v) for v in row] for row in [header, *rows]]
+    if markdown:
+        return "\n".join(["| " + " | ".join(cells[0]) + " |",
+                          "| " + " | ".join("---" for _ in header) + " |",
+                          *("| " + " | ".join(row) + " |" for row in cells[1:])])
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
                        enumerate(zip(row, widths, strict=True))) for row in cells]

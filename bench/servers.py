@@ -125,11 +125,18 @@ def echo(kind: str) -> Server:
     return Server(f"echo-{kind}", [PYTHON, "-m", "bench.echo", kind, "--port", str(port)], port)
 
 
+PROFILE_TO: list[Path] = []  # a folder here: each `marac serve` runs under cProfile
+
+
 def marac(name: str, database_url: str, timer_seconds: float, log_level: str) -> Server:
     port = free_port()
+    argv = [MARAC, "serve"]
+    if PROFILE_TO:
+        argv = [PYTHON, "-m", "cProfile", "-o", str(PROFILE_TO[0] / f"{name}.prof"),
+                "-m", "bot.cli", "serve"]
     env = {"DATABASE_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1",
            "TIMER_SECONDS": str(timer_seconds), "MicrosoftAppId": "",
            "MicrosoftAppPassword": "", "LOG_LEVEL": log_level,
            # the development keys, as the seeding in the benchmark's own process uses
            "MARAC_ENCRYPTION_KEYS": "", "MARAC_INDEX_KEY": ""}
-    return Server(name, [MARAC, "serve"], port, env)
+    return Server(name, argv, port, env)
