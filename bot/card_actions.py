@@ -17,6 +17,7 @@ from bot.meeting_actions import MEETING_BUTTONS
 from bot.plan_actions import PLAN_BUTTONS
 from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.referral_views import referral_form, triage_view
+from bot.subject_access_export import SUBJECT_ACCESS_BUTTONS
 from cards.notice import unknown_button
 from cards.referral import referral_summary_card
 from dialogs import triage
@@ -31,13 +32,14 @@ from storage.models import Agency, Marac
 
 async def handle_card_action(activity: Activity, action: dict[str, Any], store: Store,
                              clock: Clock
-                             ) -> tuple[InvokeAnswer, list[tuple[str, Activity]]]:
-    """The answer to the presser, and the shared cards to update for everyone."""
+                             ) -> tuple[InvokeAnswer, list[tuple[str, Activity]], list[Activity]]:
+    """The answer to the presser, the shared cards to update for everyone, and new messages
+    for the presser's conversation."""
     verb = action.get("verb")
     data = action.get("data")
     button = commands.find_action(verb) if isinstance(verb, str) else None
     if button is None or not isinstance(data, dict):
-        return message_answer(unknown_button()), []
+        return message_answer(unknown_button()), [], []
     async with store.unit_of_work() as session:
         context = await context_of(session, activity)
         refused = refusal(button, context)
@@ -46,10 +48,10 @@ async def handle_card_action(activity: Activity, action: dict[str, Any], store: 
         audit(session, context, activity, button.name, clock.now(), subject=subject,
               refused=refused)
         if refused is not None:
-            return message_answer(refused), []
+            return message_answer(refused), [], []
         press = Press(session, context, data, activity.reply_to_id or "", clock, activity)
         answer = await BUTTONS[button.name](press)
-    return answer, press.updates
+    return answer, press.updates, press.posts
 
 
 async def _count(press: Press) -> InvokeAnswer:
@@ -160,6 +162,7 @@ def _triaging(decide: Callable[[Press, int], Awaitable[str]]
 BUTTONS: dict[str, Callable[[Press], Awaitable[InvokeAnswer]]] = {
     **MEETING_BUTTONS,
     **PLAN_BUTTONS,
+    **SUBJECT_ACCESS_BUTTONS,
     "referral.count": _count,
     "referral.submit": _submit,
     "triage.accept": _triaging(_accept),

@@ -150,6 +150,8 @@ CARD_ACTIONS: tuple[Command, ...] = (
       )),
     Command("plan.update", "Add new information to a plan.", "", roles=PLANNERS,
             places=PERSONAL_ONLY),
+    Command("sar.export", "Export a subject access record as reviewed.", "",
+            roles=frozenset({Role.OPERATIONS_MANAGER}), places=PERSONAL_ONLY),
 )
 
 _BY_NAME = {command.name: command for command in COMMANDS}

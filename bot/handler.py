@@ -10,7 +10,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy import select
 
-from bot import plan_export
+from bot import plan_export, subject_access_export
 from bot.access import Context, context_of
 from bot.card_actions import handle_card_action
 from bot.commands import Place
@@ -21,6 +21,7 @@ from bot.posts import Post
 from bot.press import message_answer
 from bot.replies import card_reply, text_reply
 from bot.router import handle_message
+from bot.subject_access_export import is_subject_access
 from cards import notice
 from cards.notice import SOMETHING_WENT_WRONG
 from cards.welcome import welcome_card
@@ -92,8 +93,10 @@ class MaracBot(TeamsActivityHandler):
 
     async def _card_action(self, turn_context: TurnContext, action: dict[str, Any]
                            ) -> dict[str, Any]:
-        answer, updates = await handle_card_action(
+        answer, updates, posts = await handle_card_action(
             turn_context.activity, action, self.store, self.clock)
+        for post in posts:
+            await turn_context.send_activity(post)
         for message_id, card in updates:
             card.id = message_id
             try:
@@ -127,11 +130,15 @@ class MaracBot(TeamsActivityHandler):
 
     async def on_teams_file_consent_accept(self, turn_context: TurnContext,
                                            file_consent_card_response: Any) -> None:
-        await plan_export.accept(turn_context, file_consent_card_response, self.store)
+        if is_subject_access(file_consent_card_response.context):
+            await subject_access_export.accept(turn_context, file_consent_card_response,
+                                               self.store)
+        else:
+            await plan_export.accept(turn_context, file_consent_card_response, self.store)
 
     async def on_teams_file_consent_decline(self, turn_context: TurnContext,
                                             file_consent_card_response: Any) -> None:
-        await turn_context.send_activity(text_reply("The plan was not saved to your files."))
+        await turn_context.send_activity(text_reply("The file was not saved to your files."))
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)

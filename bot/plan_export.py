@@ -14,20 +14,15 @@ and a file card links it (`accept`)."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment
-from botbuilder.schema.teams import FileConsentCardResponse, FileInfoCard
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+from botbuilder.schema.teams import FileConsentCardResponse
 
+from bot.files import marked_document, offer, table, to_bytes, upload
 from bot.replies import text_reply
 from bot.request import Request
 from dialogs import plans
@@ -35,10 +30,7 @@ from dialogs.plans import PlanError, PlanSeen
 from storage.database import Store
 from storage.models import Marac, Role
 
-MARKING = "OFFICIAL-SENSITIVE"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
-FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 STATUS = {"open": "not yet acknowledged", "acknowledged": "acknowledged", "done": "done",
           "cannot_complete": "cannot be completed"}
 
@@ -55,16 +47,9 @@ def _when(value: str | datetime, zone: str) -> str:
 
 def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
     plan = seen.plan
-    document = Document()
-    document.core_properties.title = f"MARAC action plan {plan.case_number}"
-    document.core_properties.subject = MARKING
-    section = document.sections[0]
-    for part in (section.header, section.footer):
-        marking = part.paragraphs[0]
-        marking.text = MARKING
-        marking.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document = marked_document(f"MARAC action plan {plan.case_number}")
     document.add_heading(f"MARAC action plan {plan.case_number} · {plan.victim_first_name}", 0)
-    _table(document, [
+    table(document, [
         ("MARAC", plan.marac),
         ("Meeting", _when(plan.meeting_at, zone) + (" (closed panel)" if plan.closed_panel
                                                     else "")),
@@ -76,7 +61,7 @@ def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
     ])
     if plan.referral:
         referral = plan.referral
-        _table(document, [
+        table(document, [
             ("Referred by", str(referral.get("referring_agency") or "not recorded")),
             ("Qualifies by", ", ".join(str(r).replace("_", " ")
                                        for r in referral.get("reasons", [])) or "not recorded"),
@@ -96,10 +81,10 @@ def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
         for risk in plan.risks:
             document.add_paragraph(risk, style="List Bullet")
     document.add_heading("Agency information", 1)
-    _table(document, list(plan.information), header=("Agency", "Information"))
+    table(document, list(plan.information), header=("Agency", "Information"))
     document.add_heading("Actions", 1)
     if plan.actions:
-        _table(document, [(a.agency, a.description, a.for_whom, a.owner or "—",
+        table(document, [(a.agency, a.description, a.for_whom, a.owner or "—",
                            a.due_on or "—", a.risk or "—",
                            STATUS.get(a.status, a.status) + (f": {a.note}" if a.note else ""))
                           for a in plan.actions],
@@ -114,32 +99,10 @@ def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
             document.add_paragraph(line, style="List Bullet")
     if plan.updates:
         document.add_heading("New information after the meeting", 1)
-        _table(document, [(_when(u.at, zone), u.by,
+        table(document, [(_when(u.at, zone), u.by,
                            ("Risk raised. " if u.risk_raised else "") + u.text)
                           for u in plan.updates], header=("When", "Who", "Information"))
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _table(document: Any, rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None
-           ) -> None:
-    width = len(header) if header else 2
-    table = document.add_table(rows=0, cols=width)
-    table.style = "Table Grid"
-    if header:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, header, strict=True):
-            cell.text = text
-            for run in cell.paragraphs[0].runs:
-                run.font.bold = True
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = text
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(10)
+    return to_bytes(document)
 
 
 # --- in Teams: the file consent card ---------------------------------------------------------
@@ -152,13 +115,9 @@ async def export_reply(request: Request, number: str) -> Activity:
                             request.context.actor.roles, request.context.actor.person_id)
     zone = (await request.session.get_one(Marac, request.marac_id)).timezone
     document = render_docx(seen, zone)
-    context = {"case": seen.plan.case_number, "version": seen.version}
-    return MessageFactory.attachment(Attachment(
-        content_type=FILE_CONSENT, name=file_name(seen),
-        content={"description": f"The MARAC action plan {seen.plan.case_number}, version "
-                                f"{seen.version}, as a Word document ({MARKING}).",
-                 "sizeInBytes": len(document), "acceptContext": context,
-                 "declineContext": context}))
+    return offer(file_name(seen), f"The MARAC action plan {seen.plan.case_number}, version "
+                 f"{seen.version}, as a Word document", len(document),
+                 {"case": seen.plan.case_number, "version": seen.version})
 
 
 async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store
@@ -168,10 +127,10 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
     from bot.access import context_of
 
     context = response.context if isinstance(response.context, dict) else {}
-    upload = response.upload_info
     async with store.unit_of_work() as session:
         who = await context_of(session, turn_context.activity)
-        if Role.COORDINATOR not in who.actor.roles or who.marac_id is None or upload is None:
+        if (Role.COORDINATOR not in who.actor.roles or who.marac_id is None
+                or response.upload_info is None):
             await turn_context.send_activity(text_reply("Only the coordinator can export a "
                                                         "plan."))
             return
@@ -182,20 +141,8 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
             await turn_context.send_activity(text_reply(str(refused)))
             return
         zone = (await session.get_one(Marac, who.marac_id)).timezone
-    document = render_docx(seen, zone)
-    async with aiohttp.ClientSession() as client, client.put(
-            upload.upload_url, data=document, headers={
-                "Content-Length": str(len(document)),
-                "Content-Range": f"bytes 0-{len(document) - 1}/{len(document)}"}) as put:
-        if put.status >= 300:
-            await turn_context.send_activity(text_reply(
-                f"Teams did not take the file ({put.status}); please try **plan "
-                f"{seen.plan.case_number} export** again."))
-            return
-    card = FileInfoCard(unique_id=upload.unique_id, file_type=upload.file_type)
-    await turn_context.send_activity(MessageFactory.attachment(Attachment(
-        content_type=FILE_INFO, name=upload.name, content_url=upload.content_url,
-        content=card.serialize())))
+    await upload(turn_context, response, render_docx(seen, zone),
+                 f"**plan {seen.plan.case_number} export**")
 
 
 async def export_file(store: Store, marac_name: str, number: str) -> tuple[str, bytes]:

@@ -27,6 +27,8 @@ class Press:
     activity: Activity
     # Shared cards to replace for everyone once the change is committed: (message id, card).
     updates: list[tuple[str, Activity]] = field(default_factory=list)
+    # New messages for the presser's conversation, sent once the change is committed.
+    posts: list[Activity] = field(default_factory=list)
 
     @property
     def marac_id(self) -> int:

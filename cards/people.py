@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
-from cards.base import build, facts, heading, paragraph
+from cards.base import build, execute, facts, heading, paragraph, text_input
 from dialogs.people import Member
 from dialogs.subject_access import SubjectAccess
 from storage.models import AuditEvent
@@ -40,18 +40,30 @@ def audit_card(subject: str, events: Sequence[tuple[AuditEvent, str]]) -> ac.Ada
 
 
 def subject_access_card(held: SubjectAccess) -> ac.AdaptiveCard:
+    """What is held, for the operations manager to review: each item can be withheld, further
+    words redacted, and then the export made."""
     items: list[Any] = [heading(f"Subject access: {held.reference}")]
     if not held.referrals:
         return build([*items, paragraph("Nothing is held under that reference.")])
-    items.append(paragraph("Other people's names are redacted. Review it before it is sent; "
-                           "material for a court needs a court order.", subtle=True))
+    items.append(paragraph("Other people's names are redacted. Review it: withhold any item "
+                           "that must not be released and name further words to redact, then "
+                           "export. Material for a court needs a court order.", subtle=True))
+    number = 0
     for referral in held.referrals:
-        rows = [("Received", referral.received_on.isoformat()),
-                ("Outcome", f"{referral.status} ({referral.risk_level} risk)"),
-                ("Qualified by", ", ".join(referral.reasons) or "none")]
-        if referral.case:
-            rows.append(("Case", f"{referral.case.number} ({referral.case.status})"))
-            rows += [("Information", text) for text in referral.case.information]
-            rows += [("Action", text) for text in referral.case.actions]
-        items.append(facts(rows))
-    return build(items)
+        items.append(facts([("Received", referral.received_on.isoformat()),
+                            ("Outcome", f"{referral.status} ({referral.risk_level} risk)"),
+                            ("Qualified by", ", ".join(referral.reasons) or "none")]))
+        if referral.case is None:
+            continue
+        items.append(paragraph(f"Case {referral.case.number} ({referral.case.status})"))
+        for kind, texts in (("Information", referral.case.information),
+                            ("Action", referral.case.actions)):
+            for text in texts:
+                number += 1
+                items += [paragraph(f"{number}. {kind}: {text}"),
+                          ac.InputToggle(id=f"withhold_{number}", title="Withhold this item",
+                                         value="false", value_on="true", value_off="false")]
+    items.append(text_input("redact", "Further words to redact, separated by commas",
+                            max_length=2000))
+    return build(items, [execute("Export the reviewed record", "sar.export",
+                                 reference=held.reference)])

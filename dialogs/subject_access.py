@@ -1,12 +1,15 @@
 """Subject access: everything held about one victim, by their reference, with everyone
 else's names redacted before it can leave the MARAC (002: redaction, and the operations
-manager is the one who runs it)."""
+manager is the one who runs it). The operations manager then reviews it: withholds whole
+items (third-party information, material whose release would put someone at risk) and
+redacts further words, before the export is made."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +18,18 @@ from storage.crypto import blind_index
 from storage.models import AgencyInformation, Case, PlannedAction, Referral
 
 REDACTED = "[redacted]"
+WITHHELD = "[withheld by the operations manager]"
+MAX_REDACTIONS = 50
+
+
+class ReviewError(ValueError):
+    """Why the review cannot be applied, in one sentence."""
+
+
+@dataclass(frozen=True)
+class Review:
+    withheld: frozenset[int]  # items, numbered from 1 in the order they are listed
+    redacted: tuple[str, ...]  # further words or names to take out
 
 
 @dataclass(frozen=True)
@@ -76,3 +91,48 @@ def redact(text: str, names: set[str]) -> str:
     for name in sorted((n for n in names if n and n.strip()), key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(name.strip())}\b", REDACTED, text, flags=re.IGNORECASE)
     return text
+
+
+def items(held: SubjectAccess) -> list[str]:
+    """The free-text items a review can withhold, in the order every view lists them."""
+    return [text for referral in held.referrals if referral.case
+            for text in (*referral.case.information, *referral.case.actions)]
+
+
+def read_review(data: dict[str, Any], count: int) -> Review:
+    """The operations manager's choices from the review card's inputs."""
+    withheld = set()
+    for key, value in data.items():
+        if key.startswith("withhold_") and value == "true":
+            number = key.removeprefix("withhold_")
+            if not number.isdigit() or not 1 <= int(number) <= count:
+                raise ReviewError("The review names an item that is not held; run **sar** "
+                                  "again and review the current record.")
+            withheld.add(int(number))
+    words = data.get("redact", "")
+    if not isinstance(words, str):
+        raise ReviewError("Further redactions must be words separated by commas.")
+    redacted = tuple(w.strip() for w in words.split(",") if w.strip())
+    if len(redacted) > MAX_REDACTIONS or any(len(w) > 100 for w in redacted):
+        raise ReviewError(f"At most {MAX_REDACTIONS} further redactions, each under 100 "
+                          "characters.")
+    return Review(frozenset(withheld), redacted)
+
+
+def reviewed(held: SubjectAccess, review: Review) -> SubjectAccess:
+    """What is released: withheld items replaced by a note, further words redacted."""
+    number = 0
+
+    def release(text: str) -> str:
+        nonlocal number
+        number += 1
+        return WITHHELD if number in review.withheld else redact(text, set(review.redacted))
+
+    referrals = []
+    for referral in held.referrals:
+        case = referral.case
+        if case is not None:
+            case = replace(case, information=tuple(release(t) for t in case.information),
+                           actions=tuple(release(t) for t in case.actions))
+        referrals.append(replace(referral, case=case))
+    return replace(held, referrals=tuple(referrals))

@@ -182,7 +182,8 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     from botbuilder.schema.teams import FileConsentCardResponse, FileUploadInfo
     from docx import Document
 
-    from bot.plan_export import FILE_CONSENT, FILE_INFO, accept
+    from bot.files import FILE_CONSENT, FILE_INFO
+    from bot.plan_export import accept
 
     fake, service_url = connector
     await install(store, clock, service_url)

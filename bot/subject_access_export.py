@@ -1,0 +1,102 @@
+"""The export of a subject access request, as the operations manager reviewed it (`sar`):
+a Word document offered with Teams' file consent card. When they accept, the record is read
+and reviewed again from the store and the choices Teams hands back, so nothing waits in
+memory and what is exported is what is held at that moment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema.teams import FileConsentCardResponse
+
+from bot.access import context_of
+from bot.files import marked_document, offer, table, to_bytes, upload
+from bot.press import InvokeAnswer, Press, message_answer
+from bot.replies import text_reply
+from dialogs import subject_access
+from dialogs.subject_access import Review, ReviewError, SubjectAccess, read_review, reviewed
+from storage.database import Store
+from storage.models import Role
+
+KIND = "subject access"
+NOTHING_HELD = "Nothing is held under that reference."
+
+
+async def _export(press: Press) -> InvokeAnswer:
+    reference = str(press.data.get("reference") or "").strip()
+    held = await subject_access.gather(press.session, press.marac_id, reference)
+    if not held.referrals:
+        return message_answer(NOTHING_HELD)
+    try:
+        review = read_review(press.data, len(subject_access.items(held)))
+    except ReviewError as refused:
+        return message_answer(str(refused))
+    document = render_docx(reviewed(held, review))
+    press.posts.append(offer(
+        f"MARAC-subject-access-{press.clock.now():%Y-%m-%d}.docx",
+        "The subject access record as you reviewed it, as a Word document", len(document),
+        {"kind": KIND, "reference": reference, "withheld": sorted(review.withheld),
+         "redacted": list(review.redacted)}))
+    return message_answer(f"Reviewed: {len(review.withheld)} withheld, "
+                          f"{len(review.redacted)} further redactions. Accept the file card "
+                          "to save the export.")
+
+
+def render_docx(held: SubjectAccess) -> bytes:
+    document = marked_document("Subject access record")
+    document.add_heading(f"Subject access record: {held.reference}", 0)
+    document.add_paragraph("Other people's names are redacted; items withheld by the "
+                           "operations manager are marked.")
+    for referral in held.referrals:
+        rows: list[tuple[str, ...]] = [("Received", referral.received_on.isoformat()),
+                ("Outcome", f"{referral.status} ({referral.risk_level} risk)"),
+                ("Qualified by", ", ".join(referral.reasons) or "none")]
+        if referral.case:
+            rows.append(("Case", f"{referral.case.number} ({referral.case.status})"))
+            rows += [("Information", text) for text in referral.case.information]
+            rows += [("Action", text) for text in referral.case.actions]
+        table(document, rows)
+        document.add_paragraph()
+    return to_bytes(document)
+
+
+def is_subject_access(context: Any) -> bool:
+    return isinstance(context, dict) and context.get("kind") == KIND
+
+
+async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store
+                 ) -> None:
+    """The operations manager accepted the file: check who they are again, then upload."""
+    choices: dict[str, Any] = response.context
+    async with store.unit_of_work() as session:
+        who = await context_of(session, turn_context.activity)
+        if (Role.OPERATIONS_MANAGER not in who.actor.roles or who.marac_id is None
+                or response.upload_info is None):
+            await turn_context.send_activity(text_reply(
+                "Only the operations manager can export a subject access record."))
+            return
+        reference = str(choices.get("reference", ""))
+        held = await subject_access.gather(session, who.marac_id, reference)
+        try:
+            review = _review_of(choices, len(subject_access.items(held)))
+        except ReviewError as refused:
+            await turn_context.send_activity(text_reply(str(refused)))
+            return
+    if not held.referrals:
+        await turn_context.send_activity(text_reply(NOTHING_HELD))
+        return
+    await upload(turn_context, response, render_docx(reviewed(held, review)),
+                 f"**sar {reference}**")
+
+
+def _review_of(choices: dict[str, Any], count: int) -> Review:
+    withheld = choices.get("withheld") or []
+    redacted = choices.get("redacted") or []
+    if not isinstance(withheld, list) or not isinstance(redacted, list):
+        raise ReviewError("The export's review was not readable; run **sar** again.")
+    data = {f"withhold_{n}": "true" for n in withheld}
+    return read_review({**data, "redact": ", ".join(str(w) for w in redacted)}, count)
+
+
+SUBJECT_ACCESS_BUTTONS = {"sar.export": _export}
