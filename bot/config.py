@@ -37,6 +37,8 @@ class Settings:
     openid_metadata_url: str = ""
     # How often the timer runner wakes (case lists, reminders, the outbox); 0 turns it off.
     timer_seconds: float = 30.0
+    # How long a replica may take to send one outbox message before another takes it over.
+    outbox_lease_seconds: float = 120.0
     # Fernet keys for identifying data at rest (storage.crypto); the first encrypts.
     encryption_keys: tuple[str, ...] = ()
     # Tenants served besides those of the MARACs in the store (which always are).
@@ -77,6 +79,8 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "") or "INFO").upper(),
             openid_metadata_url=env.get("BOT_OPENID_METADATA", ""),
             timer_seconds=_seconds(env.get("TIMER_SECONDS", "") or "30"),
+            outbox_lease_seconds=_seconds(env.get("OUTBOX_LEASE_SECONDS", "") or "120",
+                                          "OUTBOX_LEASE_SECONDS", least=1),
             encryption_keys=tuple(k.strip() for k in env.get("MARAC_ENCRYPTION_KEYS", "")
                                   .split(",") if k.strip()),
             index_key=env.get("MARAC_INDEX_KEY", ""),
@@ -125,13 +129,13 @@ def _is_https_address(url: str) -> bool:
     return parts.scheme == "https" and bool(parts.hostname) and not (parts.query or parts.fragment)
 
 
-def _seconds(value: str) -> float:
+def _seconds(value: str, name: str = "TIMER_SECONDS", least: float = 0) -> float:
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1
-    if not 0 <= seconds <= 3600:
-        raise ConfigurationError(f"TIMER_SECONDS must be from 0 to 3600, not {value!r}.")
+    if not least <= seconds <= 3600:
+        raise ConfigurationError(f"{name} must be from {least:g} to 3600, not {value!r}.")
     return seconds
 
 

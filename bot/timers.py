@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from botbuilder.core import BotAdapter, TurnContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.circulation import queue_due, render_now
@@ -24,8 +26,10 @@ log = logging.getLogger(__name__)
 
 class Timers:
     def __init__(self, store: Store, adapter: BotAdapter, clock: Clock, app_id: str,
-                 interval_seconds: float = 30.0, mailer: GraphMailer | None = None) -> None:
+                 interval_seconds: float = 30.0, mailer: GraphMailer | None = None,
+                 outbox_lease_seconds: float = outbox.LEASE.total_seconds()) -> None:
         self.store, self.adapter, self.clock = store, adapter, clock
+        self.lease = timedelta(seconds=outbox_lease_seconds)
         self.mailer = mailer
         self.meeting_notice: MeetingNotice | None = None  # slot warnings over Teams meetings
         self.app_id = app_id
@@ -44,30 +48,41 @@ class Timers:
             await queue_due(session, self.clock.now(), self.meeting_notice)
 
     async def deliver(self) -> int:
-        """Send what is due; the number delivered."""
-        async with self.store.unit_of_work() as session:
-            claimed = [m.id for m in await outbox.claim_due(session, self.clock.now())]
+        """Send what is due; the number delivered. Each message is claimed on its own just
+        before it is sent, so that its lease only has to outlast one send, and a replica
+        that dies leaves at most one message to be taken over when the lease runs out."""
         delivered = 0
-        for message_id in claimed:
-            delivered += await self._deliver_one(message_id)
+        for _ in range(outbox.BATCH):
+            async with self.store.unit_of_work() as session:
+                due = await outbox.claim_due(session, self.clock.now(), self.lease, limit=1)
+                if not due:
+                    break
+                message = due[0]
+                ready = await self._prepare(session, message)
+            if ready is not None:
+                delivered += await self._deliver_one(message, *ready)
         return delivered
 
-    async def _deliver_one(self, message_id: int) -> int:
-        async with self.store.unit_of_work() as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            # A card refreshed in place is drawn as it is now, not as it was when queued.
-            payload = await render_now(session, message.activity, self.clock.now())
-            try:
-                route = await outbox.route_of(session, message)
-            except Undeliverable as undeliverable:
-                outbox.settle(message, self.clock.now(), str(undeliverable))
-                return 0
+    async def _prepare(self, session: AsyncSession, message: OutboxMessage
+                       ) -> tuple[outbox.Route, dict[str, object]] | None:
+        """Where to send it and what; None, with the reason recorded, when it cannot be sent
+        as things stand."""
+        # A card refreshed in place is drawn as it is now, not as it was when queued.
+        payload = await render_now(session, message.activity, self.clock.now())
+        try:
+            return await outbox.route_of(session, message), payload
+        except Undeliverable as undeliverable:
+            outbox.settle(message, self.clock.now(), str(undeliverable))
+            return None
+
+    async def _deliver_one(self, message: OutboxMessage, route: outbox.Route,
+                           payload: dict[str, object]) -> int:
         failure = await self._send(route, payload, message.replaces_activity_id)
         async with self.store.unit_of_work() as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            outbox.settle(message, self.clock.now(), failure)
+            stored = await session.get_one(OutboxMessage, message.id, with_for_update=True)
+            outbox.settle(stored, self.clock.now(), failure, message.attempts)
         if failure:
-            log.warning("outbox %s not delivered: %s", message_id, failure)
+            log.warning("outbox %s not delivered: %s", message.id, failure)
         return 0 if failure else 1
 
     async def _send(self, route: outbox.Route, payload: dict[str, object],
