@@ -47,7 +47,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app[BOT] = MaracBot(store, clock, settings.allowed_tenants)
     mailer = GraphMailer(settings.graph) if settings.graph else None
     app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds,
-                         mailer)
+                         mailer, settings.outbox_lease_seconds)
     app.router.add_post("/api/messages", messages)
     app[TIMERS].meeting_notice = settings.meeting_notice
     app.router.add_get("/healthz", healthz)
