@@ -94,7 +94,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if "cost" in parts:
             print("Part 1: cost per activity", flush=True)
             figures["cost"] = await cost.run(connector, logs, options["activities"],
-                                             args.log_level)
+                                             args.log_level, postgres)
         if "meetings" in parts:
             await _meetings(figures, options, args, connector, logs, postgres)
         if "timers" in parts:
@@ -160,8 +160,8 @@ def _cost_table(cost_figures: dict[str, Any], markdown: bool) -> str:
     for kind, per_server in cost_figures["kinds"].items():
         ratios = cost_figures["ratios"][kind]
         for name, f in per_server.items():
-            extra = ((ratios["cpu_ms_vs_botbuilder"], ratios["cpu_ms_vs_bare"])
-                     if name == "marac" else (None, None))
+            extra = ((ratios[name]["cpu_ms_vs_botbuilder"], ratios[name]["cpu_ms_vs_bare"])
+                     if name in ratios else (None, None))
             rows.append([kind, name, f["cpu_ms"], f["p50_ms"], f["p99_ms"],
                          f["errors"] + f["refused"], *extra])
     return table(["activity", "server", "CPU ms", "p50 ms", "p99 ms", "errors",

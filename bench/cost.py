@@ -1,18 +1,20 @@
 """Part 1, cost per activity against the framework's floor: the same activities of a live
 meeting (attendance confirmations, actions added on the case card, the chair's `next`) sent
-one at a time to the MARAC bot (on SQLite, so its database work is in its own CPU time),
-to the stock botbuilder echo bot and to the bare aiohttp echo; each server's CPU time is
-read from the OS before and after each kind, and latency timed at the client."""
+one at a time to the MARAC bot (on SQLite, so that its database work is in its own CPU time;
+and on PostgreSQL), to the stock botbuilder echo bot and to the bare aiohttp echo; each
+server's CPU time is read from the OS before and after each kind, and latency timed at the
+client."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from pathlib import Path
 from typing import Any
 
 from bench import activities, servers
-from bench.databases import sqlite_database
+from bench.databases import database
 from bench.load import Outcome, one_at_a_time
 from bench.report import latency, ratio
 from bench.seeding import BenchMeeting, seed
@@ -57,35 +59,46 @@ async def _measure(server: servers.Server, sent: list[dict[str, Any]]) -> dict[s
             "refused": outcome.refused, "error_samples": outcome.samples}
 
 
-async def run(connector: servers.Server, logs: Path, count: int, log_level: str
-              ) -> dict[str, Any]:
+async def _seeded(url: str, count: int, service_url: str) -> list[BenchMeeting]:
+    store = Store.from_url(url)
+    try:
+        return await seed(store, count, SystemClock().now(), service_url, cases=CASES)
+    finally:
+        await store.close()
+
+
+async def run(connector: servers.Server, logs: Path, count: int, log_level: str,
+              postgres: bool) -> dict[str, Any]:
+    """The three servers on the same activities; with `postgres`, the MARAC bot on PostgreSQL
+    too (the same MARACs seeded there; its database work is then in the database server's
+    processes, not in its own CPU time)."""
     service_url = connector.url
-    async with sqlite_database() as url:
-        store = Store.from_url(url)
-        try:
-            meetings = await seed(store, math.ceil(count / (CASES - 1)) + 1,
-                                  SystemClock().now(), service_url, cases=CASES)
-        finally:
-            await store.close()
+    meetings_needed = math.ceil(count / (CASES - 1)) + 1
+    async with contextlib.AsyncExitStack() as stack:
+        urls = {"marac": await stack.enter_async_context(database("sqlite"))}
+        if postgres:
+            urls["marac-postgresql"] = await stack.enter_async_context(database("postgresql"))
+        for url in urls.values():
+            meetings = await _seeded(url, meetings_needed, service_url)
         warm, measured = meetings[:1], meetings[1:]
         sent = plan(measured, count, service_url)
         bots = [servers.echo("bare"), servers.echo("botbuilder"),
-                servers.marac("marac", url, 0, log_level)]
+                *(servers.marac(name, url, 0, log_level) for name, url in urls.items())]
         with servers.running(bots, logs):
             for bot in bots:
                 await one_at_a_time(bot.url, _attendance(warm, WARM_UP, service_url))
             per_kind = {kind: {bot.name: await _measure(bot, sent[kind]) for bot in bots}
                         for kind in KINDS}
-    return {"activities_per_kind": count, "database": "sqlite", "kinds": per_kind,
-            "ratios": _ratios(per_kind)}
+    return {"activities_per_kind": count, "kinds": per_kind, "ratios": _ratios(per_kind)}
 
 
 def _ratios(per_kind: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """The MARAC bot's figure divided by each echo's, for CPU and latency."""
+    """Each MARAC bot's figure divided by each echo's, for CPU and latency."""
     out: dict[str, Any] = {}
     for kind, figures in per_kind.items():
-        bot = figures["marac"]
-        out[kind] = {f"{metric}_vs_{floor}": ratio(bot[metric], figures[f"echo-{floor}"][metric])
-                     for metric in ("cpu_ms", "p50_ms", "p99_ms")
-                     for floor in ("botbuilder", "bare")}
+        out[kind] = {name: {f"{metric}_vs_{floor}": ratio(bot[metric],
+                                                          figures[f"echo-{floor}"][metric])
+                            for metric in ("cpu_ms", "p50_ms", "p99_ms")
+                            for floor in ("botbuilder", "bare")}
+                     for name, bot in figures.items() if name.startswith("marac")}
     return out

@@ -77,8 +77,23 @@ async def warm_up(replicas: list[servers.Server], meetings: list[BenchMeeting],
         await one_at_a_time(url, [make(1000 + step) for step in range(presses)])
 
 
+async def settle(replicas: list[servers.Server], idle_share: float = 0.05,
+                 limit: float = 90.0) -> float:
+    """Wait until the replicas have worked off any backlog (under `idle_share` of a core for
+    a second); the seconds waited."""
+    waited = 0.0
+    while waited < limit:
+        before = sum(r.cpu_seconds() for r in replicas)
+        await asyncio.sleep(1.0)
+        waited += 1.0
+        if sum(r.cpu_seconds() for r in replicas) - before < idle_share:
+            break
+    return waited
+
+
 async def one_size(replicas: list[servers.Server], meetings: list[BenchMeeting],
                    service_url: str, duration: float) -> dict[str, Any]:
+    await settle(replicas)
     watch = MemoryWatch(replicas)
     before = [r.cpu_seconds() for r in replicas]
     async with watch.sampling():
