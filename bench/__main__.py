@@ -162,17 +162,18 @@ def _cost_table(cost_figures: dict[str, Any], markdown: bool) -> str:
         for name, f in per_server.items():
             extra = ((ratios[name]["cpu_ms_vs_botbuilder"], ratios[name]["cpu_ms_vs_bare"])
                      if name in ratios else (None, None))
-            rows.append([kind, name, f["cpu_ms"], f["p50_ms"], f["p99_ms"],
-                         f["errors"] + f["refused"], *extra])
-    return table(["activity", "server", "CPU ms", "p50 ms", "p99 ms", "errors",
+            rows.append([kind, name, f["cpu_ms"], f.get("db_cpu_ms"), f["p50_ms"],
+                         f["p99_ms"], f["errors"] + f["refused"], *extra])
+    return table(["activity", "server", "CPU ms", "+ db CPU ms", "p50 ms", "p99 ms", "errors",
                   "CPU x botbuilder", "CPU x bare"], rows, markdown)
 
 
 def _meetings_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return table(["database", "replicas", "meetings", "presses", "p50 ms", "p99 ms", "max ms",
-                  "errors", "refused", "CPU ms/press", "peak RSS MB"],
+                  "errors", "refused", "CPU ms/press", "+ db CPU ms", "peak RSS MB"],
                  [[r["database"], r["replicas"], r["meetings"], r["sent"], r["p50_ms"],
                    r["p99_ms"], r["max_ms"], r["errors"], r["refused"], r["cpu_ms_per_press"],
+                   r.get("db_cpu_ms_per_press"),
                    "/".join(str(m) for m in r["rss_peak_mb"])] for r in rows], markdown)
 
 

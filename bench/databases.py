@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 from storage.migrate import upgrade
 
@@ -58,3 +59,27 @@ async def postgres_database(admin_url: str = POSTGRES_ADMIN) -> AsyncIterator[st
 def database(kind: str, admin_url: str = POSTGRES_ADMIN
              ) -> contextlib.AbstractAsyncContextManager[str]:
     return sqlite_database() if kind == "sqlite" else postgres_database(admin_url)
+
+
+class BackendCpu:
+    """CPU time of the PostgreSQL server processes serving one database (found by the name
+    in their process title), so that a bot's database work can be counted with its own."""
+
+    def __init__(self, url: str) -> None:
+        self.name = url.rsplit("/", 1)[-1] if url.startswith("postgresql") else ""
+
+    def read(self) -> dict[int, float]:
+        if not self.name:
+            return {}
+        found = {}
+        for process in psutil.process_iter(["cmdline", "cpu_times"]):
+            title = " ".join(process.info["cmdline"] or [])
+            times = process.info["cpu_times"]
+            if title.startswith("postgres:") and f" {self.name} " in title and times:
+                found[process.pid] = float(times.user + times.system)
+        return found
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        """Seconds used between two readings (a backend that ended between them is lost)."""
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import servers
 from bench.activities import live_press
-from bench.databases import database
+from bench.databases import BackendCpu, database
 from bench.load import one_at_a_time, open_loop
 from bench.report import latency
 from bench.seeding import BenchMeeting, seed
@@ -92,16 +92,19 @@ async def settle(replicas: list[servers.Server], idle_share: float = 0.05,
 
 
 async def one_size(replicas: list[servers.Server], meetings: list[BenchMeeting],
-                   service_url: str, duration: float) -> dict[str, Any]:
+                   service_url: str, duration: float, backends: BackendCpu) -> dict[str, Any]:
     await settle(replicas)
     watch = MemoryWatch(replicas)
-    before = [r.cpu_seconds() for r in replicas]
+    before, db_before = [r.cpu_seconds() for r in replicas], backends.read()
     async with watch.sampling():
         outcome = await open_loop(sources(replicas, meetings, service_url), duration, rate=1.0)
     cpu = sum(r.cpu_seconds() for r in replicas) - sum(before)
+    db = BackendCpu.spent(db_before, backends.read())
+    n = max(1, outcome.sent)
     return {"meetings": len(meetings), "sent": outcome.sent, "ok": len(outcome.latencies),
             **latency(outcome.latencies), "errors": outcome.errors, "refused": outcome.refused,
-            "cpu_ms_per_press": round(cpu * 1000 / max(1, outcome.sent), 2),
+            "cpu_ms_per_press": round(cpu * 1000 / n, 2),
+            "db_cpu_ms_per_press": round(db * 1000 / n, 2) if backends.name else None,
             "rss_peak_mb": watch.peak_mb(), "error_samples": outcome.samples}
 
 
@@ -118,7 +121,8 @@ async def one_setup(kind: str, replica_count: int, sizes: list[int], duration: f
             idle = [round(r.rss_bytes() / MB, 1) for r in replicas]
             rows = []
             for size in sizes:
-                row = await one_size(replicas, meetings[:size], connector.url, duration)
+                row = await one_size(replicas, meetings[:size], connector.url, duration,
+                                     BackendCpu(url))
                 rows.append({"database": kind, "replicas": replica_count, **row})
                 print(f"  {kind} x{replica_count}, {size} meetings: p50 {row['p50_ms']} ms, "
                       f"p99 {row['p99_ms']} ms, errors {row['errors']}", flush=True)
