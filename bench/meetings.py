@@ -24,11 +24,15 @@ MB = 1024 * 1024
 
 
 class MemoryWatch:
-    """The largest resident memory of each server, sampled every half second."""
+    """The largest resident memory of each server, sampled every half second; and, given
+    the database's backends, their CPU time as last seen (a pooled connection closed under
+    load takes its backend's count with it)."""
 
-    def __init__(self, watched: list[servers.Server]) -> None:
-        self.watched = watched
+    def __init__(self, watched: list[servers.Server], backends: BackendCpu | None = None
+                 ) -> None:
+        self.watched, self.backends = watched, backends
         self.peak = [server.rss_bytes() for server in watched]
+        self.backend_cpu = backends.read() if backends else {}
 
     @contextlib.asynccontextmanager
     async def sampling(self) -> AsyncIterator[None]:
@@ -46,6 +50,8 @@ class MemoryWatch:
             await asyncio.sleep(0.5)
 
     def _once(self) -> None:
+        if self.backends:
+            self.backend_cpu.update(self.backends.read())
         for i, server in enumerate(self.watched):
             with contextlib.suppress(Exception):  # a server that just died: reported elsewhere
                 self.peak[i] = max(self.peak[i], server.rss_bytes())
@@ -94,12 +100,14 @@ async def settle(replicas: list[servers.Server], idle_share: float = 0.05,
 async def one_size(replicas: list[servers.Server], meetings: list[BenchMeeting],
                    service_url: str, duration: float, backends: BackendCpu) -> dict[str, Any]:
     await settle(replicas)
-    watch = MemoryWatch(replicas)
-    before, db_before = [r.cpu_seconds() for r in replicas], backends.read()
+    before = [r.cpu_seconds() for r in replicas]
+    watch = MemoryWatch(replicas, backends)
+    db_before = dict(watch.backend_cpu)
     async with watch.sampling():
         outcome = await open_loop(sources(replicas, meetings, service_url), duration, rate=1.0)
     cpu = sum(r.cpu_seconds() for r in replicas) - sum(before)
-    db = BackendCpu.spent(db_before, backends.read())
+    watch.backend_cpu.update(backends.read())
+    db = BackendCpu.spent(db_before, watch.backend_cpu)
     n = max(1, outcome.sent)
     return {"meetings": len(meetings), "sent": outcome.sent, "ok": len(outcome.latencies),
             **latency(outcome.latencies), "errors": outcome.errors, "refused": outcome.refused,
