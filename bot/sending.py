@@ -28,9 +28,12 @@ class Window:
 
 
 # https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit
-CONVERSATION_WINDOWS = (Window(1, 7), Window(2, 8), Window(30, 60), Window(3600, 1800))
-TENANT_WINDOWS = (Window(1, 50),)
+CONVERSATION_WINDOWS: tuple[Window, ...] = (
+    Window(1, 7), Window(2, 8), Window(30, 60), Window(3600, 1800))
+TENANT_WINDOWS: tuple[Window, ...] = (Window(1, 50),)
 RETRIED_STATUSES = frozenset({412, 429, 502, 504})
+# Six attempts back off for about 8 to 16 seconds in all (Teams gives a turn 15): past that,
+# an in-turn reply fails to on_turn_error and an outbox message waits for its next lease.
 # Sends are spaced this much beyond each window's edge, so that a connector timing our
 # requests a little later than we do never counts one too many.
 MARGIN_SECONDS = 0.001
@@ -79,7 +82,7 @@ class Pacing:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 jitter: Callable[[], float] = random.random, attempts: int = 8,
+                 jitter: Callable[[], float] = random.random, attempts: int = 6,
                  first_backoff: float = 0.5, longest_backoff: float = 60.0) -> None:
         self.clock, self.sleep, self.jitter = clock, sleep, jitter
         self.attempts = attempts

@@ -202,12 +202,13 @@ async def test_a_refusal_not_worth_retrying_fails_at_once(limited):
 
 async def test_when_every_attempt_is_refused_the_sender_says_so_rather_than_dropping(limited):
     time, fake, service_url = limited
-    fake.answer_next = [(502, None)] * 8
+    attempts = Pacing().attempts
+    fake.answer_next = [(502, None)] * attempts
     bot = Bot(time, service_url)
     with pytest.raises(ErrorResponseException):  # the outbox keeps it and tries again later
         await bot.send(card(1))
     await bot.close()
-    assert len(fake.refused) == 8 and fake.accepted == []
+    assert len(fake.refused) == attempts and fake.accepted == []
 
 
 async def test_two_replicas_sharing_a_conversation_deliver_everything_through_the_429s(limited):
