@@ -89,6 +89,7 @@ class Pacing:
         self.first_backoff, self.longest_backoff = first_backoff, longest_backoff
         self._lanes: dict[tuple[str, str], Lane] = {}
         self._turns: dict[str, _Turn] = {}
+        self._swept_at = float("-inf")
 
     async def deliver(self, route: Route, attempt: Callable[[], Awaitable[Answer]],
                       status_of: Callable[[Answer], tuple[int, str | None]]) -> Answer:
@@ -126,10 +127,13 @@ class Pacing:
         return max(jittered, asked) if asked is not None else jittered
 
     async def _room(self, route: Route) -> None:
-        lanes = [self._lane("tenant", route.tenant, TENANT_WINDOWS)]
-        if route.conversation is not None:
-            lanes.append(self._lane("conversation", route.conversation, CONVERSATION_WINDOWS))
         while True:
+            self._forget_idle()
+            # Looked up after every wait: a sweep meanwhile may have replaced a quiet lane.
+            lanes = [self._lane("tenant", route.tenant, TENANT_WINDOWS)]
+            if route.conversation is not None:
+                lanes.append(self._lane("conversation", route.conversation,
+                                        CONVERSATION_WINDOWS))
             now = self.clock()
             wait = max(lane.wait(now) for lane in lanes)
             if wait < MARGIN_SECONDS / 100:  # rounding, not a real wait
@@ -141,13 +145,16 @@ class Pacing:
     def _lane(self, kind: str, key: str, windows: tuple[Window, ...]) -> Lane:
         lane = self._lanes.get((kind, key))
         if lane is None:
-            if len(self._lanes) >= 1024:
-                self._forget_idle()
             lane = self._lanes[(kind, key)] = Lane(windows)
         return lane
 
     def _forget_idle(self) -> None:
+        """Drop lanes quiet for longer than their longest window, a minute at most apart
+        (a scan per new conversation would cost more than the lanes do)."""
         now = self.clock()
+        if now - self._swept_at < 60:
+            return
+        self._swept_at = now
         for key in [k for k, lane in self._lanes.items() if lane.idle_since(now)]:
             del self._lanes[key]
 

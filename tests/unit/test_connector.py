@@ -130,3 +130,20 @@ def test_the_backoff_grows_with_jitter_up_to_a_ceiling_but_waits_as_long_as_aske
     assert [most.backoff(n, None) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
     assert most.backoff(20, None) == 60.0
     assert least.backoff(1, "9") == 9.0
+
+
+async def test_lanes_quiet_for_longer_than_their_windows_are_forgotten():
+    now = [0.0]
+
+    async def no_wait(seconds: float) -> None:
+        now[0] += seconds
+
+    pacing = Pacing(clock=lambda: now[0], sleep=no_wait)
+
+    async def ok() -> int:
+        return 200
+
+    await pacing.deliver(Route("a:1", TENANT), ok, lambda status: (status, None))
+    now[0] = 3601.0
+    await pacing.deliver(Route("a:2", TENANT), ok, lambda status: (status, None))
+    assert sorted(pacing._lanes) == [("conversation", "a:2"), ("tenant", TENANT)]
