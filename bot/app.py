@@ -19,7 +19,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
-from bot.connector import CachedBotFrameworkAuthentication
+from bot.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.graph import GraphMailer
 from bot.handler import MaracBot
 from bot.meeting_notice import PAGE_PATH, notice_page
@@ -168,4 +168,5 @@ async def _start_timers(app: web.Application) -> None:
 
 async def _stop(app: web.Application) -> None:
     await app[TIMERS].stop()
+    await close_adapter(app[ADAPTER])
     await app[STORE].close()

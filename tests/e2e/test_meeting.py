@@ -745,7 +745,8 @@ async def test_a_restart_during_a_delivery_leaves_nothing_to_be_posted_again(
             assert (f"{number} · Bethan" in [value for _, value in facts_of(the_card(agenda))])
             since = playground.mark()
             [posted] = await command(playground, meeting_stack, CHRIS, "next")
-            assert card_texts(the_card(posted))[0] == f"{number} · Bethan"
+            assert card_texts(the_card(posted))[0] == f"{number} · Bethan", "\n".join(
+                describe(f) for f in playground.frames[since - 30:])
 
             connector.hold = 1.5
             await playground.wait_for(lambda f: slot_warning(f) == (number, False),

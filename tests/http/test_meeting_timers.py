@@ -181,7 +181,7 @@ async def test_a_warning_teams_refuses_is_sent_again_after_its_backoff(
         store, clock, connector, meeting):
     fake, _ = connector
     fake.refuse_next = [503]  # the warning text
-    fake.refuse_updates = [429]  # the case card update
+    fake.refuse_updates = [403]  # the case card update (a status the sender does not retry)
     timers = new_timers(store, clock)
     clock.set(meeting + timedelta(seconds=41))
     await timers.tick()
