@@ -366,6 +366,8 @@ class AgencyInformation(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     not_involved: Mapped[bool] = mapped_column(default=False)  # "systems flagged" only
     text: Mapped[str] = mapped_column(EncryptedText, default="")
+    # A core agency whose information leads to no action of its own says why (002).
+    no_action_reason: Mapped[str | None] = mapped_column(EncryptedText)
     sent_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     sent_at: Mapped[datetime] = mapped_column()
 
