@@ -136,11 +136,11 @@ async def _information(press: Press) -> InvokeAnswer:
     case = await _case(press, meeting)
     if person.agency_id is None:
         raise MeetingError("You are not recorded as representing an agency.")
-    text = press.data.get("information")
+    text, reason = press.data.get("information"), press.data.get("no_action_reason")
     await case_work.add_information(
         press.session, case, person.agency_id, text if isinstance(text, str) else "",
         str(press.data.get("not_involved", "false")).lower() == "true", person.id,
-        press.clock.now())
+        press.clock.now(), reason if isinstance(reason, str) else "")
     return await _after_change(press, marac, meeting, case)
 
 

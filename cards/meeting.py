@@ -92,6 +92,8 @@ def _information_inputs(number: str) -> ac.AdaptiveCard:
         choice_input("not_involved", "Not involved", [("No", "false"),
                                                       ("Not involved: systems flagged", "true")],
                      "false"),
+        text_input("no_action_reason", "If no action of your agency follows, why",
+                   max_length=1000),
     ], [execute("Share", "case.information", case=number)])
 
 

@@ -61,20 +61,25 @@ def _must_be_open(case: Case) -> None:
 
 
 async def add_information(session: AsyncSession, case: Case, agency_id: int, text: str,
-                          not_involved: bool, person_id: int | None, now: datetime) -> None:
-    """An agency's research, or "not involved: systems flagged"; sending again replaces it."""
+                          not_involved: bool, person_id: int | None, now: datetime,
+                          no_action_reason: str = "") -> None:
+    """An agency's research, or "not involved: systems flagged"; sending again replaces it.
+    `no_action_reason`: why none of the agency's own actions follows from it, if none does."""
     _must_be_open(case)
-    text = text.strip()
+    text, no_action_reason = text.strip(), no_action_reason.strip()
     if not text and not not_involved:
         raise MeetingError("Write what your agency holds, or choose not involved.")
     if len(text) > 4000:
         raise MeetingError("Keep the information under 4,000 characters.")
+    if len(no_action_reason) > 1000:
+        raise MeetingError("Keep the reason for no action under 1,000 characters.")
     found = await session.scalar(select(AgencyInformation).where(
         AgencyInformation.case_id == case.id, AgencyInformation.agency_id == agency_id))
     if found is None:
         found = AgencyInformation(case_id=case.id, agency_id=agency_id, sent_at=now)
         session.add(found)
     found.text = text or "Not involved: systems flagged."
+    found.no_action_reason = no_action_reason or None
     found.not_involved, found.sent_by_person_id, found.sent_at = not_involved, person_id, now
 
 
@@ -161,8 +166,10 @@ async def view(session: AsyncSession, case: Case, marac_id: int) -> CaseView:
     referral = await session.get(Referral, case.referral_id) if case.referral_id else None
     agencies = {a.id: a.name for a in (await session.scalars(
         select(Agency).where(Agency.marac_id == marac_id).order_by(Agency.id))).all()}
-    sent = {i.agency_id: i.text for i in (await session.scalars(
-        select(AgencyInformation).where(AgencyInformation.case_id == case.id))).all()}
+    sent = {i.agency_id: i.text + (f" No action follows: {i.no_action_reason}"
+                                   if i.no_action_reason else "")
+            for i in (await session.scalars(select(AgencyInformation).where(
+                AgencyInformation.case_id == case.id))).all()}
     information = tuple(InformationLine(name, sent.get(agency_id, NO_INFORMATION))
                         for agency_id, name in agencies.items())
     actions = tuple(ActionLine(
@@ -174,3 +181,4 @@ async def view(session: AsyncSession, case: Case, marac_id: int) -> CaseView:
                                                        else {}).items()
                   if answer == "yes" and key in BY_KEY)
     return CaseView(case, referral, risks, information, actions)
+

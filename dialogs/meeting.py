@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.scheduling import move_to_next_meeting
 from storage.models import (
+    ActionOrigin,
     Agency,
+    AgencyInformation,
     Attendance,
     AttendanceRole,
     Case,
@@ -23,6 +25,7 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     Person,
+    PlannedAction,
 )
 
 NOT_STARTED = (MeetingStatus.SCHEDULED,)
@@ -112,7 +115,7 @@ async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str
     _must_not_be_paused(meeting)
     closed = await open_case(session, meeting)
     if closed is not None:
-        _must_name_victim_contact(closed)
+        await _must_be_ready_to_close(session, closed)
         close_case(closed, responsible, now)
     following = next((c for c in await cases_of(session, meeting)
                       if c.status is CaseStatus.LISTED), None)
@@ -142,11 +145,17 @@ async def go_back(session: AsyncSession, meeting: Meeting, now: datetime) -> Cas
     return previous
 
 
-def _must_name_victim_contact(case: Case) -> None:
-    """One person is named to update the victim before a plan is closed (002)."""
+async def _must_be_ready_to_close(session: AsyncSession, case: Case) -> None:
+    """One person is named to update the victim before a plan is closed, and a core agency
+    whose information leads to no action of its own has said why (002)."""
     if not case.victim_contact and not case.exceptional:
         raise MeetingError(f"Name who will update the victim before closing {case.number}"
                            " (Victim contact, on its card).")
+    silent = await core_agencies_without_a_reason(session, case)
+    if silent:
+        raise MeetingError(f"{' and '.join(silent)} shared information on {case.number} with "
+                           "no action of its own: add one, or say why none follows (Add "
+                           "agency information, on its card).")
 
 
 def close_case(case: Case, responsible: list[str], now: datetime) -> None:
@@ -218,7 +227,7 @@ async def end(session: AsyncSession, meeting: Meeting, responsible: list[str], n
               ) -> None:
     case = await open_case(session, meeting)
     if case is not None:
-        _must_name_victim_contact(case)
+        await _must_be_ready_to_close(session, case)
     await resume(session, meeting, now)
     if case is not None:
         close_case(case, responsible, now)
@@ -283,3 +292,19 @@ async def responsible_names(session: AsyncSession, meeting: Meeting) -> list[str
     return [f"{person.first_name} ({agency.name if agency else attendance.role.value})"
             for attendance, person, agency in await present(session, meeting)
             if attendance.role is not AttendanceRole.OBSERVER]
+
+
+async def core_agencies_without_a_reason(session: AsyncSession, case: Case) -> list[str]:
+    """Core agencies that shared information on the case with no action of their own and
+    without saying why (002); an exceptional case plans no actions, so none is owed."""
+    if case.exceptional:
+        return []
+    own_action = select(PlannedAction.id).where(
+        PlannedAction.case_id == case.id, PlannedAction.owning_agency_id == Agency.id,
+        PlannedAction.origin != ActionOrigin.EARLIER_PLAN).exists()
+    shared = (await session.execute(
+        select(Agency.name, AgencyInformation.no_action_reason)
+        .join(Agency, Agency.id == AgencyInformation.agency_id)
+        .where(AgencyInformation.case_id == case.id, Agency.is_core,
+               AgencyInformation.not_involved.is_(False), ~own_action))).all()
+    return sorted(name for name, reason in shared if not reason)
