@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.conversation import meeting_place
 from bot.meeting_views import attendance_view, case_card_view
 from bot.posts import Post, keep_attendance_card, keep_case_card
@@ -18,9 +19,11 @@ from cards.agenda import agenda_card
 from cards.meeting import summary_card
 from dialogs import meeting as run
 from dialogs.agenda import Agenda, agenda_lines
+from dialogs.attendance_record import PERSISTENT, persistently_absent
 from dialogs.meeting import MeetingError
 from dialogs.meeting_record import summarise
-from storage.models import Marac, Person, RoleGrant
+from dialogs.people import people_with
+from storage.models import Marac, Person, Role, RoleGrant
 
 
 async def _start(request: Request) -> list[Post]:
@@ -163,8 +166,20 @@ async def _end(request: Request) -> list[Post]:
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
     await run.end(session, meeting, await run.responsible_names(session, meeting), now)
     marac = await session.get_one(Marac, meeting.marac_id)
+    await _report_non_attendance(session, marac, now)
     return [Post(card_reply(summary_card(marac.name, await summarise(session, marac, meeting,
                                                                      now))))]
+
+
+async def _report_non_attendance(session: AsyncSession, marac: Marac, now: datetime) -> None:
+    absent = await persistently_absent(session, marac.id)
+    if not absent:
+        return
+    note = text_reply(f"{' and '.join(absent)} sent no one to the last {PERSISTENT} meetings "
+                      f"of the {marac.name}, today's included: persistent non-attendance, to "
+                      "be taken up with the agency.")
+    for manager in await people_with(session, marac.id, (Role.OPERATIONS_MANAGER,)):
+        outbox.enqueue(session, note, "non-attendance", now, person_id=manager)
 
 
 async def _guarded(handler: CommandHandler, request: Request) -> list[Post]:
