@@ -600,3 +600,14 @@ class ProcessedMessage(Base):
     conversation_id: Mapped[str] = mapped_column(String(400))
     activity_id: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column()
+
+
+class ScheduledJob(Base):
+    """Work done now and then rather than every tick (the retention purge), by whichever
+    replica claims it first: when it is next due. The schedule is here, never in a process,
+    so that a restart or another replica keeps to it."""
+
+    __tablename__ = "scheduled_job"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column()
