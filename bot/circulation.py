@@ -21,15 +21,27 @@ from dialogs.circulation import (
     claim_due_reminders,
 )
 from dialogs.meeting_record import SlotWarning, claim_slot_warnings
-from dialogs.retention import purge_expired
+from dialogs.retention import purge_when_due
 from storage.models import Case, Conversation, ConversationKind, Marac, Meeting
 
 
 async def queue_due(session: AsyncSession, now: datetime,
                     notice: MeetingNotice | None = None) -> None:
-    await purge_expired(session, now)
+    """Everything the timer queues, in one unit of work (the timer itself runs these parts
+    in their own units of work, the time-critical slot warnings first)."""
+    await queue_slot_warnings(session, now, notice)
+    await queue_scheduled(session, now)
+    await purge_when_due(session, now)
+
+
+async def queue_slot_warnings(session: AsyncSession, now: datetime,
+                              notice: MeetingNotice | None = None) -> None:
     for warning in await claim_slot_warnings(session, now):
         await queue_slot_warning(session, warning, now, notice)
+
+
+async def queue_scheduled(session: AsyncSession, now: datetime) -> None:
+    """Case lists, reminders and what follows a meeting, as they fall due."""
     for case_list in await claim_due_case_lists(session, now):
         queue_case_list(session, case_list, now)
     for reminder in await claim_due_reminders(session, now):

@@ -10,6 +10,8 @@ is never a Person, so no address the bot can reach belongs to one.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,18 +58,51 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=15 * 2 ** attempts), timedelta(hours=1))
 
 
+def conversation_of(message: OutboxMessage) -> str:
+    """Which conversation a message goes to: its messages are sent in order, one at a time."""
+    if message.conversation_id is not None:
+        return message.conversation_id
+    return f"person {message.person_id}"  # no conversation id holds a space
+
+
 async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEASE,
-                    limit: int = BATCH) -> list[OutboxMessage]:
+                    limit: int = BATCH, *, busy: Collection[str] = (),
+                    per_conversation: int | None = None, conversations: int | None = None
+                    ) -> list[OutboxMessage]:
     """Due messages, leased to this sender: until the lease runs out no other replica takes
     them, and after it (the sender died mid-send) the next one that looks does. Each claim
-    counts an attempt, which is also the claim's token (see settle)."""
+    counts an attempt, which is also the claim's token (see settle).
+
+    `busy` conversations (see conversation_of), which this sender is still sending to, are
+    left alone; at most `per_conversation` messages of each are claimed, the earliest, so
+    that a conversation's messages go out in order and a claim's lease only has to outlast
+    a few paced sends; and those of at most `conversations` conversations. What is read but
+    not claimed is left as it was."""
+    channels = [c for c in busy if not c.startswith("person ")]
+    people = [int(c.split(" ", 1)[1]) for c in busy if c.startswith("person ")]
     due = list((await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None),
-               OutboxMessage.next_attempt_at <= now)
+               OutboxMessage.next_attempt_at <= now,
+               *((or_(OutboxMessage.conversation_id.is_(None),
+                      OutboxMessage.conversation_id.not_in(channels)),)
+                 if channels else ()),
+               *((or_(OutboxMessage.person_id.is_(None),
+                      OutboxMessage.person_id.not_in(people)),) if people else ()))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     )).all())
+    if per_conversation is not None or conversations is not None:
+        seen: Counter[str] = Counter()
+        kept = []
+        for message in due:  # in order: the earliest conversations, each one's earliest
+            key = conversation_of(message)
+            if key not in seen and conversations is not None and len(seen) >= conversations:
+                continue
+            seen[key] += 1
+            if per_conversation is None or seen[key] <= per_conversation:
+                kept.append(message)
+        due = kept
     for message in due:
         message.attempts += 1
         message.next_attempt_at = now + lease

@@ -7,21 +7,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from datetime import timedelta
+from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.circulation import queue_due, render_now
+from bot.circulation import queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
 from bot.meeting_notice import MeetingNotice
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
+from dialogs.retention import purge_when_due
 from storage.database import Store
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+# Conversations sent to at once by one replica; messages claimed at once (one statement); and
+# of those, at most this many per conversation (a few paced sends, well inside the lease).
+CONCURRENCY = 32
+CLAIM = 100
+PER_CONVERSATION = 4
+Ready = tuple[OutboxMessage, outbox.Route, dict[str, Any]]
 
 
 class Timers:
@@ -38,29 +48,85 @@ class Timers:
         self._stopping = asyncio.Event()
 
     async def tick(self) -> None:
+        """The time-critical work first: slot warnings, queued and delivered before anything
+        slower is looked at; then case lists, reminders and what follows meetings, and what
+        they queued; then, when due (hourly, one replica), the retention purge; then mail."""
+        await self.warn()
+        await self.deliver()
         await self.circulate()
         await self.deliver()
+        await self.purge()
         if self.mailer is not None:
             await deliver_mail(self.store, self.mailer, self.clock)
 
-    async def circulate(self) -> None:
+    async def warn(self) -> None:
         async with self.store.unit_of_work() as session:
-            await queue_due(session, self.clock.now(), self.meeting_notice)
+            await queue_slot_warnings(session, self.clock.now(), self.meeting_notice)
+
+    async def circulate(self) -> None:
+        """Everything the timer queues (slot warnings too, for callers that want it all)."""
+        await self.warn()
+        async with self.store.unit_of_work() as session:
+            await queue_scheduled(session, self.clock.now())
+
+    async def purge(self) -> None:
+        async with self.store.unit_of_work() as session:
+            await purge_when_due(session, self.clock.now())
 
     async def deliver(self) -> int:
-        """Send what is due; the number delivered. Each message is claimed on its own just
-        before it is sent, so that its lease only has to outlast one send, and a replica
-        that dies leaves at most one message to be taken over when the lease runs out."""
+        """Send what is due, until nothing due is left; the number delivered.
+
+        Conversations are sent to at once, each by its own task that sends its messages one
+        after another, in order (bot.sending paces each conversation and retries what Teams
+        asks to be retried). A conversation's few earliest messages are claimed together,
+        just before they are sent, so their lease need only outlast a few sends and a
+        replica that dies leaves only those to be taken over when the lease runs out. A
+        conversation still being sent to is not claimed from again until its task is done."""
+        running: dict[str, asyncio.Task[int]] = {}
         delivered = 0
-        for _ in range(outbox.BATCH):
-            async with self.store.unit_of_work() as session:
-                due = await outbox.claim_due(session, self.clock.now(), self.lease, limit=1)
-                if not due:
-                    break
-                message = due[0]
+        try:
+            while True:
+                claimed, more = ({}, False) if len(running) >= CONCURRENCY else (
+                    await self._claim(busy=running.keys(), room=CONCURRENCY - len(running)))
+                for conversation, batch in claimed.items():
+                    running[conversation] = asyncio.create_task(self._deliver_in_order(batch))
+                if more:
+                    continue  # more may be due elsewhere: claim again before waiting
+                if not running:
+                    return delivered
+                done, _ = await asyncio.wait(running.values(),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for conversation, task in list(running.items()):
+                    if task in done:
+                        delivered += task.result()
+                        del running[conversation]
+        finally:  # cancelled (stop's grace ran out): so are the sends under way
+            for task in running.values():
+                task.cancel()
+            if running:
+                await asyncio.gather(*running.values(), return_exceptions=True)
+
+    async def _claim(self, busy: Collection[str], room: int
+                     ) -> tuple[dict[str, list[Ready]], bool]:
+        """Up to `room` conversations' earliest due messages, claimed and made ready to send
+        (those that cannot be sent as things stand are settled here); and whether anything
+        was claimed, so that more may be due."""
+        async with self.store.unit_of_work() as session:
+            due = await outbox.claim_due(session, self.clock.now(), self.lease,
+                                         limit=CLAIM, busy=busy,
+                                         per_conversation=PER_CONVERSATION, conversations=room)
+            claimed: dict[str, list[Ready]] = {}
+            for message in due:
                 ready = await self._prepare(session, message)
-            if ready is not None:
-                delivered += await self._deliver_one(message, *ready)
+                if ready is not None:
+                    claimed.setdefault(outbox.conversation_of(message), []).append(
+                        (message, *ready))
+            return claimed, bool(due)
+
+    async def _deliver_in_order(self, batch: list[Ready]) -> int:
+        delivered = 0
+        for message, route, payload in batch:
+            delivered += await self._deliver_one(message, route, payload)
         return delivered
 
     async def _prepare(self, session: AsyncSession, message: OutboxMessage

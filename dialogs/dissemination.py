@@ -114,8 +114,13 @@ async def claim_closed_cases(session: AsyncSession, now: datetime) -> list[Queue
                Dissemination.id.is_(None), under_way_or_ended)
         .order_by(Case.closed_at, Case.id)
         .with_for_update(of=Case, skip_locked=True))).tuples().all()
+    # The "not yet disseminated" above was read before the cases' locks were had: another
+    # replica may have written the dissemination and let go of the case since (PostgreSQL
+    # rechecks a locked row, not the rows joined to it). A fresh statement sees its commit.
+    done = set((await session.scalars(select(Dissemination.case_id).where(
+        Dissemination.case_id.in_([case.id for case, _, _ in rows])))).all()) if rows else set()
     queued = [await _queue(session, marac, meeting, case, None, now)
-              for case, meeting, marac in rows]
+              for case, meeting, marac in rows if case.id not in done]
     again = (await session.execute(
         select(Case, Meeting, Marac, Dissemination).join(Meeting, Meeting.id == Case.meeting_id)
         .join(Marac, Marac.id == Meeting.marac_id)

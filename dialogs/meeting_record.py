@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.meeting import slot_of
@@ -33,11 +34,31 @@ class SlotWarning:
 async def claim_slot_warnings(session: AsyncSession, now: datetime) -> list[SlotWarning]:
     """Warnings now due in running meetings, each marked so that it is sent once: by the
     replica that holds the case's row, deciding on the row as locked (populate_existing),
-    never on a copy this session read before another replica's claim."""
+    never on a copy this session read before another replica's claim.
+
+    One statement over all running meetings reads only the slot clocks (no locks, nothing
+    decrypted) of the open cases still owed a warning; only the cases whose warning is due
+    by that reading are then locked and decided on, in a second statement."""
+    clocks = (await session.execute(
+        select(Case.id, Case.opened_at, Case.closed_at, Case.paused_seconds,
+               Case.extra_seconds, Case.warned_at, Case.overrun_at, Meeting.paused_at,
+               Marac.slot_seconds, Marac.warning_seconds)
+        .join(Meeting, Meeting.id == Case.meeting_id)
+        .join(Marac, Marac.id == Meeting.marac_id)
+        .where(Meeting.status == MeetingStatus.RUNNING, Case.status == CaseStatus.OPEN,
+               or_(Case.warned_at.is_(None), Case.overrun_at.is_(None))))).tuples().all()
+    due = [case_id for case_id, opened, closed, paused, extra, warned, overrun, meeting_paused,
+           slot, warning in clocks
+           if _owed(_remaining(slot + extra, opened, closed or meeting_paused or now, paused),
+                    warning, warned, overrun)]
+    if not due:
+        return []
     rows = (await session.execute(
         select(Meeting, Case, Marac).join(Case, Case.meeting_id == Meeting.id)
         .join(Marac, Marac.id == Meeting.marac_id)
-        .where(Meeting.status == MeetingStatus.RUNNING, Case.status == CaseStatus.OPEN)
+        .where(Case.id.in_(due), Meeting.status == MeetingStatus.RUNNING,
+               Case.status == CaseStatus.OPEN)
+        .order_by(Case.id)
         .with_for_update(of=Case, skip_locked=True)
         .execution_options(populate_existing=True))).tuples().all()
     warnings = []
@@ -51,6 +72,21 @@ async def claim_slot_warnings(session: AsyncSession, now: datetime) -> list[Slot
             case.warned_at = now
             warnings.append(SlotWarning(meeting, case, False, slot.remaining))
     return warnings
+
+
+def _remaining(length: int, opened: datetime | None, end: datetime, paused_seconds: int
+               ) -> int:
+    """dialogs.meeting.slot_of's remaining seconds, from the columns alone."""
+    if opened is None:
+        return length
+    return math.ceil(length - ((end - opened).total_seconds() - paused_seconds))
+
+
+def _owed(remaining: int, warning_seconds: int, warned: datetime | None,
+          overrun: datetime | None) -> bool:
+    if remaining <= 0:
+        return overrun is None
+    return remaining <= warning_seconds and warned is None
 
 
 @dataclass(frozen=True)
