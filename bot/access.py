@@ -5,20 +5,21 @@ the person acting (never from anything in a card's payload)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import functools
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from botbuilder.schema import Activity
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, exists, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import EVERY_ROLE, Command, Place
-from bot.conversation import kind_of, meeting_place, seen, tenant_of
+from bot.conversation import kind_of, meeting_place, team_of, tenant_of
 from cards import notice
-from dialogs.actor import Actor, identify
+from dialogs.actor import Actor
 from dialogs.audit import Where, record
-from dialogs.installation import marac_of_conversation
-from storage.models import Meeting, MeetingStatus, Role, RoleGrant
+from storage.models import Conversation, Marac, Meeting, MeetingStatus, Person, Role, RoleGrant
 
 
 @dataclass(frozen=True)
@@ -28,42 +29,89 @@ class Context:
     place: Place
 
 
+class NotThisTenant(Exception):
+    """The activity comes from a tenant the bot does not serve. Raised inside the turn's unit
+    of work, so that whatever the turn wrote so far is rolled back: nothing of theirs is kept."""
+
+
 async def context_of(session: AsyncSession, activity: Activity,
-                     command: Command | None = None) -> Context:
-    """`command`, when known, may count the roles held in any MARAC (`register`)."""
+                     command: Command | None = None, *,
+                     tenants: frozenset[str] | None = None) -> Context:
+    """`command`, when known, may count the roles held in any MARAC (`register`).
+
+    With `tenants` (the configured allow-list), the tenant check is made here too, in the same
+    query: a tenant neither listed nor any MARAC's raises NotThisTenant.
+
+    One query: the conversation's MARAC, whether the tenant is served, the person acting with
+    the grants that count here (and so, in personal chat, their first MARAC), and whether they
+    are the chair's named stand-in in a meeting running here."""
     place = Place.of(kind_of(activity))
-    marac_id = await marac_of_conversation(session, seen(activity))
-    actor = await identify(
-        session,
-        tenant_id=tenant_of(activity) or "",
-        aad_object_id=activity.from_property.aad_object_id or "",
-        display_name=activity.from_property.name or "",
-        marac_id=marac_id,
-        anywhere=place is Place.PERSONAL or (command is not None
-                                              and command.before_registration),
-        teams_user_id=activity.from_property.id,
-    )
-    if place is Place.PERSONAL and actor.person_id is not None:
-        marac_id = await _first_marac_of(session, actor.person_id)
-    elif actor.person_id is not None and await _is_stand_in(session, activity, actor.person_id):
-        actor = replace(actor, roles=actor.roles | {Role.CHAIR})
+    tenant = tenant_of(activity) or ""
+    checks_tenant = tenants is not None and tenant not in tenants
+    if checks_tenant and not tenant:
+        raise NotThisTenant(tenant)
+    anywhere = place is Place.PERSONAL or (command is not None and command.before_registration)
+    sender = activity.from_property
+    aad_object_id = sender.aad_object_id or ""
+    rows = (await session.execute(_context_query(
+        team=team_of(activity) is not None, anywhere=anywhere,
+        stand_in=place is not Place.PERSONAL, tenant_check=checks_tenant), {
+        "conversation": activity.conversation.id, "team": team_of(activity),
+        "tenant": tenant, "aad": aad_object_id, "place": meeting_place(activity)})).all()
+    first = rows[0]  # the anchor row: always one, more for a person with several grants
+    if checks_tenant and not first.served:
+        raise NotThisTenant(tenant)
+    marac_id: int | None = first.marac_id
+    display_name = sender.name or ""
+    if first.person_id is None:
+        actor = Actor(tenant, aad_object_id, display_name.split(" ")[0] if display_name else "",
+                      None, frozenset())
+        return Context(actor, marac_id, place)
+    if sender.id and first.teams_user_id != sender.id:
+        # learnt here; 1:1 messages are addressed to it
+        await session.execute(update(Person).where(Person.id == first.person_id)
+                              .values(teams_user_id=sender.id))
+    grants = [row for row in rows if row.role is not None]
+    roles = frozenset(row.role for row in grants)
+    if place is Place.PERSONAL:
+        # In personal chat, the MARAC the person serves (the first, if they serve several).
+        marac_id = min((row.grant_marac_id for row in grants), default=None)
+    elif first.stand_in:
+        roles |= {Role.CHAIR}  # the person the chair named to advance the agenda
+    actor = Actor(tenant, aad_object_id, first.first_name, first.person_id, roles)
     return Context(actor, marac_id, place)
 
 
-async def _is_stand_in(session: AsyncSession, activity: Activity, person_id: int) -> bool:
-    """The person the chair named to advance the agenda acts as chair in that meeting."""
-    return await session.scalar(select(Meeting.id).where(
-        Meeting.conversation_id == meeting_place(activity),
-        Meeting.status.in_((MeetingStatus.RUNNING, MeetingStatus.PAUSED)),
-        Meeting.stand_in_person_id == person_id)) is not None
-
-
-async def _first_marac_of(session: AsyncSession, person_id: int) -> int | None:
-    """In personal chat, the MARAC the person serves (the first, if they serve several)."""
-    return await session.scalar(
-        select(RoleGrant.marac_id).where(RoleGrant.person_id == person_id)
-        .order_by(RoleGrant.marac_id).limit(1)
-    )
+@functools.cache
+def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: bool
+                   ) -> Select[Any]:
+    """Built once per shape; each turn only binds its values."""
+    marac: Select[Any]
+    if team:
+        marac = select(Marac.id).where(Marac.team_id == bindparam("team"))
+    else:
+        marac = select(Conversation.marac_id).where(
+            Conversation.conversation_id == bindparam("conversation"))
+    marac_id = marac.scalar_subquery()
+    grant_here = RoleGrant.person_id == Person.id
+    if not anywhere:
+        grant_here = and_(grant_here, RoleGrant.marac_id == marac_id)
+    columns: list[Any] = [marac_id.label("marac_id"), Person.id.label("person_id"),
+                          Person.first_name, Person.teams_user_id, RoleGrant.role,
+                          RoleGrant.marac_id.label("grant_marac_id")]
+    if stand_in:
+        columns.append(exists().where(
+            Meeting.conversation_id == bindparam("place"),
+            or_(Meeting.status == MeetingStatus.RUNNING,
+                Meeting.status == MeetingStatus.PAUSED),
+            Meeting.stand_in_person_id == Person.id).label("stand_in"))
+    if tenant_check:
+        columns.append(exists().where(Marac.tenant_id == bindparam("tenant")).label("served"))
+    anchor = select(literal_column("1").label("one")).subquery("anchor")  # the one row
+    return (select(*columns).select_from(anchor)
+            .outerjoin(Person, and_(Person.tenant_id == bindparam("tenant"),
+                                    Person.aad_object_id == bindparam("aad")))
+            .outerjoin(RoleGrant, grant_here))
 
 
 def where(context: Context, activity: Activity) -> Where:

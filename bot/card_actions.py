@@ -4,6 +4,7 @@ changes nothing; pressing the same button twice does nothing twice."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,13 +13,14 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
-from bot.access import audit, context_of, refusal
+from bot.access import NotThisTenant, audit, context_of, refusal
+from bot.conversation import tenant_of
 from bot.meeting_actions import MEETING_BUTTONS
 from bot.plan_actions import PLAN_BUTTONS
 from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.referral_views import referral_form, triage_view
 from bot.subject_access_export import SUBJECT_ACCESS_BUTTONS
-from cards.notice import unknown_button
+from cards.notice import not_this_tenant, unknown_button
 from cards.referral import referral_summary_card
 from dialogs import triage
 from dialogs.clock import Clock
@@ -29,28 +31,50 @@ from dialogs.triage import TriageError
 from storage.database import Store, lock_marac
 from storage.models import Agency, Marac
 
+log = logging.getLogger(__name__)
+
+
+def pressed(activity: Activity) -> tuple[commands.Command, dict[str, Any]] | None:
+    """The button of an adaptiveCard/action invoke and its data, if it is an Action.Execute
+    of a button the bot knows (handle_card_action opens a unit of work for it); else None."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    action = value.get("action")
+    if activity.name != "adaptiveCard/action" or not isinstance(action, dict) or (
+            action.get("type") != "Action.Execute"):
+        return None
+    verb, data = action.get("verb"), action.get("data")
+    button = commands.find_action(verb) if isinstance(verb, str) else None
+    return None if button is None or not isinstance(data, dict) else (button, data)
+
 
 async def handle_card_action(activity: Activity, action: dict[str, Any], store: Store,
-                             clock: Clock
+                             clock: Clock, tenants: frozenset[str] | None = None
                              ) -> tuple[InvokeAnswer, list[tuple[str, Activity]], list[Activity]]:
     """The answer to the presser, the shared cards to update for everyone, and new messages
-    for the presser's conversation."""
+    for the presser's conversation.
+
+    With `tenants` (the allow-list), the tenant is checked in the press's one unit of work: a
+    tenant the bot does not serve is told so, and that unit of work is rolled back."""
     verb = action.get("verb")
     data = action.get("data")
     button = commands.find_action(verb) if isinstance(verb, str) else None
     if button is None or not isinstance(data, dict):
         return message_answer(unknown_button()), [], []
-    async with store.unit_of_work() as session:
-        context = await context_of(session, activity)
-        refused = refusal(button, context)
-        subject = str(data.get("case") or data.get("case_number") or data.get("referral_id")
-                      or "")
-        audit(session, context, activity, button.name, clock.now(), subject=subject,
-              refused=refused)
-        if refused is not None:
-            return message_answer(refused), [], []
-        press = Press(session, context, data, activity.reply_to_id or "", clock, activity)
-        answer = await BUTTONS[button.name](press)
+    try:
+        async with store.unit_of_work() as session:
+            context = await context_of(session, activity, tenants=tenants)
+            refused = refusal(button, context)
+            subject = str(data.get("case") or data.get("case_number")
+                          or data.get("referral_id") or "")
+            audit(session, context, activity, button.name, clock.now(), subject=subject,
+                  refused=refused)
+            if refused is not None:
+                return message_answer(refused), [], []
+            press = Press(session, context, data, activity.reply_to_id or "", clock, activity)
+            answer = await BUTTONS[button.name](press)
+    except NotThisTenant:
+        log.info("refused an activity from tenant %s", tenant_of(activity))
+        return message_answer(not_this_tenant()), [], []
     return answer, press.updates, press.posts
 
 

@@ -22,11 +22,18 @@ def seen(activity: Activity) -> ConversationSeen:
         conversation_id=activity.conversation.id,
         kind=kind_of(activity),
         tenant_id=tenant_of(activity),
-        team_id=(channel_data.get("team") or {}).get("id"),
+        team_id=team_of(activity),
         channel_id=(channel_data.get("channel") or {}).get("id"),
         service_url=activity.service_url or "",
         reference_json=json.dumps(reference.serialize()),
     )
+
+
+def team_of(activity: Activity) -> str | None:
+    """The team of a channel conversation (a team's MARAC is found by it), else None."""
+    channel_data: dict[str, Any] = activity.channel_data or {}
+    team_id: str | None = (channel_data.get("team") or {}).get("id")
+    return team_id
 
 
 def kind_of(activity: Activity) -> ConversationKind:

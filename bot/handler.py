@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot import plan_export, subject_access_export
 from bot.access import Context, context_of
-from bot.card_actions import handle_card_action
+from bot.card_actions import handle_card_action, pressed
 from bot.commands import Place
 from bot.conversation import meeting_place, seen, tenant_of
 from bot.meeting import start_posts
@@ -20,7 +20,7 @@ from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.posts import Post
 from bot.press import message_answer
 from bot.replies import card_reply, text_reply
-from bot.router import handle_message
+from bot.router import handle_message, is_command
 from bot.subject_access_export import is_subject_access
 from cards import notice
 from cards.notice import SOMETHING_WENT_WRONG
@@ -43,19 +43,23 @@ class MaracBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Only the tenants of the MARACs served (and any the configuration adds) reach the
-        bot; anyone else is told so, and nothing of theirs is stored."""
-        tenant = tenant_of(turn_context.activity)
-        if tenant in self.allowed_tenants or await self._serves(tenant):
+        bot; anyone else is told so, and nothing of theirs is stored.
+
+        A typed command or a card press checks the tenant in the one unit of work it opens
+        anyway (bot.access.context_of, rolled back on refusal); anything else is checked
+        here first."""
+        activity = turn_context.activity
+        tenant = tenant_of(activity)
+        if (tenant in self.allowed_tenants or _checks_tenant_itself(activity)
+                or await self._serves(tenant)):
             await super().on_turn(turn_context)
             return
         log.info("refused an activity from tenant %s", tenant)
-        activity = turn_context.activity
         if activity.type == "message":
             await turn_context.send_activity(text_reply(notice.not_this_tenant()))
         elif activity.type == "invoke":
-            await turn_context.send_activity(Activity(
-                type=ActivityTypes.invoke_response,
-                value=InvokeResponse(status=200, body=message_answer(notice.not_this_tenant()))))
+            _answer_invoke(turn_context, InvokeResponse(
+                status=200, body=message_answer(notice.not_this_tenant())))
 
     async def _serves(self, tenant: str | None) -> bool:
         if not tenant:
@@ -66,15 +70,24 @@ class MaracBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        files = [a for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
+        files = _files(activity)
         if files:
             posts = [Post(await handle_feed_file(activity, files[0], self.store, self.clock))]
         else:
-            posts = await handle_message(activity, self.store, self.clock)
+            posts = await handle_message(activity, self.store, self.clock, self.allowed_tenants)
         for post in posts:
             await self._post(turn_context, post)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """The answer is left where botbuilder's adapter looks for it, rather than handed to
+        botbuilder's ActivityHandler, which would send it through TurnContext.send_activity
+        and so deep-copy the whole card it carries."""
+        response = await self._invoke(turn_context)
+        if response is not None and _INVOKE_RESPONSE_KEY not in turn_context.turn_state:
+            _answer_invoke(turn_context, response)
+        return response
+
+    async def _invoke(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
@@ -94,7 +107,7 @@ class MaracBot(TeamsActivityHandler):
     async def _card_action(self, turn_context: TurnContext, action: dict[str, Any]
                            ) -> dict[str, Any]:
         answer, updates, posts = await handle_card_action(
-            turn_context.activity, action, self.store, self.clock)
+            turn_context.activity, action, self.store, self.clock, self.allowed_tenants)
         for post in posts:
             await turn_context.send_activity(post)
         for message_id, card in updates:
@@ -183,6 +196,29 @@ class MaracBot(TeamsActivityHandler):
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
             await turn_context.send_activity(card_reply(welcome_card(marac_name)))
+
+
+# Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,
+# BotAdapter and CloudAdapterBase).
+_INVOKE_RESPONSE_KEY = TurnContext._INVOKE_RESPONSE_KEY  # noqa: SLF001
+
+
+def _answer_invoke(turn_context: TurnContext, response: InvokeResponse) -> None:
+    """Answer an invoke as botbuilder's adapter does when the answer is sent through it, less
+    TurnContext.send_activities' deep copy of the activity (and of the card in its body)."""
+    turn_context.turn_state[_INVOKE_RESPONSE_KEY] = Activity(
+        type=ActivityTypes.invoke_response, value=response)
+
+
+def _files(activity: Activity) -> list[Any]:
+    return [a for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
+
+
+def _checks_tenant_itself(activity: Activity) -> bool:
+    """Typed commands and known card presses: their unit of work checks the tenant."""
+    if activity.type == ActivityTypes.message:
+        return not _files(activity) and is_command(activity)
+    return activity.type == ActivityTypes.invoke and pressed(activity) is not None
 
 
 def _may_keep(context: Context) -> bool:

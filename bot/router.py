@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from botbuilder.schema import Activity
 
 from bot import commands
-from bot.access import audit, context_of, refusal
+from bot.access import NotThisTenant, audit, context_of, refusal
 from bot.circulation import publish_case_list
 from bot.commands import Place
-from bot.conversation import command_text
+from bot.conversation import command_text, tenant_of
 from bot.meeting import MEETING_HANDLERS
 from bot.people import PEOPLE_HANDLERS
 from bot.plan_actions import PLAN_HANDLERS
@@ -26,17 +28,38 @@ from dialogs.replay import first_delivery
 from storage.database import Store
 from storage.models import Role
 
+log = logging.getLogger(__name__)
 
-async def handle_message(activity: Activity, store: Store, clock: Clock) -> list[Post]:
+
+def is_command(activity: Activity) -> bool:
+    """A typed message that names a command (handle_message opens a unit of work for it)."""
+    return bool(commands.parse(command_text(activity)).name)
+
+
+async def handle_message(activity: Activity, store: Store, clock: Clock,
+                         tenants: frozenset[str] | None = None) -> list[Post]:
+    """With `tenants` (the allow-list), the tenant is checked in the command's one unit of
+    work: a tenant the bot does not serve is told so, and that unit of work is rolled back."""
     typed = commands.parse(command_text(activity))
     if not typed.name:
         return []
+    try:
+        return await _run_command(activity, typed, store, clock, tenants)
+    except NotThisTenant:
+        log.info("refused an activity from tenant %s", tenant_of(activity))
+        return [Post(text_reply(notice.not_this_tenant()))]
+
+
+async def _run_command(activity: Activity, typed: commands.ParsedCommand, store: Store,
+                       clock: Clock, tenants: frozenset[str] | None) -> list[Post]:
     async with store.unit_of_work() as session:
         if activity.id and not await first_delivery(session, activity.conversation.id,
                                                      activity.id, clock.now()):
+            if tenants is not None:  # a replay is answered as the first delivery was
+                await context_of(session, activity, tenants=tenants)
             return []  # Teams delivered it again: it was answered the first time
         command = commands.find(typed.name)
-        context = await context_of(session, activity, command)
+        context = await context_of(session, activity, command, tenants=tenants)
         if command is None:
             listed = commands.available(context.actor.roles, context.place)
             return [Post(text_reply(notice.unknown_command(
