@@ -77,3 +77,16 @@ async def test_roles_marac_stand_in_and_tenant(store, clock):
         allowed = await context_of(session, _activity(PRIYA, tenant="another-tenant"),
                                    tenants=frozenset({"another-tenant"}))
         assert allowed.actor.person_id is None
+
+
+async def test_a_message_is_first_delivered_once(store, clock):
+    from dialogs.replay import first_delivery
+    from storage.models import ProcessedMessage
+    async with store.unit_of_work() as session:
+        assert await first_delivery(session, "chat", "m1", clock.now())
+        assert not await first_delivery(session, "chat", "m1", clock.now())
+        assert await first_delivery(session, "chat", "m2", clock.now())
+    async with store.unit_of_work() as session:
+        stored = (await session.scalars(select(ProcessedMessage))).all()
+        assert [(m.activity_id, m.at) for m in stored] == [("m1", clock.now()),
+                                                          ("m2", clock.now())]
