@@ -26,6 +26,7 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.skills import BotFrameworkClient
+from msrest import Serializer
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import AsyncClientResponse, ClientRequest
@@ -133,6 +134,11 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
 
     def adopt(self, client: ConnectorClient) -> None:
+        serializer = ActivitySerializer(client._serialize.dependencies)  # noqa: SLF001
+        serializer.client_side_validation = client._serialize.client_side_validation  # noqa: SLF001
+        client._serialize = serializer  # noqa: SLF001
+        for operations in (client.conversations, client.attachments):
+            operations._serialize = serializer  # noqa: SLF001
         config = client.config
         config.pipeline = AsyncPipeline([
             config.user_agent_policy,
@@ -151,6 +157,43 @@ class Transport:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+class ActivitySerializer(Serializer):
+    """msrest's serializer, less its walk through every element of a card. An attachment
+    whose content is plain JSON already (the cards this bot sends are `json.loads` of the
+    card's JSON) goes into the body as it is: msrest would rebuild, validate and serialize
+    each of its elements only to give back the same JSON. Anything else (msrest models,
+    dates, enums) is serialized by msrest, as before."""
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        plain = [(attachment, attachment.content) for attachment in (
+            data.attachments or [] if data_type == "Activity" and isinstance(data, Activity)
+            else []) if attachment.content is not None and _plain_json(attachment.content)]
+        if not plain:
+            return super().body(data, data_type, **kwargs)
+        try:
+            for attachment, _ in plain:
+                attachment.content = None
+            body = super().body(data, data_type, **kwargs)
+        finally:
+            for attachment, content in plain:
+                attachment.content = content
+        contents = {id(attachment): content for attachment, content in plain}
+        for attachment, serialized in zip(data.attachments, body["attachments"], strict=True):
+            if id(attachment) in contents:
+                serialized["content"] = contents[id(attachment)]
+        return body
+
+
+def _plain_json(value: Any) -> bool:
+    """Made only of what JSON itself has (exact types: a str enum is not plain)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(key) is str and _plain_json(item) for key, item in value.items())
+    if kind is list:
+        return all(_plain_json(item) for item in value)
+    return value is None or kind in (str, int, float, bool)
 
 
 class BearerToken(AsyncHTTPPolicy):
