@@ -18,7 +18,7 @@ from bot.commands import EVERY_ROLE, Command, Place
 from bot.conversation import kind_of, meeting_place, team_of, tenant_of
 from cards import notice
 from dialogs.actor import Actor
-from dialogs.audit import Where, record
+from dialogs.audit import Where, append
 from storage.models import Conversation, Marac, Meeting, MeetingStatus, Person, Role, RoleGrant
 
 
@@ -118,10 +118,10 @@ def where(context: Context, activity: Activity) -> Where:
     return Where(context.marac_id, context.place.value, activity.conversation.id)
 
 
-def audit(session: AsyncSession, context: Context, activity: Activity, action: str,
-          now: datetime, *, subject: str = "", refused: str | None = None) -> None:
-    record(session, context.actor, where(context, activity), action, now, subject=subject,
-           refused=refused)
+async def audit(session: AsyncSession, context: Context, activity: Activity, action: str,
+                now: datetime, *, subject: str = "", refused: str | None = None) -> None:
+    await append(session, context.actor, where(context, activity), action, now,
+                 subject=subject, refused=refused)
 
 
 def refusal(command: Command, context: Context) -> str | None:

@@ -66,8 +66,8 @@ async def handle_card_action(activity: Activity, action: dict[str, Any], store: 
             refused = refusal(button, context)
             subject = str(data.get("case") or data.get("case_number")
                           or data.get("referral_id") or "")
-            audit(session, context, activity, button.name, clock.now(), subject=subject,
-                  refused=refused)
+            await audit(session, context, activity, button.name, clock.now(), subject=subject,
+                        refused=refused)
             if refused is not None:
                 return message_answer(refused), [], []
             press = Press(session, context, data, activity.reply_to_id or "", clock, activity)

@@ -7,7 +7,14 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    DeliveryModes,
+    InputHints,
+    ResourceResponse,
+)
 from sqlalchemy import select
 
 from bot import plan_export, subject_access_export
@@ -109,7 +116,7 @@ class MaracBot(TeamsActivityHandler):
         answer, updates, posts = await handle_card_action(
             turn_context.activity, action, self.store, self.clock, self.allowed_tenants)
         for post in posts:
-            await turn_context.send_activity(post)
+            await _send(turn_context, post)
         for message_id, card in updates:
             card.id = message_id
             try:
@@ -136,7 +143,7 @@ class MaracBot(TeamsActivityHandler):
             await self._post(turn_context, post)
 
     async def _post(self, turn_context: TurnContext, post: Post) -> None:
-        sent = await turn_context.send_activity(post.activity)
+        sent = await _send(turn_context, post.activity)
         if post.record is not None and sent is not None and sent.id:
             async with self.store.unit_of_work() as session:
                 await post.record(session, sent.id)
@@ -208,6 +215,25 @@ def _answer_invoke(turn_context: TurnContext, response: InvokeResponse) -> None:
     TurnContext.send_activities' deep copy of the activity (and of the card in its body)."""
     turn_context.turn_state[_INVOKE_RESPONSE_KEY] = Activity(
         type=ActivityTypes.invoke_response, value=response)
+
+
+async def _send(turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
+    """TurnContext.send_activity, less its deep copy of the activity (and of the card it
+    carries): the activities posted here are built for this one send, so they are addressed
+    in place. Where botbuilder would do more than send (replies buffered for expectReplies,
+    or send handlers registered on the turn), its own path is taken."""
+    if (turn_context.activity.delivery_mode == DeliveryModes.expect_replies
+            or turn_context._on_send_activities):  # noqa: SLF001
+        return await turn_context.send_activity(activity)
+    TurnContext.apply_conversation_reference(
+        activity, TurnContext.get_conversation_reference(turn_context.activity))
+    activity.type = activity.type or ActivityTypes.message
+    activity.input_hint = activity.input_hint or InputHints.accepting_input
+    activity.id = None
+    responses = await turn_context.adapter.send_activities(turn_context, [activity])
+    if activity.type != ActivityTypes.trace:
+        turn_context.responded = True
+    return responses[0] if responses else None
 
 
 def _files(activity: Activity) -> list[Any]:

@@ -66,8 +66,8 @@ async def _run_command(activity: Activity, typed: commands.ParsedCommand, store:
                 typed.name, commands.closest(typed.name, listed))))]
         refused = refusal(command, context)
         subject = _subject(typed.arguments)
-        audit(session, context, activity, command.name, clock.now(), subject=subject,
-              refused=refused)
+        await audit(session, context, activity, command.name, clock.now(), subject=subject,
+                    refused=refused)
         if refused is not None:
             return [Post(text_reply(refused))]
         request = Request(session, context, typed.arguments, clock, activity)
