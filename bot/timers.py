@@ -7,15 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from datetime import timedelta
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.circulation import queue_scheduled, queue_slot_warnings, render_now
+from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
 from bot.meeting_notice import MeetingNotice
 from bot.outbox import Undeliverable
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 32
 CLAIM = 100
 PER_CONVERSATION = 4
-Ready = tuple[OutboxMessage, outbox.Route, dict[str, Any]]
+Ready = tuple[OutboxMessage, outbox.Route]
 
 
 class Timers:
@@ -46,6 +47,18 @@ class Timers:
         self.interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._sqlite_turn: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if store.engine.dialect.name == "sqlite"
+            else contextlib.nullcontext())
+
+    @contextlib.asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """The store's unit of work. On SQLite, which has one writer and takes its write
+        lock as each unit of work begins, the timer's own (its conversations' sends run at
+        once) queue here, in turn, rather than in SQLite's busy handler, whose growing
+        sleeps would add up to a tail of late warnings and slow the turns too."""
+        async with self._sqlite_turn, self.store.unit_of_work() as session:
+            yield session
 
     async def tick(self) -> None:
         """The time-critical work first: slot warnings, queued and delivered before anything
@@ -60,17 +73,17 @@ class Timers:
             await deliver_mail(self.store, self.mailer, self.clock)
 
     async def warn(self) -> None:
-        async with self.store.unit_of_work() as session:
+        async with self._unit_of_work() as session:
             await queue_slot_warnings(session, self.clock.now(), self.meeting_notice)
 
     async def circulate(self) -> None:
         """Everything the timer queues (slot warnings too, for callers that want it all)."""
         await self.warn()
-        async with self.store.unit_of_work() as session:
+        async with self._unit_of_work() as session:
             await queue_scheduled(session, self.clock.now())
 
     async def purge(self) -> None:
-        async with self.store.unit_of_work() as session:
+        async with self._unit_of_work() as session:
             await purge_when_due(session, self.clock.now())
 
     async def deliver(self) -> int:
@@ -108,45 +121,56 @@ class Timers:
 
     async def _claim(self, busy: Collection[str], room: int
                      ) -> tuple[dict[str, list[Ready]], bool]:
-        """Up to `room` conversations' earliest due messages, claimed and made ready to send
-        (those that cannot be sent as things stand are settled here); and whether anything
-        was claimed, so that more may be due."""
-        async with self.store.unit_of_work() as session:
+        """Up to `room` conversations' earliest due messages, claimed, with where to send
+        them (those that cannot be sent as things stand are settled here); and whether
+        anything was claimed, so that more may be due."""
+        async with self._unit_of_work() as session:
             due = await outbox.claim_due(session, self.clock.now(), self.lease,
                                          limit=CLAIM, busy=busy,
                                          per_conversation=PER_CONVERSATION, conversations=room)
             claimed: dict[str, list[Ready]] = {}
+            routes: dict[str, outbox.Route] = {}  # a conversation's messages share its route
             for message in due:
-                ready = await self._prepare(session, message)
-                if ready is not None:
-                    claimed.setdefault(outbox.conversation_of(message), []).append(
-                        (message, *ready))
+                conversation = outbox.conversation_of(message)
+                try:
+                    if conversation not in routes:
+                        routes[conversation] = await outbox.route_of(session, message)
+                except Undeliverable as undeliverable:
+                    outbox.settle(message, self.clock.now(), str(undeliverable))
+                    continue
+                claimed.setdefault(conversation, []).append((message, routes[conversation]))
             return claimed, bool(due)
 
     async def _deliver_in_order(self, batch: list[Ready]) -> int:
         delivered = 0
-        for message, route, payload in batch:
-            delivered += await self._deliver_one(message, route, payload)
+        for message, route in batch:
+            delivered += await self._deliver_one(message, route)
         return delivered
 
-    async def _prepare(self, session: AsyncSession, message: OutboxMessage
-                       ) -> tuple[outbox.Route, dict[str, object]] | None:
-        """Where to send it and what; None, with the reason recorded, when it cannot be sent
-        as things stand."""
-        # A card refreshed in place is drawn as it is now, not as it was when queued.
-        payload = await render_now(session, message.activity, self.clock.now())
-        try:
-            return await outbox.route_of(session, message), payload
-        except Undeliverable as undeliverable:
-            outbox.settle(message, self.clock.now(), str(undeliverable))
-            return None
+    async def _payload(self, message: OutboxMessage) -> dict[str, Any]:
+        """The activity to send. A card refreshed in place is drawn as it is now, just
+        before it is sent (not when queued, nor when claimed with others)."""
+        if message.activity.get(RENDER) is None:
+            return message.activity
+        async with self._unit_of_work() as session:
+            return await render_now(session, message.activity, self.clock.now())
 
-    async def _deliver_one(self, message: OutboxMessage, route: outbox.Route,
-                           payload: dict[str, object]) -> int:
-        failure = await self._send(route, payload, message.replaces_activity_id)
-        async with self.store.unit_of_work() as session:
-            stored = await session.get_one(OutboxMessage, message.id, with_for_update=True)
-            outbox.settle(stored, self.clock.now(), failure, message.attempts)
+    async def _deliver_one(self, message: OutboxMessage, route: outbox.Route) -> int:
+        try:
+            payload = await self._payload(message)
+        except Exception as error:  # retried with backoff, then reported, like a failed send
+            failure: str | None = f"{type(error).__name__}: {error}"
+        else:
+            failure = await self._send(route, payload, message.replaces_activity_id)
+        async with self._unit_of_work() as session:
+            if failure is None:  # settle's "delivered" in one statement, nothing decrypted
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message.id, OutboxMessage.delivered_at.is_(None))
+                    .values(delivered_at=self.clock.now()))
+            else:
+                stored = await session.get_one(OutboxMessage, message.id, with_for_update=True)
+                outbox.settle(stored, self.clock.now(), failure, message.attempts)
         if failure:
             log.warning("outbox %s not delivered: %s", message.id, failure)
         return 0 if failure else 1
@@ -197,10 +221,16 @@ class Timers:
                 await self._task
 
     async def _run(self) -> None:
+        """A tick every `interval` from the start of the last one: a tick that took a while
+        (a burst of sends) is not followed by a whole interval more before warnings now due
+        are looked at."""
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            began = loop.time()
             try:
                 await self.tick()
             except Exception:
                 log.exception("timer tick failed; trying again next tick")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
+                await asyncio.wait_for(self._stopping.wait(),
+                                       max(0.0, self.interval - (loop.time() - began)))
