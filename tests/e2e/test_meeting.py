@@ -419,7 +419,8 @@ async def test_representatives_share_information_and_an_action_and_the_card_coun
 
     answered_card(await press(playground, IMOGEN, card_id, card, "case.information",
                               information="Amy is engaging with her IDVA.",
-                              not_involved="false"))
+                              not_involved="false",
+                              no_action_reason="The police action covers the risk for now."))
     await wait_for_update(playground, card_id, since, lambda c: counts(c) == (2, 1),
                           "the case card counting IDVA Service's information")
     assert await actions_stored(meeting_db, number) == 1
@@ -457,7 +458,8 @@ async def test_a_representative_is_shown_the_full_case(
     action = an_action()
     assert facts[:3] == [
         ("Police", "Two callouts to the address this month; the perpetrator is on bail."),
-        ("IDVA Service", "Amy is engaging with her IDVA."),
+        ("IDVA Service", "Amy is engaging with her IDVA. No action follows: The police action "
+                         "covers the risk for now."),
         ("Children's Social Care", "No relevant information held.")]
     assert facts[-1] == ("Police", f"{action['description']} — for the victim; owner Priya; "
                                    f"due {action['due_on']}")
