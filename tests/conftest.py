@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import asyncpg
@@ -43,7 +44,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         upgrade(url)
         yield url
         return
-    name = f"marac_test_{secrets.token_hex(6)}"
+    with fresh_postgres("marac_test") as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres(prefix: str) -> Iterator[str]:
+    """A new, migrated PostgreSQL database, dropped afterwards whatever happens."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
     _postgres_admin(f'CREATE DATABASE "{name}"')
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     try:
