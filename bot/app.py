@@ -26,7 +26,7 @@ from bot.meeting_notice import PAGE_PATH, notice_page
 from bot.replies import text_reply
 from bot.timers import Timers
 from cards.notice import SOMETHING_WENT_WRONG
-from dialogs.clock import Clock, SystemClock
+from dialogs.clock import Clock
 from storage.database import Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[STORE] = store
     app[ADAPTER] = create_adapter(settings)
-    clock = clock or SystemClock()
+    clock = clock or settings.clock()
     app[BOT] = MaracBot(store, clock, settings.allowed_tenants)
     mailer = GraphMailer(settings.graph) if settings.graph else None
     app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds,

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,7 +15,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigurationError, Settings
-from dialogs.clock import SystemClock
+from dialogs.clock import (
+    advance_clock,
+    freeze_clock,
+    parse_duration,
+    read_clock,
+    set_clock,
+)
 from dialogs.demo import seed_demo
 from storage.database import Store
 from storage.migrate import is_current, upgrade
@@ -121,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
                             "removed from it.")
     rotate.set_defaults(run=_rotate_keys)
 
+    clock = sub.add_parser("clock", help="set or move the clock of a bot under test or demo",
+                           description="Set, move, stop or show the clock that the bot, its "
+                           "replicas and `marac demo` read from MARAC_CLOCK_FILE (refused "
+                           "with an app id: production runs on the system clock).")
+    clock.add_argument("what", choices=("show", "set", "advance", "freeze", "run"),
+                       help="show it; set it to an instant; advance it by a duration; freeze "
+                       "it where it is; run it on from where it stands")
+    clock.add_argument("value", nargs="?", default="",
+                       help="for set: an instant like 2026-12-02T09:30:00+00:00; for advance: "
+                       "a duration like 36h, 2d or 90s")
+    clock.add_argument("--frozen", action="store_true", help="with set: time stands still")
+    clock.set_defaults(run=_clock)
+
     package = sub.add_parser("package", help="build the Teams app package (zip)",
                              description="Build the Teams app package to side-load into Teams.")
     package.add_argument("--app-id", required=True, help="the bot's Azure app (client) id")
@@ -169,7 +189,7 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
-    seeded = _seed(settings.database_url, args.slot_seconds, args.warning_seconds)
+    seeded = _seed(settings, args.slot_seconds, args.warning_seconds)
     print("Seeded the demo Riverside MARAC." if seeded
           else "The demo Riverside MARAC is already there; nothing changed.")
     return 0
@@ -188,11 +208,29 @@ def _in_store(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def _seed(url: str, slot_seconds: int, warning_seconds: int) -> bool:
+def _seed(settings: Settings, slot_seconds: int, warning_seconds: int) -> bool:
     if not 0 < warning_seconds < slot_seconds:
         raise ValueError("--warning-seconds must be more than 0 and less than --slot-seconds.")
-    return _in_store(url, lambda session: seed_demo(session, SystemClock().now(), slot_seconds,
-                                                    warning_seconds))
+    now = settings.clock().now()
+    return _in_store(settings.database_url, lambda session: seed_demo(
+        session, now, slot_seconds, warning_seconds))
+
+
+def _clock(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.clock_file:
+        raise ValueError("Set MARAC_CLOCK_FILE to the clock file that the bot reads.")
+    path = Path(settings.clock_file)
+    if args.what == "set":
+        setting = set_clock(path, datetime.fromisoformat(args.value), args.frozen)
+    elif args.what == "advance":
+        setting = advance_clock(path, parse_duration(args.value))
+    elif args.what in ("freeze", "run"):
+        setting = freeze_clock(path, args.what == "freeze")
+    else:
+        setting = read_clock(path)
+    state = "standing still" if setting.frozen else "running"
+    print(f"The clock reads {setting.now().isoformat(timespec='seconds')}, {state}.")
+    return 0
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
@@ -207,7 +245,8 @@ def _import_referrals(args: argparse.Namespace, settings: Settings) -> int:
     from bot.feed_import import import_file, read_file
 
     rows = read_file(args.file)
-    report_text, refused = asyncio.run(import_file(settings.database_url, rows, args.marac))
+    report_text, refused = asyncio.run(import_file(settings.database_url, rows, args.marac,
+                                                          settings.clock()))
     print(report_text)
     return 1 if refused else 0
 

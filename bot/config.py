@@ -6,10 +6,12 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.graph import GraphSettings
 from bot.meeting_notice import MeetingNotice
+from dialogs.clock import Clock, ClockFileError, SetClock, SystemClock
 from storage import crypto
 from storage.database import StoreConfigurationError, check_url
 
@@ -48,6 +50,8 @@ class Settings:
     index_key: str = ""
     # The bot's public https address: Teams shows its in-meeting notification page from it.
     public_url: str = ""
+    # A clock file (dialogs.clock.SetClock) for tests and demos; empty: the system clock.
+    clock_file: str = ""
 
     @property
     def anonymous(self) -> bool:
@@ -59,6 +63,14 @@ class Settings:
         if not (self.app_id and self.public_url):
             return None
         return MeetingNotice(self.app_id, self.public_url)
+
+    def clock(self) -> Clock:
+        if not self.clock_file:
+            return SystemClock()
+        try:
+            return SetClock(Path(self.clock_file))
+        except ClockFileError as error:
+            raise ConfigurationError(str(error)) from error
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +97,7 @@ class Settings:
                                   .split(",") if k.strip()),
             index_key=env.get("MARAC_INDEX_KEY", ""),
             public_url=env.get("PUBLIC_URL", "").strip(),
+            clock_file=env.get("MARAC_CLOCK_FILE", "").strip(),
             allowed_tenants=frozenset(t.strip() for t in env.get("ALLOWED_TENANTS", "")
                                       .split(",") if t.strip()),
         )
@@ -109,6 +122,9 @@ class Settings:
         if self.public_url and not _is_https_address(self.public_url):
             raise ConfigurationError("PUBLIC_URL must be the bot's https address, like "
                                      f"https://marac.example.gov.uk, not {self.public_url!r}.")
+        if self.app_id and self.clock_file:
+            raise ConfigurationError("MARAC_CLOCK_FILE sets the clock for tests and demos; a "
+                                     "bot with an app id runs on the system clock.")
         if self.app_id and not (self.encryption_keys and self.index_key):
             raise ConfigurationError("A bot with an app id holds real data: set "
                                      "MARAC_ENCRYPTION_KEYS and MARAC_INDEX_KEY.")

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
 from cards.import_report import import_report_text
-from dialogs.clock import SystemClock
+from dialogs.clock import Clock
 from dialogs.police_feed import FeedError, import_rows, read_rows
 from storage.database import Store
 from storage.models import Marac
@@ -24,15 +24,15 @@ def read_file(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise ValueError(str(error)) from error
 
 
-async def import_file(url: str, rows: list[tuple[int, dict[str, str]]], marac_name: str | None
-                      ) -> tuple[str, bool]:
+async def import_file(url: str, rows: list[tuple[int, dict[str, str]]], marac_name: str | None,
+                      clock: Clock) -> tuple[str, bool]:
     """The report to print, and whether any row was refused."""
     store = Store.from_url(url)
     try:
         async with store.unit_of_work() as session:
             marac = await _marac(session, marac_name)
             with tqdm(total=len(rows), unit="row", disable=len(rows) < 200) as bar:
-                report = await import_rows(session, marac, rows, SystemClock().now(), bar.update)
+                report = await import_rows(session, marac, rows, clock.now(), bar.update)
     finally:
         await store.close()
     return import_report_text(report), bool(report.refused)

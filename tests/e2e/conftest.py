@@ -30,7 +30,7 @@ import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -42,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.playground import MARAC_TEAM_CONFIG, start_playground
+from dialogs.clock import freeze_clock, read_clock, set_clock
+from tests.clock import pinned_now
 
 from .playground_client import PlaygroundClient
 
@@ -68,7 +70,8 @@ class Stack:
     bot_log: Path
     playground_log: Path
     playground_debug_log: Path
-    seeded_at: datetime
+    seeded_at: datetime  # the instant the stack's clock was set to
+    clock_file: Path  # the clock the bot and `marac demo` read (MARAC_CLOCK_FILE)
     demo_args: tuple[str, ...] = ()  # for `marac demo`
     bot_env: dict[str, str] = field(default_factory=dict)  # beside bot_env()'s
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -78,6 +81,14 @@ class Stack:
     @property
     def workdir(self) -> Path:
         return self.bot_log.parent
+
+    def now(self) -> datetime:
+        """The time on the bot's clock."""
+        return read_clock(self.clock_file).now()
+
+    def env(self) -> dict[str, str]:
+        """The environment of the stack's `marac` processes."""
+        return bot_env(self.database_url, MARAC_CLOCK_FILE=str(self.clock_file), **self.bot_env)
 
     def deliveries(self) -> int:
         """How many activities the bot has answered so far (its access log's lines)."""
@@ -171,7 +182,7 @@ async def e2e_database(request: pytest.FixtureRequest,
 
 def _seed(stack: Stack, workdir: Path) -> None:
     done = subprocess.run([str(MARAC), "demo", *stack.demo_args], cwd=workdir,
-                          env=bot_env(stack.database_url, **stack.bot_env),
+                          env=stack.env(),
                           capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
         pytest.fail(f"`marac demo` failed on {stack.backend} (exit {done.returncode}):\n"
@@ -184,7 +195,7 @@ def _start_bot(stack: Stack, workdir: Path, again: bool = False) -> None:
     stack.log_handles.append(log)
     process = subprocess.Popen(
         [str(MARAC), "serve", "--port", str(stack.bot_port)], cwd=workdir,
-        env=bot_env(stack.database_url, **stack.bot_env), stdout=log, stderr=subprocess.STDOUT)
+        env=stack.env(), stdout=log, stderr=subprocess.STDOUT)
     if again:
         stack.processes[0] = process
     else:
@@ -242,14 +253,19 @@ async def _wait_until_up(stack: Stack, process: subprocess.Popen[bytes], url: st
 @asynccontextmanager
 async def running_stack(backend: str, database_url: str, workdir: Path,
                         registry: dict[str, Stack], demo_args: tuple[str, ...] = (),
-                        env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
-    """Seed the database with `marac demo`, start the bot and a Playground; stop both after."""
+                        env: dict[str, str] | None = None, frozen: bool = False
+                        ) -> AsyncIterator[Stack]:
+    """Set the stack's clock to the pinned instant (standing still when `frozen`), seed the
+    database with `marac demo`, start the bot and a Playground; stop both after."""
+    seeded_at = pinned_now()
+    clock_file = workdir / "clock.json"
+    set_clock(clock_file, seeded_at, frozen)
     stack = Stack(
         backend=backend, database_url=database_url,
         bot_port=free_port(), playground_port=free_port(),
         bot_log=workdir / "bot.log", playground_log=workdir / "playground.out",
         playground_debug_log=workdir / "playground-debug.log",
-        seeded_at=datetime.now(UTC), demo_args=demo_args, bot_env=env or {},
+        seeded_at=seeded_at, clock_file=clock_file, demo_args=demo_args, bot_env=env or {},
     )
     registry[backend] = stack
     try:
@@ -278,13 +294,20 @@ async def e2e_stack(e2e_database: str, tmp_path_factory: pytest.TempPathFactory
 
 async def restart_bot(stack: Stack) -> float:
     """Stop the stack's bot (terminate, as a deployment does) and start `marac serve` again on
-    the same port and database; the Playground keeps running. The seconds it was away."""
+    the same port and database; the Playground keeps running. The bot's clock stands still
+    while it is away, so however long this machine takes, the restart happens at one instant
+    of the meeting. The seconds it was away."""
     loop = asyncio.get_running_loop()
     stopped_at = loop.time()
+    running = not read_clock(stack.clock_file).frozen
+    if running:
+        freeze_clock(stack.clock_file)
     await asyncio.to_thread(_terminate, stack.processes[0])
     _start_bot(stack, stack.workdir, again=True)
     await _wait_until_up(stack, stack.processes[0],
                          f"http://127.0.0.1:{stack.bot_port}/healthz", "`marac serve` again")
+    if running:
+        freeze_clock(stack.clock_file, frozen=False)
     return loop.time() - stopped_at
 
 
@@ -453,13 +476,14 @@ MEETING_TIMER_SECONDS = 0.3
 async def meeting_stack(request: pytest.FixtureRequest,
                         tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     """A stack of the module's own, apart from `e2e_stack`: a fresh database, the demo MARAC
-    with short slots, the timer runner on."""
+    with short slots, the timer runner on, and the bot's clock standing still: the tests move
+    it through each slot."""
     backend = request.param
     async with fresh_database(backend, tmp_path_factory) as url, running_stack(
             backend, url, tmp_path_factory.mktemp(f"e2e-meeting-{backend}"), _MEETING_STACKS,
             demo_args=("--slot-seconds", str(MEETING_SLOT_SECONDS),
                        "--warning-seconds", str(MEETING_WARNING_SECONDS)),
-            env={"TIMER_SECONDS": str(MEETING_TIMER_SECONDS)}) as stack:
+            env={"TIMER_SECONDS": str(MEETING_TIMER_SECONDS)}, frozen=True) as stack:
         yield stack
 
 

@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -62,7 +62,7 @@ from storage.models import (
     PlanVersion,
 )
 
-from .conftest import MARAC, Stack, bot_env, connected, database_of, free_port, start_seats
+from .conftest import MARAC, Stack, connected, database_of, free_port, start_seats
 from .playground_client import (
     ADAPTIVE_CARD,
     BOT_ID,
@@ -315,7 +315,7 @@ async def press_in_chat(client: PlaygroundClient, message_id: str, card: dict[st
 
 async def opens_a_chat(stack: Stack, teams: TeamsConnector, person: Unseated) -> None:
     """Someone with no Playground writes to the bot once, as Teams would deliver it."""
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = stack.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     activity = {
         "type": "message", "id": str(uuid.uuid4()), "timestamp": now, "localTimestamp": now,
         "channelId": "msteams", "serviceUrl": teams.service_url,
@@ -338,7 +338,7 @@ def add_person(stack: Stack, person: Unseated, role: str, agency: str) -> None:
         [str(MARAC), "add-person", "--marac", DEMO_MARAC, "--tenant", DEMO_TENANT,
          "--aad-object-id", person.aad_object_id, "--first-name", person.name.split()[0],
          "--role", role, "--agency", agency],
-        cwd=stack.workdir, env=bot_env(stack.database_url, **stack.bot_env),
+        cwd=stack.workdir, env=stack.env(),
         capture_output=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
 

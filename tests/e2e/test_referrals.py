@@ -21,7 +21,7 @@ import io
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.working_days import WorkingCalendar
 from storage.crypto import blind_index
+from tests.clock import pinned_now
 
 from .conftest import Seats, Stack, free_port
 from .playground_client import (
@@ -72,7 +73,9 @@ FEED_COLUMNS = (  # the police export's header line
 # --- dates --------------------------------------------------------------------------------
 
 def london_today() -> date:
-    return datetime.now(LONDON).date()
+    """The demo MARAC's day on the stack's clock (it starts at the pinned instant, early
+    enough in the day that the tests end on the same date)."""
+    return pinned_now().astimezone(LONDON).date()
 
 
 def demo_meeting_day(seeded_at: datetime) -> date:
@@ -226,7 +229,7 @@ async def test_a_representatives_referral_is_accepted_onto_the_agenda(
         seat: Seats, playground: PlaygroundClient, e2e_stack: Stack, e2e_db: AsyncEngine
 ) -> None:
     priya = await seat("priya")
-    now = datetime.now(UTC)
+    now = e2e_stack.now()
     demo_day = demo_meeting_day(e2e_stack.seeded_at)
     # Received 7 working days before the demo meeting, which opens its window: a referral
     # received today is heard after the next meeting, and `agenda` shows the next one only.
