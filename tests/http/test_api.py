@@ -4,7 +4,6 @@ nothing; with an app id, only a valid Bot Framework token gets in."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,9 +13,11 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.config import Settings
 from cards.notice import SOMETHING_WENT_WRONG
+from dialogs.clock import FixedClock
 from dialogs.demo import DEMO_TENANT, seed_demo
 from storage.database import Store
 from storage.models import AuditEvent, Conversation
+from tests.clock import pinned_now
 from tests.http.connector import Connector
 from tests.http.openid_server import SigningAuthority
 
@@ -43,7 +44,7 @@ async def connector() -> AsyncIterator[tuple[Connector, str]]:
 
 
 async def client_for(settings: Settings, store: Store) -> TestClient:
-    client = TestClient(TestServer(create_app(settings, store)))
+    client = TestClient(TestServer(create_app(settings, store, FixedClock(pinned_now()))))
     await client.start_server()
     return client
 
@@ -57,7 +58,7 @@ async def conversations(store: Store) -> int:
 async def anonymous(database_url: str) -> AsyncIterator[tuple[TestClient, Store]]:
     store = Store.from_url(database_url)
     async with store.unit_of_work() as session:
-        await seed_demo(session, datetime.now(UTC))
+        await seed_demo(session, pinned_now())
     client = await client_for(Settings(database_url=database_url), store)
     yield client, store
     await client.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.commands import CARD_ACTIONS
 from bot.config import Settings
+from dialogs.clock import FixedClock
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.database import Store
 from storage.migrate import upgrade
@@ -30,6 +30,7 @@ from storage.models import (
     PlannedAction,
     Referral,
 )
+from tests.clock import pinned_now
 from tests.http.connector import Connector
 
 VERBS = [action.name for action in CARD_ACTIONS]
@@ -69,11 +70,11 @@ def bot(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactor
 
     async def start() -> tuple[TestClient, TestServer]:
         async with store.unit_of_work() as session:
-            await seed_demo(session, datetime.now(UTC))
+            await seed_demo(session, pinned_now())
         fake = TestServer(connector.app)
         await fake.start_server()
         client = TestClient(TestServer(create_app(Settings(database_url=url, timer_seconds=0),
-                                                  store)))
+                                                  store, FixedClock(pinned_now()))))
         await client.start_server()
         return client, fake
 
