@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
@@ -22,8 +21,8 @@ from dialogs.agenda import Agenda, agenda_lines
 from dialogs.attendance_record import PERSISTENT, persistently_absent
 from dialogs.meeting import MeetingError
 from dialogs.meeting_record import summarise
-from dialogs.people import people_with
-from storage.models import Marac, Person, Role, RoleGrant
+from dialogs.people import PeopleError, people_with, person_named
+from storage.models import Marac, Role
 
 
 async def _start(request: Request) -> list[Post]:
@@ -123,7 +122,7 @@ async def _exceptional(request: Request) -> list[Post]:
 async def _standin(request: Request) -> list[Post]:
     session = request.session
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
-    person = await _person_named(session, meeting.marac_id, request.arguments.strip())
+    person = await person_named(session, meeting.marac_id, request.arguments)
     meeting.stand_in_person_id = person.id
     return [Post(text_reply(f"{person.first_name} may now advance the agenda for the chair."))]
 
@@ -134,7 +133,7 @@ async def _admit(request: Request) -> list[Post]:
     case = await run.open_case(session, meeting)
     if case is None or not case.closed_panel:
         raise MeetingError("Admit people while a closed-panel case is open.")
-    person = await _person_named(session, meeting.marac_id, request.arguments.strip())
+    person = await person_named(session, meeting.marac_id, request.arguments)
     if person.id not in case.admitted_person_ids:
         case.admitted_person_ids = [*case.admitted_person_ids, person.id]
     return [Post(text_reply(f"{person.first_name} is admitted to {case.number}."))]
@@ -148,17 +147,6 @@ async def _decide(request: Request) -> list[Post]:
     case = await run.decide_declaration(request.session, request.marac_id, number,
                                         decision, request.clock.now())
     return [Post(text_reply(f"Your decision on {case.number} is recorded."))]
-
-
-async def _person_named(session: AsyncSession, marac_id: int, first_name: str) -> Person:
-    people = (await session.scalars(
-        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
-        .where(RoleGrant.marac_id == marac_id,
-               func.lower(Person.first_name) == first_name.lower()).distinct())).all()
-    if len(people) != 1:
-        raise MeetingError(f"Name one person of this MARAC by first name, e.g. **standin "
-                           f"Priya**; '{first_name}' matches {len(people)}.")
-    return people[0]
 
 
 async def _end(request: Request) -> list[Post]:
@@ -187,7 +175,7 @@ async def _guarded(handler: CommandHandler, request: Request) -> list[Post]:
     nested = await request.session.begin_nested()
     try:
         reply = await handler(request)
-    except MeetingError as refused:
+    except (MeetingError, PeopleError) as refused:
         await nested.rollback()
         return [Post(text_reply(str(refused)))]
     await nested.commit()
