@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from cards.import_report import import_report_text
 from dialogs.clock import Clock
-from dialogs.police_feed import FeedError, import_rows, read_rows
+from dialogs.police_feed import FeedError, import_in_batches, read_rows
 from storage.database import Store
 from storage.models import Marac
 
@@ -31,8 +31,8 @@ async def import_file(url: str, rows: list[tuple[int, dict[str, str]]], marac_na
     try:
         async with store.unit_of_work() as session:
             marac = await _marac(session, marac_name)
-            with tqdm(total=len(rows), unit="row", disable=len(rows) < 200) as bar:
-                report = await import_rows(session, marac, rows, clock.now(), bar.update)
+        with tqdm(total=len(rows), unit="row", disable=len(rows) < 200) as bar:
+            report = await import_in_batches(store, marac.id, rows, clock.now(), bar.update)
     finally:
         await store.close()
     return import_report_text(report), bool(report.refused)

@@ -13,9 +13,9 @@ from bot.feed_download import download
 from bot.replies import card_reply, text_reply
 from cards.import_report import import_report_card
 from dialogs.clock import Clock
-from dialogs.police_feed import FeedError, import_rows, read_rows
+from dialogs.police_feed import FeedError, import_in_batches, read_rows
+from dialogs.replay import first_delivery
 from storage.database import Store
-from storage.models import Marac
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
@@ -36,8 +36,12 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
     async with store.unit_of_work() as session:
         context = await context_of(session, activity)
         assert context.marac_id is not None
-        marac = await session.get_one(Marac, context.marac_id)
-        report = await import_rows(session, marac, rows, clock.now())
+        first = not activity.id or await first_delivery(
+            session, activity.conversation.id, activity.id, clock.now())
+    if not first:  # Teams delivered the message again, or twice at once
+        return text_reply(f"{name} from this message is already imported; send it again in a "
+                          "new message to import it again.")
+    report = await import_in_batches(store, context.marac_id, rows, clock.now())
     return card_reply(import_report_card(name, report))
 
 

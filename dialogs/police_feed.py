@@ -5,6 +5,7 @@ the coordinator, and each bad row is reported by line with nothing of it stored 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.referrals import ReferralError, read_form, submit
 from dialogs.scheduling import local_today
+from storage.database import Store
 from storage.models import Marac, Referral, ReferralSource, ReferralStatus
 
 COLUMNS = (
@@ -26,6 +28,8 @@ COLUMNS = (
 )
 REQUIRED = COLUMNS[:13]
 MAX_BYTES = 5 * 1024 * 1024
+BATCH_SECONDS = 0.25
+SQLITE_TURN_PAUSE = 0.12
 
 
 class FeedError(ValueError):
@@ -39,6 +43,11 @@ class ImportReport:
     possible_duplicates: list[tuple[int, Referral]] = field(default_factory=list)
     linked: list[tuple[int, Referral]] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        """Rows stored as new referrals, whatever their triage status."""
+        return len(self.listed) + len(self.declined) + len(self.possible_duplicates)
 
     @property
     def rows(self) -> int:
@@ -66,6 +75,33 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
         rows.append((first_line, {k: (v or "").strip() for k, v in row.items() if k}))
         first_line = reader.line_num + 1
     return rows
+
+
+async def import_in_batches(store: Store, marac_id: int,
+                            rows: list[tuple[int, dict[str, str]]], now: datetime,
+                            progress: Callable[[int], None] = lambda _: None) -> ImportReport:
+    """The rows in batches, each its own committed transaction of at most BATCH_SECONDS, so
+    that a long file never holds SQLite's write lock (or PostgreSQL's row locks) for long:
+    everyone else's turns run between batches. A file stopped half-way keeps the batches
+    done; sent again, their rows are linked to the referrals already stored."""
+    report = ImportReport()
+    loop = asyncio.get_running_loop()
+    done = 0
+    while done < len(rows):
+        async with store.unit_of_work() as session:
+            marac = await session.get_one(Marac, marac_id)
+            today = local_today(marac, now)
+            began = loop.time()
+            while done < len(rows) and loop.time() - began < BATCH_SECONDS:
+                line, row = rows[done]
+                await _import_row(session, marac, line, row, today, now, report)
+                progress(1)
+                done += 1
+        if store.engine.dialect.name == "sqlite":
+            # Longer than SQLite's longest wait between tries for its lock (100 ms), so a
+            # turn waiting for it takes it before the next batch does.
+            await asyncio.sleep(SQLITE_TURN_PAUSE)
+    return report
 
 
 async def import_rows(session: AsyncSession, marac: Marac, rows: list[tuple[int, dict[str, str]]],
