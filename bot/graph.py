@@ -177,6 +177,22 @@ def mail_text(number: str, marac: str) -> str:
             "coordinator, not to this address.")
 
 
+async def _prepared(store: Store, mail_id: int) -> tuple[str, str, str, str, bytes]:
+    """To, subject, text, file name and Word document of one email."""
+    async with store.unit_of_work() as session:
+        message = await session.get_one(MailMessage, mail_id)
+        mailbox = await session.get_one(AgencyMailbox, message.mailbox_id)
+        version = await session.get_one(PlanVersion, message.plan_version_id)
+        case = await session.get_one(Case, version.case_id)
+        marac = await session.scalar(select(Marac).join(Meeting, Meeting.marac_id == Marac.id)
+                                     .where(Meeting.id == case.meeting_id))
+        agency = await session.get_one(Agency, mailbox.agency_id)
+        assert marac is not None and agency.marac_id == marac.id
+        seen = await seen_version(session, version)
+        return (mailbox.address, message.subject, mail_text(case.number, marac.name),
+                file_name(seen), render_docx(seen, marac.timezone))
+
+
 async def deliver_mail(store: Store, mailer: GraphMailer, clock: Clock) -> int:
     """Send the due emails; how many were sent."""
     async with store.unit_of_work() as session:
@@ -198,30 +214,25 @@ async def deliver_mail(store: Store, mailer: GraphMailer, clock: Clock) -> int:
 
 
 async def _deliver_one(store: Store, mailer: GraphMailer, clock: Clock, mail_id: int) -> int:
-    async with store.unit_of_work() as session:
-        message = await session.get_one(MailMessage, mail_id)
-        mailbox = await session.get_one(AgencyMailbox, message.mailbox_id)
-        version = await session.get_one(PlanVersion, message.plan_version_id)
-        case = await session.get_one(Case, version.case_id)
-        marac = await session.scalar(select(Marac).join(Meeting, Meeting.marac_id == Marac.id)
-                                     .where(Meeting.id == case.meeting_id))
-        agency = await session.get_one(Agency, mailbox.agency_id)
-        assert marac is not None and agency.marac_id == marac.id
-        seen = await seen_version(session, version)
-        to, subject, attempts = mailbox.address, message.subject, message.attempts
+    """Send one email and settle it: delivered, or its reason recorded and retried later.
+    Whatever goes wrong with this one, the next is tried."""
     error: MailError | None = None
     try:
-        await mailer.send(to, subject, mail_text(case.number, marac.name), file_name(seen),
-                          render_docx(seen, marac.timezone))
+        to, subject, body, name, document = await _prepared(store, mail_id)
+        await mailer.send(to, subject, body, name, document)
     except MailError as failed:
         error = failed
+    except Exception as failed:  # a plan that cannot be rendered must not block the rest
+        log.exception("mail %s could not be prepared", mail_id)
+        error = MailError("The plan could not be prepared for email: "
+                          f"{type(failed).__name__}: {failed}")
     async with store.unit_of_work() as session:
         message = await session.get_one(MailMessage, mail_id)
         now = clock.now()
         if error is None:
             message.delivered_at, message.last_error = now, ""
             return 1
-        log.warning("mail %s not sent (attempt %s): %s", mail_id, attempts, error)
+        log.warning("mail %s not sent (attempt %s): %s", mail_id, message.attempts, error)
         message.last_error = str(error)[:2000]
         if message.attempts >= MAX_ATTEMPTS:
             message.failed_at = now

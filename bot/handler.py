@@ -35,6 +35,7 @@ from cards.welcome import welcome_card
 from dialogs.clock import Clock
 from dialogs.installation import record_installation, record_removal
 from dialogs.meeting import MeetingError
+from dialogs.safe_text import safe_text, safe_value
 from storage.database import Store
 from storage.models import Marac
 
@@ -58,6 +59,8 @@ class MaracBot(TeamsActivityHandler):
         anyway (bot.access.context_of, rolled back on refusal); anything else is checked
         here first."""
         activity = turn_context.activity
+        activity.text = safe_text(activity.text) if activity.text else activity.text
+        activity.value = safe_value(activity.value)  # card inputs
         tenant = tenant_of(activity)
         if (tenant in self.allowed_tenants or _checks_tenant_itself(activity)
                 or await self._serves(tenant)):

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.case_work import view
+from dialogs.safe_text import safe_text, safe_value
 from storage.models import (
     ActionFollowUp,
     ActionOrigin,
@@ -264,8 +265,9 @@ async def seen_version(session: AsyncSession, version: PlanVersion) -> PlanSeen:
         who = person.first_name
     count = await session.scalar(select(func.count()).select_from(PlanVersion).where(
         PlanVersion.case_id == version.case_id)) or 0
-    return PlanSeen(Plan.from_json(version.content), version.version, version.created_at, who,
-                    version.change, version.reason, count)
+    return PlanSeen(Plan.from_json(safe_value(version.content)), version.version,
+                    version.created_at, who, safe_text(version.change), safe_text(version.reason),
+                    count)
 
 
 async def show(session: AsyncSession, marac_id: int, number: str, roles: frozenset[Role],

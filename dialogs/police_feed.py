@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.referrals import ReferralError, read_form, submit
+from dialogs.safe_text import safe_text
 from dialogs.scheduling import local_today
 from storage.database import Store
 from storage.models import Marac, Referral, ReferralSource, ReferralStatus
@@ -72,7 +73,7 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     rows = []
     first_line = reader.line_num + 1
     for row in reader:  # a quoted cell may span lines: a row is numbered by its first
-        rows.append((first_line, {k: (v or "").strip() for k, v in row.items() if k}))
+        rows.append((first_line, {k: safe_text(v or "").strip() for k, v in row.items() if k}))
         first_line = reader.line_num + 1
     return rows
 
