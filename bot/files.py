@@ -16,6 +16,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from bot.replies import text_reply
+from dialogs.safe_text import safe_text
 
 MARKING = "OFFICIAL-SENSITIVE"
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
@@ -49,7 +50,7 @@ def table(document: Any, rows: list[tuple[str, ...]], header: tuple[str, ...] | 
     for row in rows:
         cells = grid.add_row().cells
         for cell, text in zip(cells, row, strict=True):
-            cell.text = text
+            cell.text = safe_text(text)  # a record stored before text was made safe on input
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(10)
