@@ -126,6 +126,36 @@ def settle(message: OutboxMessage, now: datetime, error: str | None,
         message.next_attempt_at = now + backoff(message.attempts)
 
 
+# Teams refuses a message over about 28 KB with 413; sending it again as it was would fail the
+# same way, so its short form goes instead: its title and what the message says to do.
+TOO_LARGE = "Teams refused it as too large (413)."
+SENT_SHORT = "Teams refused it as too large (413): sent in short form."
+
+
+def failure_of(error: Exception) -> str:
+    """How a send failed, as recorded; TOO_LARGE for Teams' size limit."""
+    response = getattr(error, "response", None)  # msrest's: aiohttp's or requests' response
+    if 413 in (getattr(response, "status", None), getattr(response, "status_code", None)):
+        return TOO_LARGE
+    return f"{type(error).__name__}: {error}"
+
+
+def short_form(payload: dict[str, Any]) -> dict[str, Any]:
+    """A sentence for a message too large for Teams: the card's title, and its summary (what
+    to do to see it all) when it has one."""
+    return {"type": "message", "text": f"{_title(payload)}: too long for Teams to show here. "
+                                       + (payload.get("summary") or "Ask your MARAC "
+                                          "coordinator for it.")}
+
+
+def _title(payload: dict[str, Any]) -> str:
+    for attachment in payload.get("attachments") or []:
+        for item in (attachment.get("content") or {}).get("body") or []:
+            if item.get("type") == "TextBlock" and item.get("text"):
+                return str(item["text"])
+    return "A message from the MARAC bot"
+
+
 class Undeliverable(Exception):
     """Why a message cannot be sent as things stand; retried until it can, or it fails."""
 

@@ -66,6 +66,8 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
 async def queue_plan(session: AsyncSession, queued: Queued, now: datetime) -> None:
     zone = queued.marac.timezone
     card = card_reply(disseminated_card(queued.plan, zone))
+    number = queued.case.number
+    card.summary = f"Type **plan {number}** to see it; the Word document holds it whole."
     carriers = []
     for delivery in queued.deliveries:
         if delivery.kind is DeliveryKind.TEAMS and delivery.person_id is not None:

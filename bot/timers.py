@@ -162,12 +162,17 @@ class Timers:
             failure: str | None = f"{type(error).__name__}: {error}"
         else:
             failure = await self._send(route, payload, message.replaces_activity_id)
+        shortened = failure == outbox.TOO_LARGE
+        if shortened:
+            failure = await self._send(route, outbox.short_form(payload),
+                                       message.replaces_activity_id)
         async with self._unit_of_work() as session:
             if failure is None:  # settle's "delivered" in one statement, nothing decrypted
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == message.id, OutboxMessage.delivered_at.is_(None))
-                    .values(delivered_at=self.clock.now()))
+                    .values(delivered_at=self.clock.now(),
+                            **({"last_error": outbox.SENT_SHORT} if shortened else {})))
             else:
                 stored = await session.get_one(OutboxMessage, message.id, with_for_update=True)
                 outbox.settle(stored, self.clock.now(), failure, message.attempts)
@@ -191,7 +196,7 @@ class Timers:
                 else:
                     await context.send_activity(activity)
             except Exception as error:
-                failure = f"{type(error).__name__}: {error}"
+                failure = outbox.failure_of(error)
 
         try:
             if route.personal is None:
