@@ -10,13 +10,14 @@ from dialogs.police_feed import COLUMNS
 
 
 def feed_rows(count: int, received: date, first: int = 1) -> list[dict[str, str]]:
-    """`count` good rows, each a different incident and victim, above the DASH threshold."""
+    """`count` good rows, each a different incident and victim, above the DASH threshold;
+    short ones (99 bytes), so that 50,000 of them fit the 5 MB a file may have."""
     return [{
-        "police_incident_ref": f"INC-{n:06d}", "incident_date": (received - timedelta(days=2))
+        "police_incident_ref": f"I{n:06d}", "incident_date": (received - timedelta(days=2))
         .isoformat(), "received_on": received.isoformat(), "victim_first_name": "Amy",
-        "victim_reference": f"PF-{n:06d}", "victim_age_band": "35-44",
+        "victim_reference": f"P{n:06d}", "victim_age_band": "35-44",
         "children_in_household": "0", "perpetrator_first_name": "Dean",
-        "referring_agency": "Police", "referrer_name": "PC Lee", "area": "Riverside South",
+        "referring_agency": "Police", "referrer_name": "PC Lee", "area": "South",
         "honour_based_violence": "false", "dash_yes_count": "15", "escalation": "false",
         "escalation_detail": "", "professional_judgement": "false", "rationale": "",
     } for n in range(first, first + count)]
