@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -35,6 +36,7 @@ from tests.feed_file import feed_csv, feed_rows
 from tests.http.connector import Connector
 
 ROWS = int(os.environ.get("MARAC_IMPORT_ROWS", "600"))
+HELPS = 3
 CARA = ("user-id-0", "0d3a1c00-0000-4000-8000-000000000001")
 CHRIS = ("user-id-1", "0d3a1c00-0000-4000-8000-000000000002")
 
@@ -48,7 +50,10 @@ class Bot:
     feed_url: str
 
     def post(self, activity: dict[str, Any]) -> Any:
-        return self.client.post("/api/messages", json=activity)
+        # No client timeout: a 50,000-row import answers after minutes (Teams would have
+        # given up waiting; the report still goes through the connector).
+        return self.client.post("/api/messages", json=activity,
+                                timeout=aiohttp.ClientTimeout(total=None))
 
 
 @pytest.fixture
@@ -110,20 +115,23 @@ async def referrals(store: Store) -> int:
 async def test_help_is_answered_while_a_long_feed_is_imported(bot):
     store, connector = bot.store, bot.connector
     importing = asyncio.create_task(bot.post(feed_message(bot, "feed-1")))
-    while await referrals(store) == 0:  # the first batch is in
-        assert not importing.done(), answers_to(connector, CARA)
-        await asyncio.sleep(0.05)
-
-    asked = time.monotonic()
-    response = await bot.post(message(bot, CHRIS, "help-1", text="help"))
-    answered_in = time.monotonic() - asked
-    assert response.status in (200, 201)
-    [help_answer] = answers_to(connector, CHRIS)
-    assert help_answer.get("text") != SOMETHING_WENT_WRONG, help_answer
-    assert help_answer.get("attachments"), f"help was not answered with its card: {help_answer}"
+    waits: list[float] = []
+    for asked in range(HELPS):  # at the first batch, then each time more have come in
+        loaded = await referrals(store)
+        while await referrals(store) == loaded:
+            assert not importing.done(), answers_to(connector, CARA)
+            await asyncio.sleep(0.05)
+        began = time.monotonic()
+        response = await bot.post(message(bot, CHRIS, f"help-{asked}", text="help"))
+        waits.append(time.monotonic() - began)
+        assert response.status in (200, 201)
     print(f"\n{ROWS} rows ({store.engine.dialect.name}): help answered in "
-          f"{answered_in:.2f} s while {await referrals(store)} referrals were in")
+          f"{', '.join(f'{w:.2f}' for w in waits)} s while the import ran")
     assert not importing.done(), "the file was imported before help was asked; make it longer"
+    helped = answers_to(connector, CHRIS)
+    assert len(helped) == HELPS
+    assert all(a.get("text") != SOMETHING_WENT_WRONG and a.get("attachments")
+               for a in helped), f"help was not answered with its card: {helped}"
 
     await importing
     [report] = answers_to(connector, CARA)
