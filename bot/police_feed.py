@@ -39,8 +39,9 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
         first = not activity.id or await first_delivery(
             session, activity.conversation.id, activity.id, clock.now())
     if not first:  # Teams delivered the message again, or twice at once
-        return text_reply(f"{name} from this message is already imported; send it again in a "
-                          "new message to import it again.")
+        return text_reply(f"{name} from this message is imported already (or still being "
+                          "imported: its report follows); to import it again, send it in a "
+                          "new message.")
     report = await import_in_batches(store, context.marac_id, rows, clock.now())
     return card_reply(import_report_card(name, report))
 

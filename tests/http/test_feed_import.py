@@ -150,6 +150,6 @@ async def test_a_file_delivered_twice_at_once_and_again_later_is_imported_once(b
     assert len(reports) == 1, said
     assert report_facts(reports[0])["Loaded"] == str(ROWS)
     assert [a.get("text") for a in said if not a.get("attachments")] == [
-        "feed.csv from this message is already imported; send it again in a new message to "
-        "import it again."] * 2
+        "feed.csv from this message is imported already (or still being imported: its report "
+        "follows); to import it again, send it in a new message."] * 2
     assert await referrals(store) == ROWS
