@@ -67,7 +67,11 @@ async def bot(database_url: str) -> AsyncIterator[Bot]:
     files = web.Application()
     received = (pinned_now() - timedelta(days=2)).date()
     feed = feed_csv(feed_rows(ROWS, received))
-    files.router.add_get("/feed.csv", lambda _: _csv(feed))
+
+    async def serve(_: web.Request) -> web.Response:
+        return web.Response(body=feed, content_type="text/csv")
+
+    files.router.add_get("/feed.csv", serve)
     async with TestServer(connector.app) as teams, TestServer(files) as storage:
         client = TestClient(TestServer(create_app(Settings(database_url=database_url), store,
                                                   FixedClock(pinned_now()))))
@@ -76,10 +80,6 @@ async def bot(database_url: str) -> AsyncIterator[Bot]:
                   str(storage.make_url("/feed.csv")))
         await client.close()
     await store.close()
-
-
-async def _csv(body: bytes) -> web.Response:
-    return web.Response(body=body, content_type="text/csv")
 
 
 def message(bot: Bot, who: tuple[str, str], activity_id: str, **more: Any) -> dict[str, Any]:
