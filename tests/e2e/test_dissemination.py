@@ -97,6 +97,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 LONDON = ZoneInfo("Europe/London")
 DEADLINE = timedelta(hours=48)
+# Before the meeting the timer circulates the case list and the reminders, on the days the
+# stack's pinned instant makes them due (any day, with MARAC_TEST_CLOCK): this module is
+# about what follows the meeting, so it leaves them out of what it counts.
+BEFORE_THE_MEETING = ("case list", "information reminder")
+
+
+def is_case_list(heading: str) -> bool:
+    return heading.startswith("Riverside MARAC: case list for ")
 QUIET_PERIOD = 1.0  # how long to watch for a message that must not come
 SEATS = {"priya": PRIYA, "imogen": IMOGEN, "olu": OLU, "owen": OWEN}
 
@@ -398,18 +406,21 @@ async def messages_to(db: AsyncEngine, first_name: str) -> list[Any]:
                   if p.first_name == first_name]  # encrypted: compared once decrypted
         return list((await session.execute(
             select(OutboxMessage.purpose, OutboxMessage.delivered_at, OutboxMessage.last_error)
-            .where(OutboxMessage.person_id.in_(people)).order_by(OutboxMessage.id))).all())
+            .where(OutboxMessage.person_id.in_(people),
+                   OutboxMessage.purpose.not_in(BEFORE_THE_MEETING))
+            .order_by(OutboxMessage.id))).all())
 
 
 async def wait_until_delivered(db: AsyncEngine, timeout: float = 10) -> None:  # noqa: ASYNC109
-    """Until the outbox holds nothing undelivered."""
+    """Until the outbox holds nothing undelivered of what follows the meeting."""
     deadline = time.monotonic() + timeout
     while True:
         async with AsyncSession(db) as session:
             left = list((await session.execute(
                 select(OutboxMessage.id, OutboxMessage.purpose, OutboxMessage.person_id,
                        OutboxMessage.attempts, OutboxMessage.last_error)
-                .where(OutboxMessage.delivered_at.is_(None)))).all())
+                .where(OutboxMessage.delivered_at.is_(None),
+                       OutboxMessage.purpose.not_in(BEFORE_THE_MEETING)))).all())
         if not left:
             return
         assert time.monotonic() < deadline, f"the outbox still holds undelivered: {left}"
@@ -521,7 +532,7 @@ async def test_every_entitled_representative_receives_the_plan_in_personal_chat(
         assert sorted(h for h in headings if h.startswith("MARAC action plan")) == [
             f"MARAC action plan {first} · Amy", f"MARAC action plan {second} · Bethan"]
         assert len([h for h in headings if h.startswith("Action for")]) == 1, headings
-    assert connector.headings(SAM) == [
+    assert [h for h in connector.headings(SAM) if not is_case_list(h)] == [
         "What you can do here", f"MARAC action plan {first} · Amy",
         f"MARAC action plan {second} · Bethan"]
     for name in ("olu", "owen"):
