@@ -376,10 +376,12 @@ async def _dissemination(session: AsyncSession, heard: Select[tuple[int]]) -> Di
         if last is not None:
             hours.append(max((last - ended_at).total_seconds(), 0) / 3600)
     by_agency = (await session.execute(
-        select(Agency.name, func.count(distinct(per_agency.c.dissemination_id)))
-        .join(per_agency, per_agency.c.agency_id == Agency.id)
-        .where(per_agency.c.withheld == 1).group_by(Agency.name).order_by(Agency.name))
-    ).tuples().all()
+        select(Agency.name, func.count(distinct(PlanDelivery.dissemination_id)))
+        .join(PlanDelivery, PlanDelivery.agency_id == Agency.id)
+        .join(Dissemination, and_(Dissemination.id == PlanDelivery.dissemination_id,
+                                  Dissemination.plan_version_id == PlanDelivery.plan_version_id))
+        .where(Dissemination.case_id.in_(heard), PlanDelivery.kind == DeliveryKind.WITHHELD)
+        .group_by(Agency.name).order_by(Agency.name))).tuples().all()
     return Disseminated(len(plans), on_time, float(median(hours)) if hours else None,
                         with_withheld, tuple(by_agency))
 
