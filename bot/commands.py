@@ -116,6 +116,10 @@ COMMANDS: tuple[Command, ...] = (
             roles=REFERRERS, places=PERSONAL_ONLY, menu=False),
     Command("update", "Add new information to a case's plan after the meeting.",
             "update CASE", roles=PLANNERS, places=PERSONAL_ONLY, menu=False),
+    Command("report", "The MARAC's figures for a period (last quarter unless named), with "
+            "charts.", "report [PERIOD]",
+            roles=frozenset({Role.COORDINATOR, Role.OPERATIONS_MANAGER}), places=PERSONAL_ONLY,
+            menu=False),
 )
 
 # Card buttons (Action.Execute verbs), checked against the same roles and places as commands.
