@@ -126,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="where to write it (default: its own name)")
     report.set_defaults(run=_report)
 
+    population = sub.add_parser("population", help="set a MARAC's adult population",
+                                description="Set the number of adults (16+) in the MARAC's "
+                                "area, which the report gives cases heard per 10,000 of; 0 "
+                                "removes it.")
+    population.add_argument("--marac", required=True, help="the MARAC's name")
+    population.add_argument("adults", type=int, help="e.g. 250000")
+    population.set_defaults(run=_population)
+
     rotate = sub.add_parser("rotate-keys", help="re-encrypt stored data with the first key",
                             description="Re-encrypt every encrypted value with the first key "
                             "of MARAC_ENCRYPTION_KEYS; afterwards the older keys can be "
@@ -286,6 +294,14 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     out = args.out or Path(name)
     out.write_bytes(content)
     print(f"Wrote the report to {out}.")
+    return 0
+
+
+def _population(args: argparse.Namespace, settings: Settings) -> int:
+    from dialogs.report import set_population
+
+    print(_in_store(settings.database_url, lambda session: set_population(
+        session, args.marac, args.adults)))
     return 0
 
 

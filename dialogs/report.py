@@ -446,3 +446,16 @@ async def _profile(session: AsyncSession, heard: Select[tuple[int]]
         .select_from(Case).join(Referral, Referral.id == Case.referral_id)
         .where(Case.id.in_(heard)))).one()
     return tuple((label, suppressed(n)) for (label, _), n in zip(PROFILE, row, strict=True))
+
+
+async def set_population(session: AsyncSession, marac_name: str, adults: int) -> str:
+    """`marac population`: the adults (16+) in the MARAC's area; 0 removes it."""
+    marac = await session.scalar(select(Marac).where(Marac.name == marac_name))
+    if marac is None:
+        raise ValueError(f"There is no MARAC named {marac_name!r}.")
+    if not 0 <= adults <= 100_000_000:
+        raise ValueError("Give the adult population as a whole number, or 0 to remove it.")
+    marac.adult_population = adults or None
+    if not adults:
+        return f"{marac.name} has no adult population now: cases heard are not given per 10,000."
+    return f"{marac.name}'s cases heard are given per 10,000 of its {adults:,} adults."

@@ -32,6 +32,8 @@ def test_the_report_from_the_console(database_url, monkeypatch, tmp_path, capsys
             await store.close()
 
     asyncio.run(hold_a_meeting())
+    assert main(["population", "--marac", "Riverside MARAC", "200000"]) == 0
+    assert main(["population", "--marac", "Riverside MARAC", "-5"]) == 2
     year = ["report", "--marac", "Riverside MARAC", "--from", "2026-01-01", "--to",
             "2026-12-31"]
     returned = tmp_path / "return.csv"
@@ -41,6 +43,7 @@ def test_the_report_from_the_console(database_url, monkeypatch, tmp_path, capsys
     row = dict(zip(rows[0], rows[1], strict=True))
     # The meeting heard its first two cases; the rest were never opened.
     assert (row["Number of MARAC meetings"], row["Number of cases discussed"]) == ("1", "2")
+    assert row["Cases per 10,000 adult population"] == "0.1"
 
     document = tmp_path / "report.docx"
     assert main([*year, "--format", "docx", "--out", str(document)]) == 0
@@ -53,6 +56,9 @@ def test_the_report_from_the_console(database_url, monkeypatch, tmp_path, capsys
     assert main(["report", "--marac", "Nowhere MARAC", "--out", str(tmp_path / "no.csv"),
                  "--format", "csv"]) == 2
     printed = capsys.readouterr()
+    assert "Riverside MARAC's cases heard are given per 10,000 of its 200,000 adults." in (
+        printed.out)
+    assert "marac: Give the adult population as a whole number" in printed.err
     assert "marac: The period ends before it starts." in printed.err
     assert "marac: There is no MARAC named 'Nowhere MARAC'." in printed.err
     assert not (tmp_path / "no.docx").exists() and not (tmp_path / "no.csv").exists()
