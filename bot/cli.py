@@ -122,6 +122,25 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="where to write it (default: its own name)")
     export.set_defaults(run=_plan_export)
 
+    report = sub.add_parser("report", help="write the MARAC's figures for a period",
+                            description="Write a MARAC's figures for a period: the SafeLives "
+                            "data return (csv) or the steering group's report (docx, "
+                            "OFFICIAL-SENSITIVE). Without dates, the last whole quarter.")
+    report.add_argument("--marac", required=True, help="the MARAC's name")
+    report.add_argument("--from", dest="first", help="the first day, e.g. 2026-07-01")
+    report.add_argument("--to", dest="last", help="the last day, e.g. 2026-09-30")
+    report.add_argument("--format", choices=("csv", "docx"), default="docx")
+    report.add_argument("--out", type=Path, help="where to write it (default: its own name)")
+    report.set_defaults(run=_report)
+
+    population = sub.add_parser("population", help="set a MARAC's adult population",
+                                description="Set the number of adults (16+) in the MARAC's "
+                                "area, which the report gives cases heard per 10,000 of; 0 "
+                                "removes it.")
+    population.add_argument("--marac", required=True, help="the MARAC's name")
+    population.add_argument("adults", type=int, help="e.g. 250000")
+    population.set_defaults(run=_population)
+
     rotate = sub.add_parser("rotate-keys", help="re-encrypt stored data with the first key",
                             description="Re-encrypt every encrypted value with the first key "
                             "of MARAC_ENCRYPTION_KEYS; afterwards the older keys can be "
@@ -287,6 +306,41 @@ def _plan_export(args: argparse.Namespace, settings: Settings) -> int:
     out = args.out or Path(name)
     out.write_bytes(document)
     print(f"Wrote the plan to {out}.")
+    return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.report_export import export_file
+    from dialogs.report import ReportError, read_period
+
+    if (args.first is None) != (args.last is None):
+        raise ValueError("Give both --from and --to, or neither for the last whole quarter.")
+    now = settings.clock().now()
+
+    async def export() -> tuple[str, bytes]:
+        store = Store.from_url(settings.database_url)
+        try:
+            period = read_period(" ".join(filter(None, (args.first, args.last))), now.date())
+            return await export_file(store, args.marac, period, args.format, now)
+        finally:
+            await store.close()
+
+    try:
+        name, content = asyncio.run(export())
+    except ReportError as refused:
+        print(f"marac: {refused}", file=sys.stderr)
+        return 1
+    out = args.out or Path(name)
+    out.write_bytes(content)
+    print(f"Wrote the report to {out}.")
+    return 0
+
+
+def _population(args: argparse.Namespace, settings: Settings) -> int:
+    from dialogs.report import set_population
+
+    print(_in_store(settings.database_url, lambda session: set_population(
+        session, args.marac, args.adults)))
     return 0
 
 

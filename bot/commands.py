@@ -116,6 +116,11 @@ COMMANDS: tuple[Command, ...] = (
             roles=REFERRERS, places=PERSONAL_ONLY, menu=False),
     Command("update", "Add new information to a case's plan after the meeting.",
             "update CASE", roles=PLANNERS, places=PERSONAL_ONLY, menu=False),
+    Command("report", "The MARAC's figures for a period (last quarter unless named), with "
+            "charts; csv or docx: the SafeLives return or the steering group's report.",
+            "report [PERIOD] [csv/docx]",
+            roles=frozenset({Role.COORDINATOR, Role.OPERATIONS_MANAGER}), places=PERSONAL_ONLY,
+            menu=False),
 )
 
 # Card buttons (Action.Execute verbs), checked against the same roles and places as commands.

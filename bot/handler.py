@@ -17,7 +17,7 @@ from botbuilder.schema import (
 )
 from sqlalchemy import select
 
-from bot import plan_export, subject_access_export
+from bot import plan_export, report_command, subject_access_export
 from bot.access import Context, context_of
 from bot.card_actions import handle_card_action, pressed
 from bot.commands import Place
@@ -153,6 +153,9 @@ class MaracBot(TeamsActivityHandler):
         if is_subject_access(file_consent_card_response.context):
             await subject_access_export.accept(turn_context, file_consent_card_response,
                                                self.store)
+        elif report_command.is_report(file_consent_card_response.context):
+            await report_command.accept(turn_context, file_consent_card_response, self.store,
+                                        self.clock)
         else:
             await plan_export.accept(turn_context, file_consent_card_response, self.store)
 

@@ -18,6 +18,7 @@ from bot.posts import Post
 from bot.referral_views import referral_form, triage_view
 from bot.registration import REGISTRATION_HANDLERS
 from bot.replies import card_reply, text_reply
+from bot.report_command import REPORT_HANDLERS
 from bot.request import CommandHandler, Request
 from cards import notice
 from cards.agenda import agenda_card
@@ -124,5 +125,5 @@ async def _publish(request: Request) -> Activity:
 HANDLERS: dict[str, CommandHandler] = {
     "help": _help, "agenda": _agenda, "refer": _refer, "triage": _triage, "import": _import,
     "publish": _publish, **MEETING_HANDLERS, **PEOPLE_HANDLERS,
-    **PLAN_HANDLERS, **REGISTRATION_HANDLERS,
+    **PLAN_HANDLERS, **REGISTRATION_HANDLERS, **REPORT_HANDLERS,
 }

@@ -11,7 +11,7 @@ from adaptive_cards import types as act
 
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
 from dialogs.dash import QUESTIONS
-from dialogs.referrals import AGE_BANDS
+from dialogs.referrals import AGE_BANDS, EQUALITY
 from storage.models import Referral
 
 YES_NO = [("No", "false"), ("Yes", "true")]
@@ -37,6 +37,9 @@ def referral_form_card(agencies: Sequence[str], today: date,
                      v.get("victim_age_band", ""), required=True),
         text_input("children_in_household", "Children in the household",
                    v.get("children_in_household", "0"), max_length=2),
+        *[choice_input(key, f"{label[0].upper()}{label[1:]} (optional)",
+                       [(c, c) for c in choices], v.get(key, ""))
+          for key, (label, choices) in EQUALITY.items()],
         text_input("perpetrator_first_name", "Perpetrator's first name",
                    v.get("perpetrator_first_name", ""), required=True, max_length=40),
         choice_input("referring_agency", "Referring agency", [(a, a) for a in agencies],

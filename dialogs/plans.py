@@ -28,6 +28,7 @@ from storage.models import (
     MailMessage,
     Marac,
     Meeting,
+    OutboxMessage,
     Person,
     PlanDelivery,
     PlannedAction,
@@ -292,8 +293,12 @@ async def purge_plans(session: AsyncSession, case_ids: list[int]) -> None:
         return
     versions = select(PlanVersion.id).where(PlanVersion.case_id.in_(case_ids))
     disseminations = select(Dissemination.id).where(Dissemination.case_id.in_(case_ids))
+    messages = (await session.scalars(select(PlanDelivery.outbox_id).where(
+        PlanDelivery.dissemination_id.in_(disseminations),
+        PlanDelivery.outbox_id.is_not(None)))).all()
     await session.execute(delete(PlanDelivery).where(
         PlanDelivery.dissemination_id.in_(disseminations)))
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(messages)))
     await session.execute(delete(MailMessage).where(MailMessage.plan_version_id.in_(versions)))
     await session.execute(delete(Dissemination).where(Dissemination.case_id.in_(case_ids)))
     await session.execute(delete(ActionFollowUp).where(ActionFollowUp.case_id.in_(case_ids)))

@@ -27,6 +27,16 @@ from storage.models import (
 )
 
 AGE_BANDS = ("16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+# The equality profile of the SafeLives data return: each optional, each from its list.
+EQUALITY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "victim_gender": ("the victim's gender", ("Female", "Male", "Other")),
+    "victim_ethnicity": ("the victim's ethnicity", (
+        "White", "Asian or Asian British", "Black or Black British", "Mixed",
+        "Other ethnic group")),
+    "victim_disability": ("whether the victim has a disability", ("Yes", "No")),
+    "victim_sexual_orientation": ("the victim's sexual orientation", (
+        "Heterosexual", "Lesbian, gay or bisexual", "Other")),
+}
 OPEN_STATUSES = (ReferralStatus.PENDING, ReferralStatus.NEEDS_INFORMATION,
                  ReferralStatus.POSSIBLE_DUPLICATE, ReferralStatus.ACCEPTED)
 _TRUE = ("true", "yes", "y", "1")
@@ -57,6 +67,7 @@ class ReferralForm:
     professional_judgement: bool = False
     rationale: str = ""
     police_incident_ref: str | None = None
+    equality: dict[str, str] = field(default_factory=dict)  # only the fields given
 
 
 def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
@@ -93,6 +104,8 @@ def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
         professional_judgement=_flag(raw, "professional_judgement", "professional judgement"),
         rationale=_optional(raw, "rationale", 4000),
         police_incident_ref=_optional(raw, "police_incident_ref", 64) or None,
+        equality={key: _choice(raw, key, label, choices)
+                  for key, (label, choices) in EQUALITY.items() if raw.get(key)},
     )
 
 
@@ -128,7 +141,7 @@ def _name(raw: Mapping[str, object], key: str, label: str) -> str:
 
 
 def _choice(raw: Mapping[str, object], key: str, label: str, choices: tuple[str, ...]) -> str:
-    value = _text(raw, key, label, 20)
+    value = _text(raw, key, label, 40)
     if value not in choices:
         raise ReferralError(f"{label[0].upper()}{label[1:]} must be one of {', '.join(choices)}.")
     return value
@@ -216,7 +229,7 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
         decision_explanation=decision.explanation,
         repeat_of_id=earlier[0].id if earlier and "repeat" in decision.reasons else None,
         duplicate_of_id=duplicate.id if duplicate else None,
-        status=status, created_at=now, updated_at=now,
+        status=status, created_at=now, updated_at=now, **form.equality,
     )
     session.add(referral)
     await session.flush()

@@ -115,6 +115,8 @@ class Marac(Base):
     # How long a case is kept after its meeting before it is purged (the area's retention
     # schedule decides; six years is a common one).
     retention_days: Mapped[int] = mapped_column(default=6 * 365)
+    # Adults (16+) living in the MARAC's area: cases heard are reported per 10,000 of them.
+    adult_population: Mapped[int | None] = mapped_column()
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="marac")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="marac")
@@ -254,6 +256,12 @@ class Referral(Base):
     # A keyed hash of the reference, to find the same victim again without decrypting.
     victim_index: Mapped[str] = mapped_column(String(64))
     victim_age_band: Mapped[str] = mapped_column(String(20))
+    # The equality profile SafeLives asks for, each optional and from a fixed list
+    # (dialogs.referrals.EQUALITY); reported only as counts of 5 or more.
+    victim_gender: Mapped[str | None] = mapped_column(String(40))
+    victim_ethnicity: Mapped[str | None] = mapped_column(String(40))
+    victim_disability: Mapped[str | None] = mapped_column(String(40))
+    victim_sexual_orientation: Mapped[str | None] = mapped_column(String(40))
     children_in_household: Mapped[int] = mapped_column(default=0)
     perpetrator_first_name: Mapped[str] = mapped_column(EncryptedText)
     referring_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
