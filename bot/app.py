@@ -1,4 +1,5 @@
-"""The aiohttp application: POST /api/messages through botbuilder, GET /healthz."""
+"""The aiohttp application: POST /api/messages through botbuilder; GET /livez, /readyz (and
+/healthz, the database check of old) for the orchestrator (bot.health)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bot.config import Settings
 from bot.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.graph import GraphMailer
 from bot.handler import MaracBot
+from bot.health import Heartbeat, livez, readyz_handler
 from bot.meeting_notice import PAGE_PATH, notice_page
 from bot.replies import text_reply
 from bot.timers import Timers
@@ -35,6 +37,7 @@ STORE = web.AppKey("store", Store)
 TIMERS = web.AppKey("timers", Timers)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", MaracBot)
+HEARTBEAT = web.AppKey("heartbeat", Heartbeat)
 
 
 def create_app(settings: Settings, store: Store | None = None, clock: Clock | None = None
@@ -51,6 +54,10 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app.router.add_post("/api/messages", messages)
     app[TIMERS].meeting_notice = settings.meeting_notice
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz_handler(STORE, HEARTBEAT))
+    if settings.timer_seconds:
+        app[HEARTBEAT] = app[TIMERS].heartbeat
     app.router.add_get(PAGE_PATH, notice_page)
     if settings.timer_seconds:
         app.on_startup.append(_start_timers)

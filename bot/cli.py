@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     db_upgrade = db_sub.add_parser("upgrade", help="apply every pending migration",
                                    description="Bring DATABASE_URL's schema up to date.")
     db_upgrade.set_defaults(run=_db_upgrade)
+    db_current = db_sub.add_parser("current", help="show the schema's revision",
+                                   description="Show DATABASE_URL's schema revision and the "
+                                   "one this version of the bot expects.")
+    db_current.set_defaults(run=_db_current)
+    db_downgrade = db_sub.add_parser(
+        "downgrade", help="undo migrations down to a revision",
+        description="Undo migrations down to REVISION (e.g. 0003, or -1 for the last one), "
+        "to roll back to an older version of the bot. Back the database up first.")
+    db_downgrade.add_argument("revision", help="the revision to go back to, or -1")
+    db_downgrade.set_defaults(run=_db_downgrade)
 
     demo = sub.add_parser("demo", help="seed the demo Riverside MARAC",
                           description="Create the schema if needed and seed a demo MARAC: "
@@ -164,6 +174,30 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
     print("The database schema is up to date.")
+    return 0
+
+
+def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import current, head
+
+    at = asyncio.run(current(settings.database_url))
+    print(f"The database is at {', '.join(at) or 'no revision (empty)'}; "
+          f"this version of the bot expects {head()}.")
+    return 0 if ", ".join(at) == head() else 1
+
+
+def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.util import CommandError
+
+    from storage.migrate import current, downgrade
+
+    try:
+        downgrade(settings.database_url, args.revision)
+    except CommandError as error:
+        print(f"marac: cannot downgrade to {args.revision!r}: {error}.", file=sys.stderr)
+        return 2
+    at = asyncio.run(current(settings.database_url))
+    print(f"The database is now at {', '.join(at) or 'no revision (empty)'}.")
     return 0
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
+from bot.health import Heartbeat
 from bot.meeting_notice import MeetingNotice
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
@@ -45,6 +46,7 @@ class Timers:
         self.meeting_notice: MeetingNotice | None = None  # slot warnings over Teams meetings
         self.app_id = app_id
         self.interval = interval_seconds
+        self.heartbeat = Heartbeat(clock, interval_seconds)  # /readyz reads it
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._sqlite_turn: contextlib.AbstractAsyncContextManager[object] = (
@@ -227,6 +229,7 @@ class Timers:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             began = loop.time()
+            self.heartbeat.beat()
             try:
                 await self.tick()
             except Exception:
