@@ -26,6 +26,7 @@ from bot.handler import MaracBot
 from bot.health import Heartbeat, livez, readyz_handler
 from bot.meeting_notice import PAGE_PATH, notice_page
 from bot.replies import text_reply
+from bot.telemetry import turn
 from bot.timers import Timers
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import Clock, SystemClock
@@ -128,8 +129,9 @@ async def messages(request: web.Request) -> web.Response:
     except Exception as error:  # PyJWT and botbuilder raise many kinds for a bad token
         log.warning("token refused: %s", error)
         return _refuse(401, "The request does not carry a valid Bot Framework token.")
-    invoke_response = await adapter.process_activity(authenticated, activity,
-                                                     request.app[BOT].on_turn)
+    with turn(activity):
+        invoke_response = await adapter.process_activity(authenticated, activity,
+                                                         request.app[BOT].on_turn)
     if invoke_response is None:
         return web.Response(status=201)
     return web.json_response(_plain(invoke_response.body), status=invoke_response.status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigurationError, Settings
+from bot.telemetry import configure_logging
 from dialogs.clock import SystemClock
 from dialogs.demo import seed_demo
 from storage.database import Store
@@ -30,8 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = Settings.from_env()
-        logging.basicConfig(level=settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_level, settings.log_format == "json")
         return int(args.run(args, settings) or 0)
     except (ConfigurationError, ValueError, OSError) as error:  # PeopleError too
         print(f"marac: {error}", file=sys.stderr)
@@ -163,8 +164,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print("marac: the database schema is not up to date; run `marac db upgrade` first.",
               file=sys.stderr)
         return 2
+    from bot import telemetry
     from bot.app import create_app
 
+    logging.getLogger(__name__).info("telemetry: %s", telemetry.setup(os.environ))
     host, port = _listen(args, settings)
     web.run_app(create_app(settings), host=host, port=port,
                 print=lambda _: print(f"MARAC bot listening on http://{host}:{port}/api/messages"))

@@ -15,7 +15,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import outbox, telemetry
 from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
 from bot.health import Heartbeat
@@ -73,6 +73,7 @@ class Timers:
         await self.purge()
         if self.mailer is not None:
             await deliver_mail(self.store, self.mailer, self.clock)
+        await telemetry.observe_outbox(self.store, self.clock.now())
 
     async def warn(self) -> None:
         async with self._unit_of_work() as session:
@@ -146,7 +147,10 @@ class Timers:
     async def _deliver_in_order(self, batch: list[Ready]) -> int:
         delivered = 0
         for message, route in batch:
-            delivered += await self._deliver_one(message, route)
+            with telemetry.delivery(message):
+                sent = await self._deliver_one(message, route)
+                telemetry.delivered(message, bool(sent))
+            delivered += sent
         return delivered
 
     async def _payload(self, message: OutboxMessage) -> dict[str, Any]:
@@ -229,7 +233,7 @@ class Timers:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             began = loop.time()
-            self.heartbeat.beat()
+            telemetry.timer_lag(self.heartbeat.beat().total_seconds())
             try:
                 await self.tick()
             except Exception:
