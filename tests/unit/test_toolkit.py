@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from bot.teams_package import ICONS, TEAMS_DIR
 from bot.toolkit_manifest import APP_PACKAGE, toolkit_manifest
