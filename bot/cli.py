@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
         "to roll back to an older version of the bot. Back the database up first.")
     db_downgrade.add_argument("revision", help="the revision to go back to, or -1")
     db_downgrade.set_defaults(run=_db_downgrade)
+    db_keys = db_sub.add_parser(
+        "check-keys", help="check that the configured keys decrypt every stored value",
+        description="Decrypt every encrypted value with MARAC_ENCRYPTION_KEYS and say how many "
+        "open; run it after a restore or a key rotation.")
+    db_keys.set_defaults(run=_db_check_keys)
 
     demo = sub.add_parser("demo", help="seed the demo Riverside MARAC",
                           description="Create the schema if needed and seed a demo MARAC: "
@@ -201,6 +206,18 @@ def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     at = asyncio.run(current(settings.database_url))
     print(f"The database is now at {', '.join(at) or 'no revision (empty)'}.")
+    return 0
+
+
+def _db_check_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.rotation import check_keys
+
+    opened, refused = _in_store(settings.database_url, check_keys)
+    if refused:
+        print(f"marac: {refused} of {opened + refused} stored values cannot be decrypted with "
+              "the configured keys.", file=sys.stderr)
+        return 1
+    print(f"The configured keys decrypt all {opened} stored values.")
     return 0
 
 
