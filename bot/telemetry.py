@@ -25,8 +25,8 @@ from botbuilder.schema import Activity
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import _Gauge
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Store
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -186,13 +186,12 @@ def timer_lag(seconds: float) -> None:
     _instruments.timer_lag_seconds.record(seconds)
 
 
-async def observe_outbox(store: Store, now: datetime) -> None:
+async def observe_outbox(session: AsyncSession, now: datetime) -> None:
     """The outbox's backlog and the age of its oldest undelivered message: what warns that
     plans are not leaving long before the bot's own 36-hour alert."""
     undelivered = (OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None))
-    async with store.unit_of_work() as session:
-        count, oldest = (await session.execute(
-            select(func.count(), func.min(OutboxMessage.created_at)).where(*undelivered))).one()
+    count, oldest = (await session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(*undelivered))).one()
     _instruments.backlog.set(count)
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)  # SQLite hands times back naive

@@ -73,7 +73,8 @@ class Timers:
         await self.purge()
         if self.mailer is not None:
             await deliver_mail(self.store, self.mailer, self.clock)
-        await telemetry.observe_outbox(self.store, self.clock.now())
+        async with self._unit_of_work() as session:
+            await telemetry.observe_outbox(session, self.clock.now())
 
     async def warn(self) -> None:
         async with self._unit_of_work() as session:
