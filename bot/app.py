@@ -57,10 +57,9 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz_handler(STORE, HEARTBEAT))
-    if settings.timer_seconds:
-        app[HEARTBEAT] = app[TIMERS].heartbeat
     app.router.add_get(PAGE_PATH, notice_page)
     if settings.timer_seconds:
+        app[HEARTBEAT] = app[TIMERS].heartbeat
         app.on_startup.append(_start_timers)
     app.on_cleanup.append(_stop)
     return app
