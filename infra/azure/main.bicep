@@ -52,11 +52,11 @@ param postgresAdminGroupName string
 param graphSender string = ''
 
 @secure()
-@description('MARAC_ENCRYPTION_KEYS (comma-separated Fernet keys, newest first). Empty: set the Key Vault secret by hand (docs/operations.md), and it is left as it is.')
+@description('MARAC_ENCRYPTION_KEYS (comma-separated Fernet keys, newest first). Needed on the first deployment; empty later: the Key Vault secret is left as it is (docs/operations.md).')
 param encryptionKeys string = ''
 
 @secure()
-@description('MARAC_INDEX_KEY. Empty: set the Key Vault secret by hand, and it is left as it is.')
+@description('MARAC_INDEX_KEY. Needed on the first deployment; empty later: the Key Vault secret is left as it is.')
 param indexKey string = ''
 
 @secure()
