@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands")
 
     serve = sub.add_parser("serve", help="run the bot's web server (POST /api/messages)",
-                           description="Run the bot: POST /api/messages and GET /healthz.")
+                           description="Run the bot: POST /api/messages; GET /livez, /readyz "
+                           "and /healthz.")
     _host_port(serve)
     serve.set_defaults(run=_serve)
 
