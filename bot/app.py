@@ -1,4 +1,5 @@
-"""The aiohttp application: POST /api/messages through botbuilder, GET /healthz."""
+"""The aiohttp application: POST /api/messages through botbuilder; GET /livez, /readyz (and
+/healthz, the database check of old) for the orchestrator (bot.health)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from bot.config import Settings
 from bot.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.graph import GraphMailer
 from bot.handler import MaracBot
+from bot.health import Heartbeat, livez, readyz_handler
 from bot.meeting_notice import PAGE_PATH, notice_page
 from bot.replies import text_reply
+from bot.telemetry import turn
 from bot.timers import Timers
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import Clock
@@ -35,6 +38,7 @@ STORE = web.AppKey("store", Store)
 TIMERS = web.AppKey("timers", Timers)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", MaracBot)
+HEARTBEAT = web.AppKey("heartbeat", Heartbeat)
 
 
 def create_app(settings: Settings, store: Store | None = None, clock: Clock | None = None
@@ -51,8 +55,11 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app.router.add_post("/api/messages", messages)
     app[TIMERS].meeting_notice = settings.meeting_notice
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz_handler(STORE, HEARTBEAT))
     app.router.add_get(PAGE_PATH, notice_page)
     if settings.timer_seconds:
+        app[HEARTBEAT] = app[TIMERS].heartbeat
         app.on_startup.append(_start_timers)
     app.on_cleanup.append(_stop)
     return app
@@ -121,8 +128,9 @@ async def messages(request: web.Request) -> web.Response:
     except Exception as error:  # PyJWT and botbuilder raise many kinds for a bad token
         log.warning("token refused: %s", error)
         return _refuse(401, "The request does not carry a valid Bot Framework token.")
-    invoke_response = await adapter.process_activity(authenticated, activity,
-                                                     request.app[BOT].on_turn)
+    with turn(activity):
+        invoke_response = await adapter.process_activity(authenticated, activity,
+                                                         request.app[BOT].on_turn)
     if invoke_response is None:
         return web.Response(status=201)
     return web.json_response(_plain(invoke_response.body), status=invoke_response.status,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands
+from bot import commands, telemetry
 from bot.access import NotThisTenant, audit, context_of, refusal
 from bot.conversation import tenant_of
 from bot.meeting_actions import MEETING_BUTTONS
@@ -68,6 +68,7 @@ async def handle_card_action(activity: Activity, action: dict[str, Any], store: 
                           or data.get("referral_id") or "")
             await audit(session, context, activity, button.name, clock.now(), subject=subject,
                         refused=refused)
+            telemetry.pressed(button.name, subject, refused is not None)
             if refused is not None:
                 return message_answer(refused), [], []
             press = Press(session, context, data, activity.reply_to_id or "", clock, activity)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -15,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigurationError, Settings
+from bot.telemetry import configure_logging
 from dialogs.clock import (
     advance_clock,
     freeze_clock,
@@ -37,8 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = Settings.from_env()
-        logging.basicConfig(level=settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_level, settings.log_format == "json")
         return int(args.run(args, settings) or 0)
     except (ConfigurationError, ValueError, OSError) as error:  # PeopleError too
         print(f"marac: {error}", file=sys.stderr)
@@ -55,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands")
 
     serve = sub.add_parser("serve", help="run the bot's web server (POST /api/messages)",
-                           description="Run the bot: POST /api/messages and GET /healthz.")
+                           description="Run the bot: POST /api/messages; GET /livez, /readyz "
+                           "and /healthz.")
     _host_port(serve)
     serve.set_defaults(run=_serve)
 
@@ -65,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     db_upgrade = db_sub.add_parser("upgrade", help="apply every pending migration",
                                    description="Bring DATABASE_URL's schema up to date.")
     db_upgrade.set_defaults(run=_db_upgrade)
+    db_current = db_sub.add_parser("current", help="show the schema's revision",
+                                   description="Show DATABASE_URL's schema revision and the "
+                                   "one this version of the bot expects.")
+    db_current.set_defaults(run=_db_current)
+    db_downgrade = db_sub.add_parser(
+        "downgrade", help="undo migrations down to a revision",
+        description="Undo migrations down to REVISION (e.g. 0003, or -1 for the last one), "
+        "to roll back to an older version of the bot. Back the database up first.")
+    db_downgrade.add_argument("revision", help="the revision to go back to, or -1")
+    db_downgrade.set_defaults(run=_db_downgrade)
+    db_keys = db_sub.add_parser(
+        "check-keys", help="check that the configured keys decrypt every stored value",
+        description="Decrypt every encrypted value with MARAC_ENCRYPTION_KEYS and say how many "
+        "open; run it after a restore or a key rotation.")
+    db_keys.set_defaults(run=_db_check_keys)
 
     demo = sub.add_parser("demo", help="seed the demo Riverside MARAC",
                           description="Create the schema if needed and seed a demo MARAC: "
@@ -192,8 +209,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print("marac: the database schema is not up to date; run `marac db upgrade` first.",
               file=sys.stderr)
         return 2
+    from bot import telemetry
     from bot.app import create_app
 
+    logging.getLogger(__name__).info("telemetry: %s", telemetry.setup(os.environ))
     host, port = _listen(args, settings)
     web.run_app(create_app(settings), host=host, port=port,
                 print=lambda _: print(f"MARAC bot listening on http://{host}:{port}/api/messages"))
@@ -203,6 +222,42 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
     print("The database schema is up to date.")
+    return 0
+
+
+def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import current, head
+
+    at = asyncio.run(current(settings.database_url))
+    print(f"The database is at {', '.join(at) or 'no revision (empty)'}; "
+          f"this version of the bot expects {head()}.")
+    return 0 if ", ".join(at) == head() else 1
+
+
+def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.util import CommandError
+
+    from storage.migrate import current, downgrade
+
+    try:
+        downgrade(settings.database_url, args.revision)
+    except CommandError as error:
+        print(f"marac: cannot downgrade to {args.revision!r}: {error}.", file=sys.stderr)
+        return 2
+    at = asyncio.run(current(settings.database_url))
+    print(f"The database is now at {', '.join(at) or 'no revision (empty)'}.")
+    return 0
+
+
+def _db_check_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.rotation import check_keys
+
+    opened, refused = _in_store(settings.database_url, check_keys)
+    if refused:
+        print(f"marac: {refused} of {opened + refused} stored values cannot be decrypted with "
+              "the configured keys.", file=sys.stderr)
+        return 1
+    print(f"The configured keys decrypt all {opened} stored values.")
     return 0
 
 

@@ -10,9 +10,12 @@ failed with the reason after the last attempt, when the coordinators are told
 mailbox its row points to.
 
 Configuration (all needed to turn email on): GRAPH_TENANT_ID, GRAPH_CLIENT_ID,
-GRAPH_CLIENT_SECRET, GRAPH_SENDER (the mailbox to send from). GRAPH_AUTHORITY_HOST and
-GRAPH_URL default to Microsoft's public cloud; GRAPH_CA_BUNDLE names a CA file to trust (tests
-serve both on loopback with their own certificate)."""
+GRAPH_CLIENT_SECRET, GRAPH_SENDER (the mailbox to send from). In Azure, GRAPH_MANAGED_IDENTITY=true
+instead of the secret: the token is the user-assigned managed identity's (GRAPH_CLIENT_ID is
+its client id), from msal's managed identity client (storage.identity); the secret remains
+the fallback where the identity cannot be given Mail.Send (and for local use).
+GRAPH_AUTHORITY_HOST and GRAPH_URL default to Microsoft's public cloud; GRAPH_CA_BUNDLE names
+a CA file to trust (tests serve both on loopback with their own certificate)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from bot.outbox import LEASE, MAX_ATTEMPTS, backoff
 from bot.plan_export import DOCX_TYPE, file_name, render_docx
 from dialogs.clock import Clock
 from dialogs.plans import seen_version
+from storage import identity
 from storage.database import Store
 from storage.models import (
     Agency,
@@ -69,15 +73,19 @@ class GraphSettings:
     authority_host: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com"
     ca_bundle: str = ""  # a CA file to trust instead of the system's
+    managed_identity: bool = False  # the token from the managed identity, not the secret
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GraphSettings | None:
         """The settings, or None when email is not configured (Teams delivery only)."""
         env = os.environ if env is None else env
+        managed = env.get("GRAPH_MANAGED_IDENTITY", "").lower() in ("true", "1", "yes")
         names = ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_SENDER")
         values = [env.get(name, "") for name in names]
         if not any(values):
             return None
+        if managed and not values[2]:
+            values[2] = "(managed identity)"  # never sent: the identity's token is used
         missing = [name for name, value in zip(names, values, strict=True) if not value]
         if missing:
             raise ValueError(f"Email through Microsoft Graph needs {', '.join(missing)} too.")
@@ -85,7 +93,8 @@ class GraphSettings:
         return cls(tenant_id, client_id, client_secret, sender,
                    authority_host=env.get("GRAPH_AUTHORITY_HOST", "") or cls.authority_host,
                    graph_url=env.get("GRAPH_URL", "") or cls.graph_url,
-                   ca_bundle=env.get("GRAPH_CA_BUNDLE", ""))
+                   ca_bundle=env.get("GRAPH_CA_BUNDLE", ""),
+                   managed_identity=managed and not env.get("GRAPH_CLIENT_SECRET", ""))
 
 
 class GraphMailer:
@@ -117,6 +126,8 @@ class GraphMailer:
         return session
 
     def _acquire(self) -> dict[str, Any]:
+        if self.settings.managed_identity:
+            return identity.acquire(self.settings.client_id, self.settings.graph_url)
         scope = f"{self.settings.graph_url.rstrip('/')}/.default"
         result: dict[str, Any] = self._client().acquire_token_for_client(scopes=[scope])
         return result

@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 from msrest.pipeline import AsyncHTTPPolicy, Request, Response
 
+from bot import telemetry
+
 Answer = TypeVar("Answer")
 
 
@@ -113,6 +115,8 @@ class Pacing:
             await self._room(route)
             answer = await attempt()
             status, retry_after = status_of(answer)
+            if status == 429:
+                telemetry.throttled()
             if status not in RETRIED_STATUSES or tried == self.attempts:
                 return answer
             await self.sleep(self.backoff(tried, retry_after))

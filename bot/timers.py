@@ -15,9 +15,10 @@ from botbuilder.core import BotAdapter, TurnContext
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import outbox, telemetry
 from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
+from bot.health import Heartbeat
 from bot.meeting_notice import MeetingNotice
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
@@ -45,6 +46,7 @@ class Timers:
         self.meeting_notice: MeetingNotice | None = None  # slot warnings over Teams meetings
         self.app_id = app_id
         self.interval = interval_seconds
+        self.heartbeat = Heartbeat(clock, interval_seconds)  # /readyz reads it
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._sqlite_turn: contextlib.AbstractAsyncContextManager[object] = (
@@ -71,6 +73,8 @@ class Timers:
         await self.purge()
         if self.mailer is not None:
             await deliver_mail(self.store, self.mailer, self.clock)
+        async with self._unit_of_work() as session:
+            await telemetry.observe_outbox(session, self.clock.now())
 
     async def warn(self) -> None:
         async with self._unit_of_work() as session:
@@ -144,7 +148,10 @@ class Timers:
     async def _deliver_in_order(self, batch: list[Ready]) -> int:
         delivered = 0
         for message, route in batch:
-            delivered += await self._deliver_one(message, route)
+            with telemetry.delivery(message):
+                sent = await self._deliver_one(message, route)
+                telemetry.delivered(message, bool(sent))
+            delivered += sent
         return delivered
 
     async def _payload(self, message: OutboxMessage) -> dict[str, Any]:
@@ -227,6 +234,7 @@ class Timers:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             began = loop.time()
+            telemetry.timer_lag(self.heartbeat.beat().total_seconds())
             try:
                 await self.tick()
             except Exception:

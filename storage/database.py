@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,6 +45,12 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
+    client_id = os.environ.get("DATABASE_MANAGED_IDENTITY_CLIENT_ID", "")
+    if client_id:  # Entra authentication: the password is the managed identity's token
+        from storage.identity import postgres_password
+
+        return create_async_engine(url, pool_pre_ping=True,
+                                   connect_args={"password": postgres_password(client_id)})
     return create_async_engine(url, pool_pre_ping=True)
 
 
