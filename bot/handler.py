@@ -17,18 +17,17 @@ from botbuilder.schema import (
 )
 from sqlalchemy import select
 
-from bot import plan_export, subject_access_export
-from bot.access import Context, context_of
-from bot.card_actions import handle_card_action, pressed
-from bot.commands import Place
+from bot import plan_export
 from bot.conversation import meeting_place, seen, tenant_of
-from bot.meeting import start_posts
-from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
-from bot.posts import Post
-from bot.press import message_answer
+from bot.features import subject_access
+from bot.features.meeting import start_posts
+from bot.features.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.replies import card_reply, text_reply
-from bot.router import handle_message, is_command
-from bot.subject_access_export import is_subject_access
+from bot.turns.access import Context, context_of
+from bot.turns.pipeline import handle_message, handle_press, is_command
+from bot.turns.posts import Post
+from bot.turns.press import Invoke, message_answer, read_invoke
+from bot.turns.registry import Place
 from cards import notice
 from cards.notice import SOMETHING_WENT_WRONG
 from cards.welcome import welcome_card
@@ -57,7 +56,9 @@ class MaracBot(TeamsActivityHandler):
         here first."""
         activity = turn_context.activity
         tenant = tenant_of(activity)
-        if (tenant in self.allowed_tenants or _checks_tenant_itself(activity)
+        if activity.type == ActivityTypes.invoke:  # read once, here, for the whole turn
+            turn_context.turn_state[_INVOKE] = read_invoke(activity.name, activity.value)
+        if (tenant in self.allowed_tenants or _checks_tenant_itself(turn_context)
                 or await self._serves(tenant)):
             await super().on_turn(turn_context)
             return
@@ -98,23 +99,21 @@ class MaracBot(TeamsActivityHandler):
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action")
-        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+        invoke = turn_context.turn_state.get(_INVOKE)
+        if invoke is None:
             return InvokeResponse(status=400, body={
                 "statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "Not an Action.Execute."}})
         try:
-            body = await self._card_action(turn_context, action)
+            body = await self._card_action(turn_context, invoke)
         except Exception:
-            log.exception("card action %s failed", action.get("verb"))
+            log.exception("card action %s failed", invoke.verb)
             body = message_answer(SOMETHING_WENT_WRONG)
         return InvokeResponse(status=200, body=body)
 
-    async def _card_action(self, turn_context: TurnContext, action: dict[str, Any]
-                           ) -> dict[str, Any]:
-        answer, updates, posts = await handle_card_action(
-            turn_context.activity, action, self.store, self.clock, self.allowed_tenants)
+    async def _card_action(self, turn_context: TurnContext, invoke: Invoke) -> dict[str, Any]:
+        answer, updates, posts = await handle_press(
+            turn_context.activity, invoke, self.store, self.clock, self.allowed_tenants)
         for post in posts:
             await _send(turn_context, post)
         for message_id, card in updates:
@@ -150,8 +149,8 @@ class MaracBot(TeamsActivityHandler):
 
     async def on_teams_file_consent_accept(self, turn_context: TurnContext,
                                            file_consent_card_response: Any) -> None:
-        if is_subject_access(file_consent_card_response.context):
-            await subject_access_export.accept(turn_context, file_consent_card_response,
+        if subject_access.is_subject_access(file_consent_card_response.context):
+            await subject_access.accept(turn_context, file_consent_card_response,
                                                self.store)
         else:
             await plan_export.accept(turn_context, file_consent_card_response, self.store)
@@ -208,6 +207,7 @@ class MaracBot(TeamsActivityHandler):
 # Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,
 # BotAdapter and CloudAdapterBase).
 _INVOKE_RESPONSE_KEY = TurnContext._INVOKE_RESPONSE_KEY  # noqa: SLF001
+_INVOKE = "marac.invoke"  # the card press the turn carries, read once (bot.turns.press.Invoke)
 
 
 def _answer_invoke(turn_context: TurnContext, response: InvokeResponse) -> None:
@@ -240,11 +240,13 @@ def _files(activity: Activity) -> list[Any]:
     return [a for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
 
 
-def _checks_tenant_itself(activity: Activity) -> bool:
+def _checks_tenant_itself(turn_context: TurnContext) -> bool:
     """Typed commands and known card presses: their unit of work checks the tenant."""
+    activity = turn_context.activity
     if activity.type == ActivityTypes.message:
         return not _files(activity) and is_command(activity)
-    return activity.type == ActivityTypes.invoke and pressed(activity) is not None
+    invoke = turn_context.turn_state.get(_INVOKE)
+    return invoke is not None and invoke.button is not None
 
 
 def _may_keep(context: Context) -> bool:

@@ -24,7 +24,7 @@ from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.files import marked_document, offer, table, to_bytes, upload
 from bot.replies import text_reply
-from bot.request import Request
+from bot.turns.request import Request
 from dialogs import plans
 from dialogs.plans import PlanError, PlanSeen
 from storage.database import Store
@@ -124,7 +124,7 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
                  ) -> None:
     """The coordinator accepted the file: check again who they are, render the version named
     in the card, put it at Teams' upload URL and answer with the file's card."""
-    from bot.access import context_of
+    from bot.turns.access import context_of
 
     context = response.context if isinstance(response.context, dict) else {}
     async with store.unit_of_work() as session:

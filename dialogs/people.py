@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.refusal import Refusal
 from storage.models import Agency, AuditEvent, Marac, Person, Role, RoleGrant
 
 
-class PeopleError(ValueError):
+class PeopleError(Refusal):
     """One plain sentence."""
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.case_work import view
+from dialogs.refusal import Refusal
 from storage.models import (
     ActionFollowUp,
     ActionOrigin,
@@ -40,7 +41,7 @@ from storage.models import (
 NOT_ENTITLED = frozenset({Role.OBSERVER})
 
 
-class PlanError(ValueError):
+class PlanError(Refusal):
     """What was asked of a plan cannot be done; str() is one plain sentence."""
 
 

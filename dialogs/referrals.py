@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
+from dialogs.refusal import Refusal
 from dialogs.working_days import Nation, WorkingCalendar
 from storage.crypto import blind_index
 from storage.models import (
@@ -33,7 +34,7 @@ _TRUE = ("true", "yes", "y", "1")
 _FALSE = ("false", "no", "n", "0", "")
 
 
-class ReferralError(ValueError):
+class ReferralError(Refusal):
     """A referral that cannot be taken; str() is the one sentence the referrer sees."""
 
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.commands import CARD_ACTIONS
 from bot.config import Settings
+from bot.turns.registry import buttons
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.database import Store
 from storage.migrate import upgrade
@@ -32,7 +32,7 @@ from storage.models import (
 )
 from tests.http.connector import Connector
 
-VERBS = [action.name for action in CARD_ACTIONS]
+VERBS = [action.name for action in buttons()]
 FIELDS = ["case", "case_number", "referral_id", "role", "agency", "information", "owner",
           "description", "for_whom", "risk", "due_on", "victim_contact", "not_involved",
           "victim_first_name", "victim_reference", "incident_date", "received_on",

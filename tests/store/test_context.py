@@ -1,4 +1,4 @@
-"""bot.access.context_of: who is acting, in which MARAC, with which roles, from one query;
+"""bot.turns.access.context_of: who is acting, in which MARAC, with which roles, from one query;
 the tenant check folded into it raises NotThisTenant."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from botbuilder.schema import Activity
 from sqlalchemy import select
 
-from bot.access import NotThisTenant, context_of
-from bot.commands import Place, find
+from bot.turns.access import NotThisTenant, context_of
+from bot.turns.registry import Place, find
 from dialogs.demo import DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.models import Marac, Meeting, MeetingStatus, Person, Role
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.access import Context
-from bot.posts import Post
+from bot.turns.access import Context
+from bot.turns.posts import Post
 from dialogs.clock import Clock
 
 

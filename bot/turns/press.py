@@ -10,11 +10,35 @@ from adaptive_cards.card import AdaptiveCard
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.access import Context
+from bot.turns.access import Context
+from bot.turns.registry import Command, find_button
 from cards.base import CARD_CONTENT_TYPE
 from dialogs.clock import Clock
 
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+@dataclass(frozen=True)
+class Invoke:
+    """An Action.Execute press as Teams sent it, read once: its verb, its data, and the
+    button of the table the verb names (None when the verb or the data make no sense)."""
+
+    verb: str
+    data: dict[str, Any]
+    button: Command | None
+
+
+def read_invoke(name: str | None, value: Any) -> Invoke | None:
+    """The press an adaptiveCard/action invoke carries; None for anything else (another
+    invoke, or a card action that is not an Action.Execute)."""
+    action = value.get("action") if isinstance(value, dict) else None
+    if name != "adaptiveCard/action" or not isinstance(action, dict) or (
+            action.get("type") != "Action.Execute"):
+        return None
+    verb, data = action.get("verb"), action.get("data")
+    if not isinstance(verb, str) or not isinstance(data, dict):
+        return Invoke(str(verb or ""), {}, None)
+    return Invoke(verb, data, find_button(verb))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from urllib.parse import urlparse
 import aiohttp
 from botbuilder.schema import Activity, Attachment
 
-from bot import commands
-from bot.access import context_of, refusal
 from bot.replies import card_reply, text_reply
+from bot.turns.access import context_of, refusal
+from bot.turns.registry import COORDINATORS, PERSONAL_ONLY, command, find
+from bot.turns.request import Request
 from cards.import_report import import_report_card
 from dialogs.clock import Clock
 from dialogs.police_feed import MAX_BYTES, FeedError, import_rows, read_rows
@@ -24,9 +25,16 @@ log = logging.getLogger(__name__)
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
 
+@command("import", "Import the police feed: send me its CSV file here.", "import",
+         roles=COORDINATORS, places=PERSONAL_ONLY)
+async def _import(request: Request) -> Activity:
+    return text_reply("Send me the police feed as a CSV file in this chat and I will import "
+                      "it; the first line must name the columns.")
+
+
 async def handle_feed_file(activity: Activity, attachment: Attachment, store: Store,
                            clock: Clock) -> Activity:
-    importing = commands.find("import")
+    importing = find("import")
     assert importing is not None
     async with store.unit_of_work() as session:
         refused = refusal(importing, await context_of(session, activity))

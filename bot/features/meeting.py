@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.conversation import meeting_place
 from bot.meeting_views import attendance_view, case_card_view
-from bot.posts import Post, keep_attendance_card, keep_case_card
 from bot.replies import card_reply, text_reply
-from bot.request import CommandHandler, Request
+from bot.turns.posts import Post, keep_attendance_card, keep_case_card
+from bot.turns.registry import CHAIRS, MANAGERS, MEETING_PLACES, command
+from bot.turns.request import Request
 from cards.agenda import agenda_card
 from cards.meeting import summary_card
 from dialogs import meeting as run
@@ -26,6 +27,8 @@ from dialogs.people import people_with
 from storage.models import Marac, Person, Role, RoleGrant
 
 
+@command("start", "Open the meeting: the agenda and the attendance card.", "start",
+         roles=CHAIRS, places=MEETING_PLACES)
 async def _start(request: Request) -> list[Post]:
     return await start_posts(request.session, request.marac_id,
                              meeting_place(request.activity), request.context.actor.person_id,
@@ -47,6 +50,8 @@ async def start_posts(session: AsyncSession, marac_id: int, place: str,
                             "**next**."))]
 
 
+@command("next", "Close this case's planning and open the next case.", "next",
+         roles=CHAIRS, places=MEETING_PLACES)
 async def _next(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -67,6 +72,8 @@ async def _next(request: Request) -> list[Post]:
     return posts
 
 
+@command("back", "Reopen the case heard before this one.", "back",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _back(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -77,6 +84,8 @@ async def _back(request: Request) -> list[Post]:
                  keep_case_card(case.id))]
 
 
+@command("extend", "Give the open case more minutes.", "extend MINUTES",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _extend(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -88,6 +97,9 @@ async def _extend(request: Request) -> list[Post]:
     return [Post(text_reply(f"{case.number} has {words[0]} more minutes."))]
 
 
+@command("defer", "Move the open case to the next meeting, with the reason.",
+         "defer REASON",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _defer(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -99,18 +111,25 @@ async def _defer(request: Request) -> list[Post]:
                             "**next**."))]
 
 
+@command("pause", "Pause the meeting and its slot clock.", "pause",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _pause(request: Request) -> list[Post]:
     meeting = await run.must_be_under_way(request.session, meeting_place(request.activity))
     run.pause(meeting, request.clock.now())
     return [Post(text_reply("The meeting is paused; the slot clock has stopped."))]
 
 
+@command("resume", "Resume the meeting.", "resume",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _resume(request: Request) -> list[Post]:
     meeting = await run.must_be_under_way(request.session, meeting_place(request.activity))
     await run.resume(request.session, meeting, request.clock.now())
     return [Post(text_reply("The meeting has resumed."))]
 
 
+@command("exceptional", "Mark the open case exceptional: death, or moved out of area.",
+         "exceptional death/moved NOTE",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _exceptional(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -120,6 +139,8 @@ async def _exceptional(request: Request) -> list[Post]:
                             ": its information is recorded and no actions are planned."))]
 
 
+@command("standin", "Name who may advance the agenda for you.", "standin FIRSTNAME",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _standin(request: Request) -> list[Post]:
     session = request.session
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -128,6 +149,8 @@ async def _standin(request: Request) -> list[Post]:
     return [Post(text_reply(f"{person.first_name} may now advance the agenda for the chair."))]
 
 
+@command("admit", "Admit someone to the open closed-panel case.", "admit FIRSTNAME",
+         roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _admit(request: Request) -> list[Post]:
     session = request.session
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -140,6 +163,8 @@ async def _admit(request: Request) -> list[Post]:
     return [Post(text_reply(f"{person.first_name} is admitted to {case.number}."))]
 
 
+@command("decide", "Decide on a declaration of knowing someone in a case.",
+         "decide CASE DECISION", roles=MANAGERS, menu=False)
 async def _decide(request: Request) -> list[Post]:
     number, _, decision = request.arguments.strip().partition(" ")
     if not decision.strip():
@@ -161,6 +186,8 @@ async def _person_named(session: AsyncSession, marac_id: int, first_name: str) -
     return people[0]
 
 
+@command("end", "Close the meeting and post its summary.", "end",
+         roles=CHAIRS, places=MEETING_PLACES)
 async def _end(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
     meeting = await run.must_be_under_way(session, meeting_place(request.activity))
@@ -180,30 +207,3 @@ async def _report_non_attendance(session: AsyncSession, marac: Marac, now: datet
                       "be taken up with the agency.")
     for manager in await people_with(session, marac.id, (Role.OPERATIONS_MANAGER,)):
         outbox.enqueue(session, note, "non-attendance", now, person_id=manager)
-
-
-async def _guarded(handler: CommandHandler, request: Request) -> list[Post]:
-    """A chair command that cannot be done now answers why in one sentence; nothing changes."""
-    nested = await request.session.begin_nested()
-    try:
-        reply = await handler(request)
-    except MeetingError as refused:
-        await nested.rollback()
-        return [Post(text_reply(str(refused)))]
-    await nested.commit()
-    return reply if isinstance(reply, list) else [Post(reply)]
-
-
-def _chair(handler: CommandHandler) -> CommandHandler:
-    async def run_guarded(request: Request) -> list[Post]:
-        return await _guarded(handler, request)
-    return run_guarded
-
-
-MEETING_HANDLERS: dict[str, CommandHandler] = {
-    name: _chair(handler) for name, handler in {
-        "start": _start, "next": _next, "back": _back, "extend": _extend, "defer": _defer,
-        "pause": _pause, "resume": _resume, "exceptional": _exceptional, "standin": _standin,
-        "end": _end, "admit": _admit, "decide": _decide,
-    }.items()
-}

@@ -10,10 +10,11 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.access import context_of
 from bot.files import marked_document, offer, table, to_bytes, upload
-from bot.press import InvokeAnswer, Press, message_answer
 from bot.replies import text_reply
+from bot.turns.access import context_of
+from bot.turns.press import InvokeAnswer, Press, message_answer
+from bot.turns.registry import MANAGERS, PERSONAL_ONLY, button
 from dialogs import subject_access
 from dialogs.subject_access import Review, ReviewError, SubjectAccess, read_review, reviewed
 from storage.database import Store
@@ -23,15 +24,14 @@ KIND = "subject access"
 NOTHING_HELD = "Nothing is held under that reference."
 
 
+@button("sar.export", "Export a subject access record as reviewed.", roles=MANAGERS,
+        places=PERSONAL_ONLY)
 async def _export(press: Press) -> InvokeAnswer:
     reference = str(press.data.get("reference") or "").strip()
     held = await subject_access.gather(press.session, press.marac_id, reference)
     if not held.referrals:
         return message_answer(NOTHING_HELD)
-    try:
-        review = read_review(press.data, len(subject_access.items(held)))
-    except ReviewError as refused:
-        return message_answer(str(refused))
+    review = read_review(press.data, len(subject_access.items(held)))
     document = render_docx(reviewed(held, review))
     press.posts.append(offer(
         f"MARAC-subject-access-{press.clock.now():%Y-%m-%d}.docx",
@@ -98,5 +98,3 @@ def _review_of(choices: dict[str, Any], count: int) -> Review:
     data = {f"withhold_{n}": "true" for n in withheld}
     return read_review({**data, "redact": ", ".join(str(w) for w in redacted)}, count)
 
-
-SUBJECT_ACCESS_BUTTONS = {"sar.export": _export}

@@ -5,13 +5,15 @@ from __future__ import annotations
 from botbuilder.schema import Activity
 
 from bot.replies import card_reply, text_reply
-from bot.request import CommandHandler, Request
+from bot.turns.registry import COORDINATORS, MANAGERS, PERSONAL_ONLY, command
+from bot.turns.request import Request
 from cards.people import audit_card, people_card, subject_access_card
 from dialogs import people, subject_access
-from dialogs.people import PeopleError
 from storage.models import Marac
 
 
+@command("people", "List this MARAC's people and their roles.", "people",
+         roles=COORDINATORS, places=PERSONAL_ONLY, menu=False)
 async def _people(request: Request) -> Activity:
     marac = await request.session.get_one(Marac, request.marac_id)
     return card_reply(people_card(marac.name, await people.members(request.session,
@@ -20,13 +22,10 @@ async def _people(request: Request) -> Activity:
 
 async def _change(request: Request, granting: bool) -> Activity:
     word, _, name = request.arguments.strip().partition(" ")
-    try:
-        role = people.parse_role(word)
-        person = await people.person_named(request.session, request.marac_id, name)
-        change = people.grant if granting else people.revoke
-        changed = await change(request.session, request.marac_id, person, role)
-    except PeopleError as refused:
-        return text_reply(str(refused))
+    role = people.parse_role(word)
+    person = await people.person_named(request.session, request.marac_id, name)
+    change = people.grant if granting else people.revoke
+    changed = await change(request.session, request.marac_id, person, role)
     if not changed:
         return text_reply(f"{person.first_name} {'already holds' if granting else 'does not hold'}"
                           f" the {role.label} role; nothing changed.")
@@ -34,14 +33,20 @@ async def _change(request: Request, granting: bool) -> Activity:
                       f"{role.label} of this MARAC.")
 
 
+@command("grant", "Give someone a role in this MARAC.", "grant ROLE FIRSTNAME",
+         roles=COORDINATORS, places=PERSONAL_ONLY, menu=False)
 async def _grant(request: Request) -> Activity:
     return await _change(request, granting=True)
 
 
+@command("revoke", "Take a role away from someone.", "revoke ROLE FIRSTNAME",
+         roles=COORDINATORS, places=PERSONAL_ONLY, menu=False)
 async def _revoke(request: Request) -> Activity:
     return await _change(request, granting=False)
 
 
+@command("audit", "Show a case's audit trail: every view, change and refusal.", "audit CASE",
+         roles=MANAGERS, places=PERSONAL_ONLY, menu=False)
 async def _audit(request: Request) -> Activity:
     subject = request.arguments.strip()
     if not subject:
@@ -50,6 +55,8 @@ async def _audit(request: Request) -> Activity:
     return card_reply(audit_card(subject, events))
 
 
+@command("sar", "Everything held about a victim, redacted, for a subject access request.",
+         "sar REFERENCE", roles=MANAGERS, places=PERSONAL_ONLY, menu=False)
 async def _sar(request: Request) -> Activity:
     reference = request.arguments.strip()
     if not reference:
@@ -57,7 +64,3 @@ async def _sar(request: Request) -> Activity:
     held = await subject_access.gather(request.session, request.marac_id, reference)
     return card_reply(subject_access_card(held))
 
-
-PEOPLE_HANDLERS: dict[str, CommandHandler] = {
-    "people": _people, "grant": _grant, "revoke": _revoke, "audit": _audit, "sar": _sar,
-}

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
 from bot import outbox
 from bot.conversation import meeting_place
 from bot.meeting_views import attendance_view, case_card_view
-from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.replies import card_reply, text_reply
+from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
+from bot.turns.registry import (
+    CHAIRS,
+    EVERY_ROLE,
+    MEETING_PLACES,
+    PLANNERS,
+    REPRESENTATIVES,
+    button,
+)
 from cards.meeting import case_details_card
 from dialogs import case_work
 from dialogs import meeting as run
@@ -29,8 +36,6 @@ from storage.models import (
     Role,
     RoleGrant,
 )
-
-Button = Callable[[Press], Awaitable[InvokeAnswer]]
 
 
 async def _meeting(press: Press) -> tuple[Meeting, Marac]:
@@ -53,6 +58,8 @@ async def _case(press: Press, meeting: Meeting) -> Case:
     return case
 
 
+@button("attendance.confirm", "Confirm attendance.", roles=EVERY_ROLE,
+        places=MEETING_PLACES)
 async def _confirm(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     person = await _person(press)
@@ -94,6 +101,8 @@ async def _attending_agency(press: Press, person: Person, role: AttendanceRole, 
     return agency
 
 
+@button("attendance.declare", "Declare knowing someone in a case.", roles=EVERY_ROLE,
+        places=MEETING_PLACES)
 async def _declare(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     person = await _person(press)
@@ -112,6 +121,8 @@ async def _declare(press: Press) -> InvokeAnswer:
                           "told privately.")
 
 
+@button("case.view", "Show a case in full (to those entitled).", roles=EVERY_ROLE,
+        places=MEETING_PLACES)
 async def _view(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     case = await _case(press, meeting)
@@ -130,6 +141,8 @@ def _entitled(press: Press, case: Case) -> bool:
     return bool(roles - {Role.OBSERVER})
 
 
+@button("case.information", "Share an agency's information.", roles=REPRESENTATIVES,
+        places=MEETING_PLACES)
 async def _information(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     person = await _person(press)
@@ -144,6 +157,8 @@ async def _information(press: Press) -> InvokeAnswer:
     return await _after_change(press, marac, meeting, case)
 
 
+@button("case.action", "Add an action.", roles=PLANNERS,
+        places=MEETING_PLACES)
 async def _action(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     case = await _case(press, meeting)
@@ -161,6 +176,8 @@ def _press_key(press: Press) -> str:
     return f"{press.message_id}:{hashlib.sha256(inputs.encode()).hexdigest()}"
 
 
+@button("case.contact", "Name who updates the victim.", roles=CHAIRS,
+        places=MEETING_PLACES)
 async def _contact(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     case = await _case(press, meeting)
@@ -182,24 +199,3 @@ async def _refresh_case_card(press: Press, marac: Marac, meeting: Meeting, case:
     if case.card_message_id:
         card = await case_card_view(press.session, marac, meeting, case, press.clock.now())
         press.updates.append((case.card_message_id, card_reply(card)))
-
-
-def _refusing(button: Button) -> Button:
-    """A refused press answers its reason in one sentence and changes nothing."""
-    async def run_button(press: Press) -> InvokeAnswer:
-        nested = await press.session.begin_nested()
-        try:
-            answer = await button(press)
-        except MeetingError as refused:
-            await nested.rollback()
-            press.updates.clear()
-            return message_answer(str(refused))
-        await nested.commit()
-        return answer
-    return run_button
-
-
-MEETING_BUTTONS: dict[str, Button] = {verb: _refusing(button) for verb, button in {
-    "attendance.confirm": _confirm, "attendance.declare": _declare, "case.view": _view,
-    "case.information": _information, "case.action": _action, "case.contact": _contact,
-}.items()}

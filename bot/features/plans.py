@@ -13,10 +13,19 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 
 from bot.plan_delivery import send_to
-from bot.posts import Post
-from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.replies import card_reply, text_reply
-from bot.request import CommandHandler, Request
+from bot.turns.posts import Post
+from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
+from bot.turns.registry import (
+    COORDINATORS,
+    PERSONAL_ONLY,
+    PLAN_READERS,
+    PLANNERS,
+    REFERRERS,
+    button,
+    command,
+)
+from bot.turns.request import Request
 from cards.plan import (
     action_card,
     cannot_complete_notice,
@@ -30,7 +39,8 @@ from dialogs import acknowledgement, dissemination, plans
 from dialogs.acknowledgement import Verb
 from dialogs.plan_updates import add_update
 from dialogs.plans import NotEntitled, PlanError
-from storage.models import Marac, Role
+from dialogs.refusal import Refusal
+from storage.models import Marac
 
 
 async def _zone(request: Request | Press) -> str:
@@ -38,6 +48,8 @@ async def _zone(request: Request | Press) -> str:
         select(Marac.timezone).where(Marac.id == request.marac_id)) or "Europe/London"
 
 
+@command("plan", "Show a case's current action plan, or export it as a document.",
+         "plan CASE [export]", roles=PLAN_READERS, places=PERSONAL_ONLY)
 async def _plan(request: Request) -> Activity | list[Post]:
     words = request.arguments.split()
     if not words:
@@ -51,12 +63,16 @@ async def _plan(request: Request) -> Activity | list[Post]:
     return card_reply(plan_card(seen, await _zone(request)))
 
 
+@command("dissemination", "What each plan's dissemination has sent, and the time left.",
+         "dissemination", roles=COORDINATORS, places=PERSONAL_ONLY)
 async def _dissemination(request: Request) -> Activity:
     now = request.clock.now()
     states = await dissemination.status(request.session, request.marac_id, now)
     return card_reply(dissemination_card(states, now, await _zone(request)))
 
 
+@command("my", "List your open actions across cases.", "my actions",
+         roles=REFERRERS, places=PERSONAL_ONLY, menu=False)
 async def _my(request: Request) -> Activity:
     if request.arguments.strip().lower() != "actions":
         return text_reply("Type **my actions** to list your open actions.")
@@ -67,30 +83,14 @@ async def _my(request: Request) -> Activity:
                                                                          person_id)))
 
 
+@command("update", "Add new information to a case's plan after the meeting.",
+         "update CASE", roles=PLANNERS, places=PERSONAL_ONLY, menu=False)
 async def _update(request: Request) -> Activity:
     number = request.arguments.split()[0] if request.arguments.split() else ""
     case = await plans.case_numbered(request.session, request.marac_id, number)
     await plans.may_see(request.session, request.context.actor.roles,
                         request.context.actor.person_id, case)
     return card_reply(update_card(case.number))
-
-
-def _guarded(handler: CommandHandler) -> CommandHandler:
-    async def run(request: Request) -> list[Post]:
-        nested = await request.session.begin_nested()
-        try:
-            reply = await handler(request)
-        except PlanError as refused:
-            await nested.rollback()
-            return [Post(text_reply(str(refused)))]
-        await nested.commit()
-        return reply if isinstance(reply, list) else [Post(reply)]
-    return run
-
-
-PLAN_HANDLERS: dict[str, CommandHandler] = {name: _guarded(handler) for name, handler in {
-    "plan": _plan, "dissemination": _dissemination, "my": _my, "update": _update,
-}.items()}
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -129,6 +129,31 @@ def _answering(verb: Verb, key: str) -> Callable[[Press], Awaitable[InvokeAnswer
     return run
 
 
+async def _action_again(press: Press, refused: Refusal) -> InvokeAnswer:
+    """A refused answer to an action: the action's card again with why, to its owner."""
+    follow_up = _id(press.data.get("follow_up"))
+    if isinstance(refused, NotEntitled) or follow_up is None:
+        return message_answer(str(refused))
+    try:
+        shown = await acknowledgement.owned(press.session, follow_up)
+    except PlanError:
+        return message_answer(str(refused))
+    return card_answer(action_card(shown, str(refused)))
+
+
+def _owner_button(verb: str, summary: str, answer: Verb, key: str) -> None:
+    button(f"action.{verb}", summary, roles=REFERRERS, places=PERSONAL_ONLY,
+           refused=_action_again)(_answering(answer, key))
+
+
+_owner_button("acknowledge", "Acknowledge an action you own.", Verb.ACKNOWLEDGE, "note")
+_owner_button("done", "Mark your action done, with a note.", Verb.DONE, "note")
+_owner_button("cannot", "Say your action cannot be completed, with the reason.", Verb.CANNOT,
+              "reason")
+
+
+@button("plan.update", "Add new information to a plan.", roles=PLANNERS,
+        places=PERSONAL_ONLY, refused=_action_again)
 async def _add_update(press: Press) -> InvokeAnswer:
     now = press.clock.now()
     inputs = json.dumps(press.data, sort_keys=True, default=str)
@@ -147,36 +172,3 @@ async def _add_update(press: Press) -> InvokeAnswer:
         f"Added to the plan for {updated.case.number} as version {updated.version.version}"
         + (": the referring agency is told to update children's services within 24 hours."
            if updated.children_services_by is not None else "."))
-
-
-def _refusing(button: Callable[[Press], Awaitable[InvokeAnswer]]
-              ) -> Callable[[Press], Awaitable[InvokeAnswer]]:
-    async def run(press: Press) -> InvokeAnswer:
-        nested = await press.session.begin_nested()
-        try:
-            answer = await button(press)
-        except PlanError as refused:
-            await nested.rollback()
-            follow_up = _id(press.data.get("follow_up"))
-            if not isinstance(refused, NotEntitled) and follow_up is not None:
-                try:
-                    shown = await acknowledgement.owned(press.session, follow_up)
-                except PlanError:
-                    return message_answer(str(refused))
-                return card_answer(action_card(shown, str(refused)))
-            return message_answer(str(refused))
-        await nested.commit()
-        return answer
-    return run
-
-
-PLAN_BUTTONS: dict[str, Callable[[Press], Awaitable[InvokeAnswer]]] = {
-    verb: _refusing(button) for verb, button in {
-        "action.acknowledge": _answering(Verb.ACKNOWLEDGE, "note"),
-        "action.done": _answering(Verb.DONE, "note"),
-        "action.cannot": _answering(Verb.CANNOT, "reason"),
-        "plan.update": _add_update,
-    }.items()
-}
-
-PLAN_READERS = frozenset(Role) - {Role.OBSERVER}

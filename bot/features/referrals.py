@@ -1,0 +1,63 @@
+"""`refer` and the referral card's buttons: count the DASH answers so far, and submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.referral_views import referral_form
+from bot.replies import card_reply
+from bot.turns.press import InvokeAnswer, Press, card_answer
+from bot.turns.registry import PERSONAL_ONLY, REFERRERS, button, command
+from bot.turns.request import Request
+from cards.referral import referral_summary_card
+from dialogs.dash import BY_KEY, Answer
+from dialogs.referrals import read_form, submit, submitted_from
+from dialogs.refusal import Refusal
+from dialogs.scheduling import local_today
+from storage.database import lock_marac
+from storage.models import Agency
+
+
+@command("refer", "Refer a case: the referral card with the DASH checklist.", "refer",
+         roles=REFERRERS, places=PERSONAL_ONLY)
+async def _refer(request: Request) -> Activity:
+    return card_reply(await referral_form(request.session, request.marac_id,
+                                          request.context.actor.person_id, request.clock.now()))
+
+
+@button("referral.count", "Count the yes answers so far.", roles=REFERRERS,
+        places=PERSONAL_ONLY)
+async def _count(press: Press) -> InvokeAnswer:
+    answers = [press.data.get(key) for key in BY_KEY]
+    yes = sum(1 for answer in answers if answer == Answer.YES.value)
+    return card_answer(await referral_form(press.session, press.marac_id, press.person_id,
+                                           press.clock.now(), press.data, yes))
+
+
+async def _form_again(press: Press, problem: Refusal) -> InvokeAnswer:
+    """A submission refused: the form as it was filled in, with what to put right."""
+    return card_answer(await referral_form(press.session, press.marac_id, press.person_id,
+                                           press.clock.now(), press.data, problem=str(problem)))
+
+
+@button("referral.submit", "Submit a referral.", roles=REFERRERS, places=PERSONAL_ONLY,
+        refused=_form_again)
+async def _submit(press: Press) -> InvokeAnswer:
+    session, now = press.session, press.clock.now()
+    # Submits queue up per MARAC, so a double-click finds the first submission's referral.
+    marac = await lock_marac(session, press.marac_id)
+    card_key = f"{press.activity.conversation.id}:{press.message_id}" if press.message_id else None
+    if card_key and (done := await submitted_from(session, card_key)):
+        return card_answer(referral_summary_card(done, await _agency_name(session, done)))
+    form = read_form(press.data, local_today(marac, now))
+    submission = await submit(session, marac, form, press.person_id, now,
+                              source_message_id=card_key)
+    referral = submission.referral
+    return card_answer(referral_summary_card(referral, await _agency_name(session, referral)))
+
+
+async def _agency_name(session: AsyncSession, referral: Any) -> str:
+    return (await session.get_one(Agency, referral.referring_agency_id)).name
