@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.graph import GraphSettings
-from bot.meeting_notice import MeetingNotice
+from bot.proactive.graph import GraphSettings
+from bot.teams.meeting_notice import MeetingNotice
 from storage import crypto
 from storage.database import StoreConfigurationError, check_url
 

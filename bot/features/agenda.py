@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from bot.replies import card_reply
+from bot.teams.replies import card_reply
 from bot.turns.registry import EVERY_ROLE, Place, command
 from bot.turns.request import Request
 from cards.agenda import agenda_card

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from bot.circulation import publish_case_list
-from bot.replies import text_reply
+from bot.proactive.circulation import publish_case_list
+from bot.teams.replies import text_reply
 from bot.turns.registry import COORDINATORS, command
 from bot.turns.request import Request
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from bot.replies import card_reply
+from bot.teams.replies import card_reply
 from bot.turns import registry
 from bot.turns.request import Request
 from cards.help import help_card

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
-from bot.conversation import meeting_place
-from bot.meeting_views import attendance_view, case_card_view
-from bot.replies import card_reply, text_reply
+from bot.proactive import outbox
+from bot.teams.conversation import meeting_place
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.posts import Post, keep_attendance_card, keep_case_card
 from bot.turns.registry import CHAIRS, MANAGERS, MEETING_PLACES, command
 from bot.turns.request import Request
+from bot.views.meeting import attendance_view, case_card_view
 from cards.agenda import agenda_card
 from cards.meeting import summary_card
 from dialogs import meeting as run

@@ -8,10 +8,9 @@ import json
 
 from sqlalchemy import select
 
-from bot import outbox
-from bot.conversation import meeting_place
-from bot.meeting_views import attendance_view, case_card_view
-from bot.replies import card_reply, text_reply
+from bot.proactive import outbox
+from bot.teams.conversation import meeting_place
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.turns.registry import (
     CHAIRS,
@@ -21,6 +20,7 @@ from bot.turns.registry import (
     REPRESENTATIVES,
     button,
 )
+from bot.views.meeting import attendance_view, case_card_view
 from cards.meeting import case_details_card
 from dialogs import case_work
 from dialogs import meeting as run

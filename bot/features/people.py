@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from bot.replies import card_reply, text_reply
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.registry import COORDINATORS, MANAGERS, PERSONAL_ONLY, command
 from bot.turns.request import Request
 from cards.people import audit_card, people_card, subject_access_card

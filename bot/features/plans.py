@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from botbuilder.schema import Activity
 from sqlalchemy import select
 
-from bot.plan_delivery import send_to
-from bot.replies import card_reply, text_reply
+from bot.proactive.plan_delivery import send_to
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.posts import Post
 from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.turns.registry import (
@@ -55,7 +55,7 @@ async def _plan(request: Request) -> Activity | list[Post]:
     if not words:
         raise PlanError("Name the case, e.g. **plan RIV-2026-001**.")
     if len(words) > 1 and words[1].lower() == "export":
-        from bot.plan_export import export_reply
+        from bot.features.plan_export import export_reply
 
         return await export_reply(request, words[0])
     seen = await plans.show(request.session, request.marac_id, words[0],

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import aiohttp
 from botbuilder.schema import Activity, Attachment
 
-from bot.replies import card_reply, text_reply
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.access import context_of, refusal
 from bot.turns.registry import COORDINATORS, PERSONAL_ONLY, command, find
 from bot.turns.request import Request

@@ -7,11 +7,11 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.referral_views import referral_form
-from bot.replies import card_reply
+from bot.teams.replies import card_reply
 from bot.turns.press import InvokeAnswer, Press, card_answer
 from bot.turns.registry import PERSONAL_ONLY, REFERRERS, button, command
 from bot.turns.request import Request
+from bot.views.referrals import referral_form
 from cards.referral import referral_summary_card
 from dialogs.dash import BY_KEY, Answer
 from dialogs.referrals import read_form, submit, submitted_from

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from bot.conversation import seen
-from bot.replies import card_reply, text_reply
+from bot.teams.conversation import seen
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.registry import COORDINATORS, MEETING_PLACES, command
 from bot.turns.request import Request
 from cards.welcome import welcome_card

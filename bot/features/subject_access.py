@@ -10,8 +10,8 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.files import marked_document, offer, table, to_bytes, upload
-from bot.replies import text_reply
+from bot.teams.files import marked_document, offer, table, to_bytes, upload
+from bot.teams.replies import text_reply
 from bot.turns.access import context_of
 from bot.turns.press import InvokeAnswer, Press, message_answer
 from bot.turns.registry import MANAGERS, PERSONAL_ONLY, button

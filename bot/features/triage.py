@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity
 
-from bot.referral_views import triage_view
-from bot.replies import card_reply
+from bot.teams.replies import card_reply
 from bot.turns.press import InvokeAnswer, Press, card_answer
 from bot.turns.registry import PERSONAL_ONLY, TRIAGERS, button, command
 from bot.turns.request import Request
+from bot.views.referrals import triage_view
 from dialogs import triage
 from dialogs.refusal import Refusal
 from dialogs.triage import TriageError

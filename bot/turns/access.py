@@ -14,7 +14,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import Select, and_, bindparam, exists, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import kind_of, meeting_place, team_of, tenant_of
+from bot.teams.conversation import kind_of, meeting_place, team_of, tenant_of
 from bot.turns.registry import EVERY_ROLE, Command, Place
 from cards import notice
 from dialogs.actor import Actor

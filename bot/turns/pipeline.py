@@ -13,8 +13,8 @@ from typing import Any, TypeVar, cast
 
 from botbuilder.schema import Activity
 
-from bot.conversation import command_text, tenant_of
-from bot.replies import text_reply
+from bot.teams.conversation import command_text, tenant_of
+from bot.teams.replies import text_reply
 from bot.turns import registry
 from bot.turns.access import NotThisTenant, audit, context_of, refusal
 from bot.turns.posts import Post

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.teams.app import create_app
 from bot.turns.registry import buttons
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.database import Store

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.circulation import queue_due
+from bot.proactive.circulation import queue_due
 from dialogs import case_work
 from dialogs import meeting as run
 from storage.database import Store

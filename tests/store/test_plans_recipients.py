@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot import outbox
-from bot.outbox import Undeliverable
-from bot.replies import text_reply
+from bot.proactive import outbox
+from bot.proactive.outbox import Undeliverable
+from bot.teams.replies import text_reply
 from storage.models import (
     AgencyMailbox,
     Base,

@@ -1,4 +1,4 @@
-"""bot.connector.ActivitySerializer: the same request bodies as msrest's own serializer,
+"""bot.teams.connector.ActivitySerializer: the same request bodies as msrest's own serializer,
 with plain-JSON card content put in as it is."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from botbuilder.schema.teams import FileInfoCard
 from botframework.connector import models
 from msrest import Serializer
 
-from bot.connector import ActivitySerializer
-from bot.replies import card_reply, text_reply
+from bot.teams.connector import ActivitySerializer
+from bot.teams.replies import card_reply, text_reply
 from cards.help import help_card
 from cards.welcome import welcome_card
 

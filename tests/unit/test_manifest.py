@@ -13,7 +13,7 @@ from jsonschema import Draft6Validator, validators
 from jsonschema.protocols import Validator
 from referencing import Registry
 
-from bot.teams_package import PLACEHOLDER_ID, TEAMS_DIR, build_package
+from bot.ops.teams_package import PLACEHOLDER_ID, TEAMS_DIR, build_package
 from bot.turns.registry import Place, commands
 
 ROOT = Path(__file__).resolve().parents[2]

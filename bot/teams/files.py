@@ -15,7 +15,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from bot.replies import text_reply
+from bot.teams.replies import text_reply
 
 MARKING = "OFFICIAL-SENSITIVE"
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"

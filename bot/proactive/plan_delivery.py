@@ -10,7 +10,7 @@ from datetime import datetime
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.replies import card_reply, text_reply
+from bot.teams.replies import card_reply, text_reply
 from cards.plan import (
     action_card,
     alert_notice,
@@ -33,7 +33,8 @@ from storage.models import DeliveryKind, OutboxMessage
 
 def send_to(session: AsyncSession, activity: Activity, purpose: str, now: datetime,
             person_id: int) -> OutboxMessage:
-    """bot.outbox.enqueue for one person, handing back the row so a delivery can point to it."""
+    """bot.proactive.outbox.enqueue for one person, handing back the row so a delivery can
+    point to it."""
     message = OutboxMessage(person_id=person_id, activity=activity.serialize(),
                             purpose=purpose, created_at=now, next_attempt_at=now)
     session.add(message)

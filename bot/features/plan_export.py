@@ -22,8 +22,8 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.files import marked_document, offer, table, to_bytes, upload
-from bot.replies import text_reply
+from bot.teams.files import marked_document, offer, table, to_bytes, upload
+from bot.teams.replies import text_reply
 from bot.turns.request import Request
 from dialogs import plans
 from dialogs.plans import PlanError, PlanSeen

@@ -153,7 +153,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print("marac: the database schema is not up to date; run `marac db upgrade` first.",
               file=sys.stderr)
         return 2
-    from bot.app import create_app
+    from bot.teams.app import create_app
 
     host, port = _listen(args, settings)
     web.run_app(create_app(settings), host=host, port=port,
@@ -196,7 +196,7 @@ def _seed(url: str, slot_seconds: int, warning_seconds: int) -> bool:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.dev import run_dev
+    from bot.ops.dev import run_dev
 
     _demo(args, settings)
     host, port = _listen(args, settings)
@@ -204,7 +204,7 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import_referrals(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.feed_import import import_file, read_file
+    from bot.ops.feed_import import import_file, read_file
 
     rows = read_file(args.file)
     report_text, refused = asyncio.run(import_file(settings.database_url, rows, args.marac))
@@ -230,7 +230,7 @@ def _mailbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _plan_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.plan_export import export_file
+    from bot.features.plan_export import export_file
     from dialogs.plans import PlanError
 
     async def export() -> tuple[str, bytes]:
@@ -260,7 +260,7 @@ def _rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _package(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.teams_package import build_package
+    from bot.ops.teams_package import build_package
 
     path = build_package(args.app_id, args.out, args.public_url or settings.public_url)
     print(f"Wrote the Teams app package to {path}.")

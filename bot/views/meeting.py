@@ -8,7 +8,7 @@ from adaptive_cards.card import AdaptiveCard
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.referral_views import agency_names
+from bot.views.referrals import agency_names
 from cards.meeting import Present, attendance_card, case_card
 from dialogs import meeting as run
 from storage.models import (

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import IO
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 PLAYGROUND_BIN = REPOSITORY / "node_modules" / ".bin" / "agentsplayground"
 MARAC_TEAM_CONFIG = REPOSITORY / "infra" / "playground" / "marac.yml"
 DEFAULT_PORT = 56150

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-TEAMS_DIR = Path(__file__).resolve().parents[1] / "infra" / "teams"
+TEAMS_DIR = Path(__file__).resolve().parents[2] / "infra" / "teams"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-00000000000b"
 ICONS = ("color.png", "outline.png")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")

@@ -8,9 +8,9 @@ import contextlib
 import aiohttp
 from aiohttp import web
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.playground import start_playground
+from bot.ops.playground import start_playground
+from bot.teams.app import create_app
 from dialogs.demo import DEMO_TEAM
 
 

@@ -17,12 +17,11 @@ from botbuilder.schema import (
 )
 from sqlalchemy import select
 
-from bot import plan_export
-from bot.conversation import meeting_place, seen, tenant_of
-from bot.features import subject_access
+from bot.features import plan_export, subject_access
 from bot.features.meeting import start_posts
 from bot.features.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
-from bot.replies import card_reply, text_reply
+from bot.teams.conversation import meeting_place, seen, tenant_of
+from bot.teams.replies import card_reply, text_reply
 from bot.turns.access import Context, context_of
 from bot.turns.pipeline import handle_message, handle_press, is_command
 from bot.turns.posts import Post

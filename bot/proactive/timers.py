@@ -15,11 +15,11 @@ from botbuilder.core import BotAdapter, TurnContext
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
-from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
-from bot.graph import GraphMailer, deliver_mail
-from bot.meeting_notice import MeetingNotice
-from bot.outbox import Undeliverable
+from bot.proactive import outbox
+from bot.proactive.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
+from bot.proactive.graph import GraphMailer, deliver_mail
+from bot.proactive.outbox import Undeliverable
+from bot.teams.meeting_notice import MeetingNotice
 from dialogs.clock import Clock
 from dialogs.retention import purge_when_due
 from storage.database import Store
@@ -90,7 +90,7 @@ class Timers:
         """Send what is due, until nothing due is left; the number delivered.
 
         Conversations are sent to at once, each by its own task that sends its messages one
-        after another, in order (bot.sending paces each conversation and retries what Teams
+        after another, in order (bot.teams.sending paces each conversation and retries what Teams
         asks to be retried). A conversation's few earliest messages are claimed together,
         just before they are sent, so their lease need only outlast a few sends and a
         replica that dies leaves only those to be taken over when the lease runs out. A

@@ -19,12 +19,12 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
-from bot.connector import CachedBotFrameworkAuthentication, close_adapter
-from bot.graph import GraphMailer
-from bot.handler import MaracBot
-from bot.meeting_notice import PAGE_PATH, notice_page
-from bot.replies import text_reply
-from bot.timers import Timers
+from bot.proactive.graph import GraphMailer
+from bot.proactive.timers import Timers
+from bot.teams.connector import CachedBotFrameworkAuthentication, close_adapter
+from bot.teams.handler import MaracBot
+from bot.teams.meeting_notice import PAGE_PATH, notice_page
+from bot.teams.replies import text_reply
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import Clock, SystemClock
 from storage.database import Store

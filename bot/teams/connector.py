@@ -4,7 +4,7 @@ Stock botbuilder builds, on every turn, a ConnectorClient (msrest's retry policy
 serializers, a `requests` session run in a thread) and a user-token client. Here the
 authentication object hands botbuilder a connector factory that keeps one client per
 (service URL, audience), and gives each client a pipeline over one shared aiohttp session
-that signs requests with a held token and paces them (bot.sending). botbuilder's own
+that signs requests with a held token and paces them (bot.teams.sending). botbuilder's own
 connector code (serialization, the REST calls, its errors) still runs unchanged."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import AsyncClientResponse, ClientRequest
 from multidict import CIMultiDict
 
-from bot.sending import Pacing, PacingPolicy
+from bot.teams.sending import Pacing, PacingPolicy
 
 # Teams' service URLs are a handful per region; the bound only stops an anonymous
 # (development) bot from keeping a client for every URL someone makes up.
