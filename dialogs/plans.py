@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.actor import gets_case_papers
 from dialogs.case_work import view
 from dialogs.refusal import Refusal
 from storage.models import (
@@ -37,8 +38,6 @@ from storage.models import (
     Referral,
     Role,
 )
-
-NOT_ENTITLED = frozenset({Role.OBSERVER})
 
 
 class PlanError(Refusal):
@@ -132,7 +131,7 @@ async def case_numbered(session: AsyncSession, marac_id: int, number: str) -> Ca
 def refusal(roles: frozenset[Role], person_id: int | None, agency: Agency | None, case: Case
             ) -> str | None:
     """Why this person may not see this case's plan, in one sentence; None if they may."""
-    if not roles - NOT_ENTITLED:
+    if not gets_case_papers(roles):
         return "Observers do not receive case papers, so I cannot show you a plan."
     if case.closed_panel and Role.CHAIR not in roles and person_id not in (
             case.admitted_person_ids or []):

@@ -173,6 +173,35 @@ def _date(raw: Mapping[str, object], key: str, label: str, today: date) -> date:
 
 
 @dataclass(frozen=True)
+class ReferralSummary:
+    """A referral as its cards show it (the referrer's summary, a line of the triage card)."""
+
+    id: int
+    victim_first_name: str
+    victim_reference: str
+    received_on: date
+    agency: str
+    dash_yes_count: int
+    qualifying_reasons: tuple[str, ...]
+    status: str
+    risk_level: str
+    decision_explanation: str
+    triage_note: str
+    closed_panel: bool  # honour-based violence is heard in a closed panel
+    duplicate_of_reference: str | None = None
+
+
+def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | None = None
+               ) -> ReferralSummary:
+    return ReferralSummary(
+        referral.id, referral.victim_first_name, referral.victim_reference,
+        referral.received_on, agency, referral.dash_yes_count,
+        tuple(referral.qualifying_reasons or ()), referral.status.value,
+        referral.risk_level, referral.decision_explanation, referral.triage_note or "",
+        referral.honour_based_violence, duplicate_of_reference)
+
+
+@dataclass(frozen=True)
 class Submission:
     referral: Referral
     decision: Decision

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from botbuilder.schema import Activity
-
 from bot.proactive.circulation import publish_case_list
-from bot.teams.replies import text_reply
 from bot.turns.registry import COORDINATORS, command
+from bot.turns.replies import Message, text_reply
 from bot.turns.request import Request
 
 
 @command("publish", "Circulate the next meeting's case list to the agencies now.",
          "publish agenda", roles=COORDINATORS)
-async def _publish(request: Request) -> Activity:
+async def _publish(request: Request) -> Message:
     if request.arguments.strip().lower() != "agenda":
         return text_reply("Type **publish agenda** to circulate the next meeting's case list.")
     now = request.clock.now()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from botbuilder.schema import Activity
-
-from bot.teams.replies import card_reply
 from bot.turns import registry
+from bot.turns.replies import Message, card_reply
 from bot.turns.request import Request
 from cards.help import help_card
 
 
 @registry.command("help", "List the commands you can use here.", "help", roles=None)
-async def _help(request: Request) -> Activity:
+async def _help(request: Request) -> Message:
     context = request.context
     listed = registry.available(context.actor.roles, context.place)
     roles = sorted(role.label for role in context.actor.roles)

@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.proactive import outbox
-from bot.teams.conversation import meeting_place
-from bot.teams.replies import card_reply, text_reply
 from bot.turns.posts import Post, keep_attendance_card, keep_case_card
 from bot.turns.registry import CHAIRS, MANAGERS, MEETING_PLACES, command
+from bot.turns.replies import card_reply, text_reply
 from bot.turns.request import Request
 from bot.views.meeting import attendance_view, case_card_view
 from cards.agenda import agenda_card
@@ -31,7 +30,7 @@ from storage.models import Marac, Person, Role, RoleGrant
          roles=CHAIRS, places=MEETING_PLACES)
 async def _start(request: Request) -> list[Post]:
     return await start_posts(request.session, request.marac_id,
-                             meeting_place(request.activity), request.context.actor.person_id,
+                             request.arrival.place, request.context.actor.person_id,
                              request.clock.now())
 
 
@@ -54,7 +53,7 @@ async def start_posts(session: AsyncSession, marac_id: int, place: str,
          roles=CHAIRS, places=MEETING_PLACES)
 async def _next(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     responsible = await run.responsible_names(session, meeting)
     closed, opened = await run.advance(session, meeting, responsible, now)
     posts = []
@@ -76,7 +75,7 @@ async def _next(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _back(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     case = await run.go_back(session, meeting, now)
     marac = await session.get_one(Marac, meeting.marac_id)
     return [Post(text_reply(f"Back to {case.number}.")),
@@ -88,7 +87,7 @@ async def _back(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _extend(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     words = request.arguments.split()
     if len(words) != 1 or not words[0].isdigit():
         raise MeetingError("Say how many minutes, e.g. **extend 5**.")
@@ -102,7 +101,7 @@ async def _extend(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _defer(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     marac = await session.get_one(Marac, meeting.marac_id)
     case, later = await run.defer(session, meeting, marac, request.arguments, now)
     when = later.starts_at.astimezone(ZoneInfo(marac.timezone)).strftime("%A %d %B")
@@ -114,7 +113,7 @@ async def _defer(request: Request) -> list[Post]:
 @command("pause", "Pause the meeting and its slot clock.", "pause",
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _pause(request: Request) -> list[Post]:
-    meeting = await run.must_be_under_way(request.session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(request.session, request.arrival.place)
     run.pause(meeting, request.clock.now())
     return [Post(text_reply("The meeting is paused; the slot clock has stopped."))]
 
@@ -122,7 +121,7 @@ async def _pause(request: Request) -> list[Post]:
 @command("resume", "Resume the meeting.", "resume",
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _resume(request: Request) -> list[Post]:
-    meeting = await run.must_be_under_way(request.session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(request.session, request.arrival.place)
     await run.resume(request.session, meeting, request.clock.now())
     return [Post(text_reply("The meeting has resumed."))]
 
@@ -132,7 +131,7 @@ async def _resume(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _exceptional(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     kind, _, note = request.arguments.strip().partition(" ")
     case = await run.mark_exceptional(session, meeting, kind.lower(), note, now)
     return [Post(text_reply(f"{case.number} is exceptional ({run.EXCEPTIONS[case.exceptional]})"
@@ -143,7 +142,7 @@ async def _exceptional(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _standin(request: Request) -> list[Post]:
     session = request.session
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     person = await _person_named(session, meeting.marac_id, request.arguments.strip())
     meeting.stand_in_person_id = person.id
     return [Post(text_reply(f"{person.first_name} may now advance the agenda for the chair."))]
@@ -153,7 +152,7 @@ async def _standin(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _admit(request: Request) -> list[Post]:
     session = request.session
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     case = await run.open_case(session, meeting)
     if case is None or not case.closed_panel:
         raise MeetingError("Admit people while a closed-panel case is open.")
@@ -190,7 +189,7 @@ async def _person_named(session: AsyncSession, marac_id: int, first_name: str) -
          roles=CHAIRS, places=MEETING_PLACES)
 async def _end(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, request.arrival.place)
     await run.end(session, meeting, await run.responsible_names(session, meeting), now)
     marac = await session.get_one(Marac, meeting.marac_id)
     await _report_non_attendance(session, marac, now)

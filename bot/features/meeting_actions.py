@@ -9,8 +9,6 @@ import json
 from sqlalchemy import select
 
 from bot.proactive import outbox
-from bot.teams.conversation import meeting_place
-from bot.teams.replies import card_reply, text_reply
 from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.turns.registry import (
     CHAIRS,
@@ -20,10 +18,12 @@ from bot.turns.registry import (
     REPRESENTATIVES,
     button,
 )
+from bot.turns.replies import card_reply, text_reply
 from bot.views.meeting import attendance_view, case_card_view
 from cards.meeting import case_details_card
 from dialogs import case_work
 from dialogs import meeting as run
+from dialogs.actor import gets_case_papers
 from dialogs.meeting import MeetingError
 from dialogs.scheduling import local_today
 from storage.models import (
@@ -39,7 +39,7 @@ from storage.models import (
 
 
 async def _meeting(press: Press) -> tuple[Meeting, Marac]:
-    meeting = await run.must_be_under_way(press.session, meeting_place(press.activity))
+    meeting = await run.must_be_under_way(press.session, press.arrival.place)
     return meeting, await press.session.get_one(Marac, meeting.marac_id)
 
 
@@ -138,7 +138,7 @@ def _entitled(press: Press, case: Case) -> bool:
     roles = press.context.actor.roles
     if case.closed_panel:
         return Role.CHAIR in roles or press.context.actor.person_id in case.admitted_person_ids
-    return bool(roles - {Role.OBSERVER})
+    return gets_case_papers(roles)
 
 
 @button("case.information", "Share an agency's information.", roles=REPRESENTATIVES,

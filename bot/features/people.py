@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from botbuilder.schema import Activity
-
-from bot.teams.replies import card_reply, text_reply
 from bot.turns.registry import COORDINATORS, MANAGERS, PERSONAL_ONLY, command
+from bot.turns.replies import Message, card_reply, text_reply
 from bot.turns.request import Request
 from cards.people import audit_card, people_card, subject_access_card
 from dialogs import people, subject_access
@@ -14,13 +12,13 @@ from storage.models import Marac
 
 @command("people", "List this MARAC's people and their roles.", "people",
          roles=COORDINATORS, places=PERSONAL_ONLY, menu=False)
-async def _people(request: Request) -> Activity:
+async def _people(request: Request) -> Message:
     marac = await request.session.get_one(Marac, request.marac_id)
     return card_reply(people_card(marac.name, await people.members(request.session,
                                                                    marac.id)))
 
 
-async def _change(request: Request, granting: bool) -> Activity:
+async def _change(request: Request, granting: bool) -> Message:
     word, _, name = request.arguments.strip().partition(" ")
     role = people.parse_role(word)
     person = await people.person_named(request.session, request.marac_id, name)
@@ -35,19 +33,19 @@ async def _change(request: Request, granting: bool) -> Activity:
 
 @command("grant", "Give someone a role in this MARAC.", "grant ROLE FIRSTNAME",
          roles=COORDINATORS, places=PERSONAL_ONLY, menu=False)
-async def _grant(request: Request) -> Activity:
+async def _grant(request: Request) -> Message:
     return await _change(request, granting=True)
 
 
 @command("revoke", "Take a role away from someone.", "revoke ROLE FIRSTNAME",
          roles=COORDINATORS, places=PERSONAL_ONLY, menu=False)
-async def _revoke(request: Request) -> Activity:
+async def _revoke(request: Request) -> Message:
     return await _change(request, granting=False)
 
 
 @command("audit", "Show a case's audit trail: every view, change and refusal.", "audit CASE",
          roles=MANAGERS, places=PERSONAL_ONLY, menu=False)
-async def _audit(request: Request) -> Activity:
+async def _audit(request: Request) -> Message:
     subject = request.arguments.strip()
     if not subject:
         return text_reply("Say which case, e.g. **audit RIV-2026-001**.")
@@ -57,7 +55,7 @@ async def _audit(request: Request) -> Activity:
 
 @command("sar", "Everything held about a victim, redacted, for a subject access request.",
          "sar REFERENCE", roles=MANAGERS, places=PERSONAL_ONLY, menu=False)
-async def _sar(request: Request) -> Activity:
+async def _sar(request: Request) -> Message:
     reference = request.arguments.strip()
     if not reference:
         return text_reply("Say whose, by the victim's reference, e.g. **sar VR-1042**.")

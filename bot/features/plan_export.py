@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity
-from botbuilder.schema.teams import FileConsentCardResponse
-
-from bot.teams.files import marked_document, offer, table, to_bytes, upload
-from bot.teams.replies import text_reply
+from bot.features.documents import marked_document, offer, table, to_bytes
+from bot.turns.arrival import Arrival
+from bot.turns.replies import Message
 from bot.turns.request import Request
 from dialogs import plans
 from dialogs.plans import PlanError, PlanSeen
@@ -105,9 +103,9 @@ def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
     return to_bytes(document)
 
 
-# --- in Teams: the file consent card ---------------------------------------------------------
+# --- offered in Teams with the file consent card (bot.teams.file_consent) --------------------
 
-async def export_reply(request: Request, number: str) -> Activity:
+async def export_reply(request: Request, number: str) -> Message:
     """`plan CASE export`: for the coordinator, a file consent card for the current version."""
     if Role.COORDINATOR not in request.context.actor.roles:
         raise PlanError("Only the coordinator can export a plan.")
@@ -120,29 +118,22 @@ async def export_reply(request: Request, number: str) -> Activity:
                  {"case": seen.plan.case_number, "version": seen.version})
 
 
-async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store
-                 ) -> None:
-    """The coordinator accepted the file: check again who they are, render the version named
-    in the card, put it at Teams' upload URL and answer with the file's card."""
+async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: bool
+                   ) -> tuple[bytes, str]:
+    """The coordinator accepted the file: check again who they are and render the version
+    named in the card. The document, and the command to run again should Teams not take it;
+    a PlanError says why not."""
     from bot.turns.access import context_of
 
-    context = response.context if isinstance(response.context, dict) else {}
+    context = choices if isinstance(choices, dict) else {}
     async with store.unit_of_work() as session:
-        who = await context_of(session, turn_context.activity)
-        if (Role.COORDINATOR not in who.actor.roles or who.marac_id is None
-                or response.upload_info is None):
-            await turn_context.send_activity(text_reply("Only the coordinator can export a "
-                                                        "plan."))
-            return
-        try:
-            seen = await plans.show(session, who.marac_id, str(context.get("case", "")),
-                                    who.actor.roles, who.actor.person_id)
-        except PlanError as refused:
-            await turn_context.send_activity(text_reply(str(refused)))
-            return
+        who = await context_of(session, arrival)
+        if Role.COORDINATOR not in who.actor.roles or who.marac_id is None or not can_upload:
+            raise PlanError("Only the coordinator can export a plan.")
+        seen = await plans.show(session, who.marac_id, str(context.get("case", "")),
+                                who.actor.roles, who.actor.person_id)
         zone = (await session.get_one(Marac, who.marac_id)).timezone
-    await upload(turn_context, response, render_docx(seen, zone),
-                 f"**plan {seen.plan.case_number} export**")
+    return render_docx(seen, zone), f"**plan {seen.plan.case_number} export**"
 
 
 async def export_file(store: Store, marac_name: str, number: str) -> tuple[str, bytes]:

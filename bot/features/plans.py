@@ -9,11 +9,9 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 
-from botbuilder.schema import Activity
 from sqlalchemy import select
 
 from bot.proactive.plan_delivery import send_to
-from bot.teams.replies import card_reply, text_reply
 from bot.turns.posts import Post
 from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.turns.registry import (
@@ -25,6 +23,7 @@ from bot.turns.registry import (
     button,
     command,
 )
+from bot.turns.replies import Message, card_reply, text_reply
 from bot.turns.request import Request
 from cards.plan import (
     action_card,
@@ -50,7 +49,7 @@ async def _zone(request: Request | Press) -> str:
 
 @command("plan", "Show a case's current action plan, or export it as a document.",
          "plan CASE [export]", roles=PLAN_READERS, places=PERSONAL_ONLY)
-async def _plan(request: Request) -> Activity | list[Post]:
+async def _plan(request: Request) -> Message | list[Post]:
     words = request.arguments.split()
     if not words:
         raise PlanError("Name the case, e.g. **plan RIV-2026-001**.")
@@ -65,7 +64,7 @@ async def _plan(request: Request) -> Activity | list[Post]:
 
 @command("dissemination", "What each plan's dissemination has sent, and the time left.",
          "dissemination", roles=COORDINATORS, places=PERSONAL_ONLY)
-async def _dissemination(request: Request) -> Activity:
+async def _dissemination(request: Request) -> Message:
     now = request.clock.now()
     states = await dissemination.status(request.session, request.marac_id, now)
     return card_reply(dissemination_card(states, now, await _zone(request)))
@@ -73,7 +72,7 @@ async def _dissemination(request: Request) -> Activity:
 
 @command("my", "List your open actions across cases.", "my actions",
          roles=REFERRERS, places=PERSONAL_ONLY, menu=False)
-async def _my(request: Request) -> Activity:
+async def _my(request: Request) -> Message:
     if request.arguments.strip().lower() != "actions":
         return text_reply("Type **my actions** to list your open actions.")
     person_id = request.context.actor.person_id
@@ -85,7 +84,7 @@ async def _my(request: Request) -> Activity:
 
 @command("update", "Add new information to a case's plan after the meeting.",
          "update CASE", roles=PLANNERS, places=PERSONAL_ONLY, menu=False)
-async def _update(request: Request) -> Activity:
+async def _update(request: Request) -> Message:
     number = request.arguments.split()[0] if request.arguments.split() else ""
     case = await plans.case_numbered(request.session, request.marac_id, number)
     await plans.may_see(request.session, request.context.actor.roles,

@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
-from botbuilder.schema import Activity, Attachment
 
-from bot.teams.replies import card_reply, text_reply
 from bot.turns.access import context_of, refusal
+from bot.turns.arrival import Arrival
 from bot.turns.registry import COORDINATORS, PERSONAL_ONLY, command, find
+from bot.turns.replies import Message, card_reply, text_reply
 from bot.turns.request import Request
 from cards.import_report import import_report_card
 from dialogs.clock import Clock
@@ -27,34 +27,34 @@ FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
 @command("import", "Import the police feed: send me its CSV file here.", "import",
          roles=COORDINATORS, places=PERSONAL_ONLY)
-async def _import(request: Request) -> Activity:
+async def _import(request: Request) -> Message:
     return text_reply("Send me the police feed as a CSV file in this chat and I will import "
                       "it; the first line must name the columns.")
 
 
-async def handle_feed_file(activity: Activity, attachment: Attachment, store: Store,
-                           clock: Clock) -> Activity:
+async def handle_feed_file(arrival: Arrival, file_name: str | None, content: Any, store: Store,
+                           clock: Clock) -> Message:
+    """The file Teams delivered: its name and its download information (`content`)."""
     importing = find("import")
     assert importing is not None
     async with store.unit_of_work() as session:
-        refused = refusal(importing, await context_of(session, activity))
+        refused = refusal(importing, await context_of(session, arrival))
     if refused is not None:
         return text_reply(refused)
-    name = attachment.name or "the file"
+    name = file_name or "the file"
     try:
-        rows = read_rows(await download(_download_url(attachment)))
+        rows = read_rows(await download(_download_url(content)))
     except FeedError as error:
         return text_reply(f"I could not import {name}: {error}")
     async with store.unit_of_work() as session:
-        context = await context_of(session, activity)
+        context = await context_of(session, arrival)
         assert context.marac_id is not None
         marac = await session.get_one(Marac, context.marac_id)
         report = await import_rows(session, marac, rows, clock.now())
     return card_reply(import_report_card(name, report))
 
 
-def _download_url(attachment: Attachment) -> str:
-    content: Any = attachment.content
+def _download_url(content: Any) -> str:
     url = content.get("downloadUrl") if isinstance(content, dict) else None
     if not isinstance(url, str):
         raise FeedError("Teams sent no download link for it.")

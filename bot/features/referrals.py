@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from botbuilder.schema import Activity
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.teams.replies import card_reply
 from bot.turns.press import InvokeAnswer, Press, card_answer
 from bot.turns.registry import PERSONAL_ONLY, REFERRERS, button, command
+from bot.turns.replies import Message, card_reply
 from bot.turns.request import Request
-from bot.views.referrals import referral_form
-from cards.referral import referral_summary_card
+from bot.views.referrals import referral_form, referral_summary
 from dialogs.dash import BY_KEY, Answer
 from dialogs.referrals import read_form, submit, submitted_from
 from dialogs.refusal import Refusal
 from dialogs.scheduling import local_today
 from storage.database import lock_marac
-from storage.models import Agency
 
 
 @command("refer", "Refer a case: the referral card with the DASH checklist.", "refer",
          roles=REFERRERS, places=PERSONAL_ONLY)
-async def _refer(request: Request) -> Activity:
+async def _refer(request: Request) -> Message:
     return card_reply(await referral_form(request.session, request.marac_id,
                                           request.context.actor.person_id, request.clock.now()))
 
@@ -49,15 +42,10 @@ async def _submit(press: Press) -> InvokeAnswer:
     session, now = press.session, press.clock.now()
     # Submits queue up per MARAC, so a double-click finds the first submission's referral.
     marac = await lock_marac(session, press.marac_id)
-    card_key = f"{press.activity.conversation.id}:{press.message_id}" if press.message_id else None
+    card_key = f"{press.arrival.conversation_id}:{press.message_id}" if press.message_id else None
     if card_key and (done := await submitted_from(session, card_key)):
-        return card_answer(referral_summary_card(done, await _agency_name(session, done)))
+        return card_answer(await referral_summary(session, done))
     form = read_form(press.data, local_today(marac, now))
     submission = await submit(session, marac, form, press.person_id, now,
                               source_message_id=card_key)
-    referral = submission.referral
-    return card_answer(referral_summary_card(referral, await _agency_name(session, referral)))
-
-
-async def _agency_name(session: AsyncSession, referral: Any) -> str:
-    return (await session.get_one(Agency, referral.referring_agency_id)).name
+    return card_answer(await referral_summary(session, submission.referral))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from botbuilder.schema import Activity
-
-from bot.teams.conversation import seen
-from bot.teams.replies import card_reply, text_reply
 from bot.turns.registry import COORDINATORS, MEETING_PLACES, command
+from bot.turns.replies import Message, card_reply, text_reply
 from bot.turns.request import Request
 from cards.welcome import welcome_card
 from dialogs.registration import choose, coordinated_by, register
@@ -15,11 +12,11 @@ from dialogs.registration import choose, coordinated_by, register
 @command("register", "Make this channel or chat your MARAC's, so that the bot works here.",
          "register [MARAC NAME]", roles=COORDINATORS, places=MEETING_PLACES, menu=False,
          before_registration=True)
-async def _register(request: Request) -> Activity:
+async def _register(request: Request) -> Message:
     session = request.session
     marac = choose(await coordinated_by(session, request.context.actor.person_id),
                    request.arguments)
-    registered = await register(session, seen(request.activity), marac, request.clock.now())
+    registered = await register(session, request.arrival.seen(), marac, request.clock.now())
     if not registered.installation.should_welcome:
         return text_reply(f"This conversation is already the {registered.marac_name}'s.")
     return card_reply(welcome_card(registered.marac_name))

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema.teams import FileConsentCardResponse
-
-from bot.teams.files import marked_document, offer, table, to_bytes, upload
-from bot.teams.replies import text_reply
+from bot.features.documents import marked_document, offer, table, to_bytes
 from bot.turns.access import context_of
+from bot.turns.arrival import Arrival
 from bot.turns.press import InvokeAnswer, Press, message_answer
 from bot.turns.registry import MANAGERS, PERSONAL_ONLY, button
 from dialogs import subject_access
+from dialogs.refusal import Refusal
 from dialogs.subject_access import Review, ReviewError, SubjectAccess, read_review, reviewed
 from storage.database import Store
 from storage.models import Role
@@ -65,29 +63,22 @@ def is_subject_access(context: Any) -> bool:
     return isinstance(context, dict) and context.get("kind") == KIND
 
 
-async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store
-                 ) -> None:
-    """The operations manager accepted the file: check who they are again, then upload."""
-    choices: dict[str, Any] = response.context
+async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: bool
+                   ) -> tuple[bytes, str]:
+    """The operations manager accepted the file: check who they are again, then read and
+    review the record again. The document, and the command to run again should Teams not
+    take it; a Refusal says why not."""
     async with store.unit_of_work() as session:
-        who = await context_of(session, turn_context.activity)
+        who = await context_of(session, arrival)
         if (Role.OPERATIONS_MANAGER not in who.actor.roles or who.marac_id is None
-                or response.upload_info is None):
-            await turn_context.send_activity(text_reply(
-                "Only the operations manager can export a subject access record."))
-            return
+                or not can_upload):
+            raise Refusal("Only the operations manager can export a subject access record.")
         reference = str(choices.get("reference", ""))
         held = await subject_access.gather(session, who.marac_id, reference)
-        try:
-            review = _review_of(choices, len(subject_access.items(held)))
-        except ReviewError as refused:
-            await turn_context.send_activity(text_reply(str(refused)))
-            return
+        review = _review_of(choices, len(subject_access.items(held)))
     if not held.referrals:
-        await turn_context.send_activity(text_reply(NOTHING_HELD))
-        return
-    await upload(turn_context, response, render_docx(reviewed(held, review)),
-                 f"**sar {reference}**")
+        raise Refusal(NOTHING_HELD)
+    return render_docx(reviewed(held, review)), f"**sar {reference}**"
 
 
 def _review_of(choices: dict[str, Any], count: int) -> Review:

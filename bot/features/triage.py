@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from botbuilder.schema import Activity
-
-from bot.teams.replies import card_reply
 from bot.turns.press import InvokeAnswer, Press, card_answer
 from bot.turns.registry import PERSONAL_ONLY, TRIAGERS, button, command
+from bot.turns.replies import Message, card_reply
 from bot.turns.request import Request
 from bot.views.referrals import triage_view
 from dialogs import triage
@@ -33,7 +31,7 @@ def _note(press: Press) -> str:
 
 @command("triage", "Accept, decline or query the referrals waiting for triage.", "triage",
          roles=TRIAGERS, places=PERSONAL_ONLY)
-async def _triage(request: Request) -> Activity:
+async def _triage(request: Request) -> Message:
     return card_reply(await triage_view(request.session, request.marac_id))
 
 

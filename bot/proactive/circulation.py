@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.proactive import outbox
 from bot.proactive.plan_delivery import queue_after_meeting
 from bot.teams.meeting_notice import MeetingNotice
-from bot.teams.replies import card_reply, text_reply
+from bot.turns.replies import card_reply, text_reply
 from bot.views.meeting import case_card_view
 from cards.circulation import case_list_card, reminder_card
 from dialogs.circulation import (

@@ -32,9 +32,9 @@ import msal
 import requests
 from sqlalchemy import select
 
+from bot.features.documents import MARKING
 from bot.features.plan_export import DOCX_TYPE, file_name, render_docx
 from bot.proactive.outbox import LEASE, MAX_ATTEMPTS, backoff
-from bot.teams.files import MARKING
 from dialogs.clock import Clock
 from dialogs.plans import seen_version
 from storage.database import Store

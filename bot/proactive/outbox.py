@@ -9,23 +9,16 @@ is never a Person, so no address the bot can reach belongs to one.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.schema import (
-    Activity,
-    ChannelAccount,
-    ConversationParameters,
-    ConversationReference,
-)
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, OutboxMessage, Person
+from bot.turns.replies import Message
+from storage.models import OutboxMessage
 
 MAX_ATTEMPTS = 8
 # How long a claimed message is left to its sender before another replica may take it over:
@@ -34,15 +27,17 @@ LEASE = timedelta(minutes=2)
 BATCH = 20
 
 
-def enqueue(session: AsyncSession, activity: Activity, purpose: str, now: datetime, *,
+def enqueue(session: AsyncSession, activity: Message, purpose: str, now: datetime, *,
             person_id: int | None = None, conversation_id: str | None = None,
-            replaces_activity_id: str | None = None) -> None:
+            replaces_activity_id: str | None = None) -> OutboxMessage:
     if (person_id is None) == (conversation_id is None):
         raise ValueError("A message goes to one person or one conversation.")
-    session.add(OutboxMessage(person_id=person_id, conversation_id=conversation_id,
-                              replaces_activity_id=replaces_activity_id,
-                              activity=activity.serialize(), purpose=purpose, created_at=now,
-                              next_attempt_at=now))
+    message = OutboxMessage(person_id=person_id, conversation_id=conversation_id,
+                            replaces_activity_id=replaces_activity_id,
+                            activity=activity.serialize(), purpose=purpose, created_at=now,
+                            next_attempt_at=now)
+    session.add(message)
+    return message
 
 
 def enqueue_render(session: AsyncSession, spec: dict[str, Any], purpose: str, now: datetime,
@@ -128,49 +123,3 @@ def settle(message: OutboxMessage, now: datetime, error: str | None,
 
 class Undeliverable(Exception):
     """Why a message cannot be sent as things stand; retried until it can, or it fails."""
-
-
-@dataclass(frozen=True)
-class Route:
-    """A stored conversation to continue, or a person to open a 1:1 chat with."""
-
-    reference: ConversationReference
-    personal: ConversationParameters | None = None
-
-
-async def route_of(session: AsyncSession, message: OutboxMessage) -> Route:
-    if message.conversation_id is not None:
-        # A channel thread ("19:...;messageid=...") is reached through its channel.
-        channel = message.conversation_id.split(";")[0]
-        stored = await session.scalar(select(Conversation).where(
-            Conversation.conversation_id.in_((message.conversation_id, channel))))
-        if stored is None:
-            raise Undeliverable("The bot is not in that conversation.")
-        reference = _reference(stored)
-        reference.conversation.id = message.conversation_id
-        return Route(reference)
-    person = await session.get(Person, message.person_id)
-    if person is None or not person.teams_user_id:
-        raise Undeliverable("No Teams id is known for this person yet: they must open a chat "
-                            "with the bot once.")
-    # Any conversation in the person's tenant gives the service URL and the bot's own id.
-    stored = await session.scalar(
-        select(Conversation)
-        .where(or_(Conversation.tenant_id == person.tenant_id, Conversation.tenant_id.is_(None)))
-        .order_by(Conversation.installed_at.desc()).limit(1))
-    if stored is None:
-        raise Undeliverable("The bot is not installed anywhere in this person's tenant.")
-    reference = _reference(stored)
-    return Route(reference, ConversationParameters(
-        is_group=False, bot=reference.bot,
-        members=[ChannelAccount(id=person.teams_user_id)], tenant_id=person.tenant_id,
-        channel_data={"tenant": {"id": person.tenant_id}},
-    ))
-
-
-def _reference(stored: Conversation) -> ConversationReference:
-    return ConversationReference().deserialize(json.loads(stored.reference))
-
-
-def replay(payload: dict[str, Any]) -> Activity:
-    return Activity().deserialize(payload)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.teams.replies import card_reply, text_reply
+from bot.proactive import outbox
+from bot.turns.replies import Message, card_reply, text_reply
 from cards.plan import (
     action_card,
     alert_notice,
@@ -31,14 +31,11 @@ from dialogs.dissemination import (
 from storage.models import DeliveryKind, OutboxMessage
 
 
-def send_to(session: AsyncSession, activity: Activity, purpose: str, now: datetime,
+def send_to(session: AsyncSession, message: Message, purpose: str, now: datetime,
             person_id: int) -> OutboxMessage:
     """bot.proactive.outbox.enqueue for one person, handing back the row so a delivery can
     point to it."""
-    message = OutboxMessage(person_id=person_id, activity=activity.serialize(),
-                            purpose=purpose, created_at=now, next_attempt_at=now)
-    session.add(message)
-    return message
+    return outbox.enqueue(session, message, purpose, now, person_id=person_id)
 
 
 async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:

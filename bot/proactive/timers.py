@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Collection
 from datetime import timedelta
 from typing import Any
 
-from botbuilder.core import BotAdapter, TurnContext
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +18,7 @@ from bot.proactive import outbox
 from bot.proactive.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.proactive.graph import GraphMailer, deliver_mail
 from bot.proactive.outbox import Undeliverable
+from bot.teams.delivery import Adapter, Address, TeamsDelivery, address_of
 from bot.teams.meeting_notice import MeetingNotice
 from dialogs.clock import Clock
 from dialogs.retention import purge_when_due
@@ -32,11 +32,11 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 32
 CLAIM = 100
 PER_CONVERSATION = 4
-Ready = tuple[OutboxMessage, outbox.Route]
+Ready = tuple[OutboxMessage, Address]
 
 
 class Timers:
-    def __init__(self, store: Store, adapter: BotAdapter, clock: Clock, app_id: str,
+    def __init__(self, store: Store, adapter: Adapter, clock: Clock, app_id: str,
                  interval_seconds: float = 30.0, mailer: GraphMailer | None = None,
                  outbox_lease_seconds: float = outbox.LEASE.total_seconds()) -> None:
         self.store, self.adapter, self.clock = store, adapter, clock
@@ -129,12 +129,12 @@ class Timers:
                                          limit=CLAIM, busy=busy,
                                          per_conversation=PER_CONVERSATION, conversations=room)
             claimed: dict[str, list[Ready]] = {}
-            routes: dict[str, outbox.Route] = {}  # a conversation's messages share its route
+            routes: dict[str, Address] = {}  # a conversation's messages share its route
             for message in due:
                 conversation = outbox.conversation_of(message)
                 try:
                     if conversation not in routes:
-                        routes[conversation] = await outbox.route_of(session, message)
+                        routes[conversation] = await address_of(session, message)
                 except Undeliverable as undeliverable:
                     outbox.settle(message, self.clock.now(), str(undeliverable))
                     continue
@@ -155,7 +155,7 @@ class Timers:
         async with self._unit_of_work() as session:
             return await render_now(session, message.activity, self.clock.now())
 
-    async def _deliver_one(self, message: OutboxMessage, route: outbox.Route) -> int:
+    async def _deliver_one(self, message: OutboxMessage, route: Address) -> int:
         try:
             payload = await self._payload(message)
         except Exception as error:  # retried with backoff, then reported, like a failed send
@@ -175,33 +175,9 @@ class Timers:
             log.warning("outbox %s not delivered: %s", message.id, failure)
         return 0 if failure else 1
 
-    async def _send(self, route: outbox.Route, payload: dict[str, object],
+    async def _send(self, route: Address, payload: dict[str, object],
                     replaces: str | None) -> str | None:
-        failure: str | None = None
-
-        async def send(context: TurnContext) -> None:
-            # Caught here: botbuilder would hand an error raised in this callback to the
-            # adapter's on_turn_error, and the outbox would never know the send failed.
-            nonlocal failure
-            activity = outbox.replay(payload)
-            try:
-                if replaces:
-                    activity.id = replaces
-                    await context.update_activity(activity)
-                else:
-                    await context.send_activity(activity)
-            except Exception as error:
-                failure = f"{type(error).__name__}: {error}"
-
-        try:
-            if route.personal is None:
-                await self.adapter.continue_conversation(route.reference, send, self.app_id)
-            else:
-                await self.adapter.create_conversation(
-                    self.app_id, send, route.personal, "msteams", route.reference.service_url)
-        except Exception as error:  # any failure is retried, then reported, never dropped
-            return f"{type(error).__name__}: {error}"
-        return failure
+        return await TeamsDelivery(self.adapter, self.app_id).send(route, payload, replaces)
 
     def start(self) -> None:
         self._stopping.clear()

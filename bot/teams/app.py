@@ -24,7 +24,8 @@ from bot.proactive.timers import Timers
 from bot.teams.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.teams.handler import MaracBot
 from bot.teams.meeting_notice import PAGE_PATH, notice_page
-from bot.teams.replies import text_reply
+from bot.teams.messages import activity_of
+from bot.turns.replies import text_reply
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import Clock, SystemClock
 from storage.database import Store
@@ -89,7 +90,7 @@ async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
               exc_info=error)
     if turn_context.activity.type == "message":
         try:
-            await turn_context.send_activity(text_reply(SOMETHING_WENT_WRONG))
+            await turn_context.send_activity(activity_of(text_reply(SOMETHING_WENT_WRONG)))
         except Exception as apology_error:  # the connector itself may be what failed
             log.error("could not tell the user either: %s", apology_error)
 

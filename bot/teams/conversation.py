@@ -7,12 +7,25 @@ import re
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ChannelAccount
 
+from bot.turns.arrival import Arrival
 from dialogs.installation import ConversationSeen
 from storage.models import ConversationKind
 
 _LEADING_MENTION = re.compile(r"^\s*<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def arrival_of(activity: Activity) -> Arrival:
+    sender = activity.from_property or ChannelAccount()
+    return Arrival(
+        activity_id=activity.id, conversation_id=activity.conversation.id,
+        kind=kind_of(activity), tenant_id=tenant_of(activity), team_id=team_of(activity),
+        place=meeting_place(activity), sender_id=sender.id,
+        sender_aad_object_id=sender.aad_object_id or "", sender_name=sender.name or "",
+        reply_to_id=activity.reply_to_id or "",
+        text=command_text(activity) if activity.type == "message" else "",
+        seen=lambda: seen(activity))
 
 
 def seen(activity: Activity) -> ConversationSeen:

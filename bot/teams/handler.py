@@ -17,16 +17,18 @@ from botbuilder.schema import (
 )
 from sqlalchemy import select
 
-from bot.features import plan_export, subject_access
 from bot.features.meeting import start_posts
 from bot.features.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
-from bot.teams.conversation import meeting_place, seen, tenant_of
-from bot.teams.replies import card_reply, text_reply
+from bot.teams import file_consent
+from bot.teams.conversation import arrival_of, seen
+from bot.teams.messages import activity_of
 from bot.turns.access import Context, context_of
+from bot.turns.arrival import Arrival
 from bot.turns.pipeline import handle_message, handle_press, is_command
 from bot.turns.posts import Post
 from bot.turns.press import Invoke, message_answer, read_invoke
 from bot.turns.registry import Place
+from bot.turns.replies import Message, card_reply, text_reply
 from cards import notice
 from cards.notice import SOMETHING_WENT_WRONG
 from cards.welcome import welcome_card
@@ -51,11 +53,15 @@ class MaracBot(TeamsActivityHandler):
         bot; anyone else is told so, and nothing of theirs is stored.
 
         A typed command or a card press checks the tenant in the one unit of work it opens
-        anyway (bot.access.context_of, rolled back on refusal); anything else is checked
-        here first."""
+        anyway (bot.turns.access.context_of, rolled back on refusal); anything else is
+        checked here first.
+
+        Who sent it from where, and the card press an invoke carries, are read once, here,
+        for the whole turn."""
         activity = turn_context.activity
-        tenant = tenant_of(activity)
-        if activity.type == ActivityTypes.invoke:  # read once, here, for the whole turn
+        arrival = turn_context.turn_state[_ARRIVAL] = arrival_of(activity)
+        tenant = arrival.tenant_id
+        if activity.type == ActivityTypes.invoke:
             turn_context.turn_state[_INVOKE] = read_invoke(activity.name, activity.value)
         if (tenant in self.allowed_tenants or _checks_tenant_itself(turn_context)
                 or await self._serves(tenant)):
@@ -63,7 +69,7 @@ class MaracBot(TeamsActivityHandler):
             return
         log.info("refused an activity from tenant %s", tenant)
         if activity.type == "message":
-            await turn_context.send_activity(text_reply(notice.not_this_tenant()))
+            await turn_context.send_activity(activity_of(text_reply(notice.not_this_tenant())))
         elif activity.type == "invoke":
             _answer_invoke(turn_context, InvokeResponse(
                 status=200, body=message_answer(notice.not_this_tenant())))
@@ -76,12 +82,13 @@ class MaracBot(TeamsActivityHandler):
                 select(Marac.id).where(Marac.tenant_id == tenant).limit(1)) is not None
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        files = _files(activity)
+        arrival = _arrival(turn_context)
+        files = _files(turn_context.activity)
         if files:
-            posts = [Post(await handle_feed_file(activity, files[0], self.store, self.clock))]
+            posts = [Post(await handle_feed_file(arrival, files[0].name, files[0].content,
+                                                 self.store, self.clock))]
         else:
-            posts = await handle_message(activity, self.store, self.clock, self.allowed_tenants)
+            posts = await handle_message(arrival, self.store, self.clock, self.allowed_tenants)
         for post in posts:
             await self._post(turn_context, post)
 
@@ -112,13 +119,12 @@ class MaracBot(TeamsActivityHandler):
 
     async def _card_action(self, turn_context: TurnContext, invoke: Invoke) -> dict[str, Any]:
         answer, updates, posts = await handle_press(
-            turn_context.activity, invoke, self.store, self.clock, self.allowed_tenants)
+            _arrival(turn_context), invoke, self.store, self.clock, self.allowed_tenants)
         for post in posts:
             await _send(turn_context, post)
         for message_id, card in updates:
-            card.id = message_id
             try:
-                await turn_context.update_activity(card)
+                await turn_context.update_activity(activity_of(card, message_id))
             except Exception as error:  # the presser has their answer; others see it next time
                 log.warning("could not update shared card %s: %s", message_id, error)
         return answer
@@ -126,13 +132,13 @@ class MaracBot(TeamsActivityHandler):
     async def on_teams_meeting_start_event(self, meeting: Any, turn_context: TurnContext
                                            ) -> None:
         """The Teams meeting has begun: open the MARAC meeting in its chat, if it is one's."""
-        activity = turn_context.activity
+        arrival = _arrival(turn_context)
         async with self.store.unit_of_work() as session:
-            marac_id = (await context_of(session, activity)).marac_id
+            marac_id = (await context_of(session, arrival)).marac_id
             if marac_id is None:
                 return
             try:
-                posts = await start_posts(session, marac_id, meeting_place(activity), None,
+                posts = await start_posts(session, marac_id, arrival.place, None,
                                           self.clock.now())
             except MeetingError as error:
                 log.info("meeting start event not acted on: %s", error)
@@ -141,22 +147,18 @@ class MaracBot(TeamsActivityHandler):
             await self._post(turn_context, post)
 
     async def _post(self, turn_context: TurnContext, post: Post) -> None:
-        sent = await _send(turn_context, post.activity)
+        sent = await _send(turn_context, post.message)
         if post.record is not None and sent is not None and sent.id:
             async with self.store.unit_of_work() as session:
                 await post.record(session, sent.id)
 
     async def on_teams_file_consent_accept(self, turn_context: TurnContext,
                                            file_consent_card_response: Any) -> None:
-        if subject_access.is_subject_access(file_consent_card_response.context):
-            await subject_access.accept(turn_context, file_consent_card_response,
-                                               self.store)
-        else:
-            await plan_export.accept(turn_context, file_consent_card_response, self.store)
+        await file_consent.accept(turn_context, file_consent_card_response, self.store)
 
     async def on_teams_file_consent_decline(self, turn_context: TurnContext,
                                             file_consent_card_response: Any) -> None:
-        await turn_context.send_activity(text_reply("The file was not saved to your files."))
+        await file_consent.decline(turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)
@@ -182,7 +184,7 @@ class MaracBot(TeamsActivityHandler):
         """Welcome a conversation the bot may keep; anywhere else say so and keep nothing."""
         activity = turn_context.activity
         async with self.store.unit_of_work() as session:
-            context = await context_of(session, activity)
+            context = await context_of(session, _arrival(turn_context))
             if not _may_keep(context):
                 installation = None
             else:
@@ -194,19 +196,25 @@ class MaracBot(TeamsActivityHandler):
             # Teams announces an install twice (installationUpdate and conversationUpdate);
             # with nothing stored to tell them apart, only the first kind is answered.
             if activity.type == ActivityTypes.installation_update:
-                await turn_context.send_activity(text_reply(
+                await turn_context.send_activity(activity_of(text_reply(
                     notice.not_known_to_a_marac() if context.place is Place.PERSONAL
-                    else notice.not_registered_here()))
+                    else notice.not_registered_here())))
             return
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
-            await turn_context.send_activity(card_reply(welcome_card(marac_name)))
+            await turn_context.send_activity(activity_of(card_reply(welcome_card(marac_name))))
 
 
 # Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,
 # BotAdapter and CloudAdapterBase).
 _INVOKE_RESPONSE_KEY = TurnContext._INVOKE_RESPONSE_KEY  # noqa: SLF001
-_INVOKE = "marac.invoke"  # the card press the turn carries, read once (bot.turns.press.Invoke)
+_INVOKE = "marac.invoke"  # the card press the turn carries (bot.turns.press.Invoke)
+_ARRIVAL = "marac.arrival"  # who sent the turn and from where (bot.turns.arrival.Arrival)
+
+
+def _arrival(turn_context: TurnContext) -> Arrival:
+    arrival: Arrival = turn_context.turn_state[_ARRIVAL]
+    return arrival
 
 
 def _answer_invoke(turn_context: TurnContext, response: InvokeResponse) -> None:
@@ -216,11 +224,12 @@ def _answer_invoke(turn_context: TurnContext, response: InvokeResponse) -> None:
         type=ActivityTypes.invoke_response, value=response)
 
 
-async def _send(turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
+async def _send(turn_context: TurnContext, message: Message) -> ResourceResponse | None:
     """TurnContext.send_activity, less its deep copy of the activity (and of the card it
     carries): the activities posted here are built for this one send, so they are addressed
     in place. Where botbuilder would do more than send (replies buffered for expectReplies,
     or send handlers registered on the turn), its own path is taken."""
+    activity = activity_of(message)
     if (turn_context.activity.delivery_mode == DeliveryModes.expect_replies
             or turn_context._on_send_activities):  # noqa: SLF001
         return await turn_context.send_activity(activity)
@@ -243,7 +252,7 @@ def _checks_tenant_itself(turn_context: TurnContext) -> bool:
     """Typed commands and known card presses: their unit of work checks the tenant."""
     activity = turn_context.activity
     if activity.type == ActivityTypes.message:
-        return not _files(activity) and is_command(activity)
+        return not _files(activity) and is_command(_arrival(turn_context))
     invoke = turn_context.turn_state.get(_INVOKE)
     return invoke is not None and invoke.button is not None
 

@@ -5,12 +5,14 @@ the bot serves it, carrying only what the warning says (a case number and the ti
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from aiohttp import web
 from botbuilder.core.teams import teams_notify_user
-from botbuilder.schema import Activity
+
+from bot.teams.messages import activity_of
+from bot.turns.replies import Message
 
 PAGE_PATH = "/meeting-notice"
 MAX_TEXT = 200
@@ -38,11 +40,11 @@ class MeetingNotice:
                            "completionBotId": self.app_id})
         return f"https://teams.microsoft.com/l/bubble/{self.app_id}?{query}"
 
-    def alert(self, activity: Activity, text: str) -> Activity:
+    def alert(self, message: Message, text: str) -> Message:
+        activity = activity_of(message)
         teams_notify_user(activity, alert_in_meeting=True,
                           external_resource_url=self.bubble_url(text))
-        activity.channel_data = activity.channel_data.serialize()
-        return activity
+        return replace(message, channel_data=activity.channel_data.serialize())
 
 
 async def notice_page(request: web.Request) -> web.Response:

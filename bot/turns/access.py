@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botbuilder.schema import Activity
 from sqlalchemy import Select, and_, bindparam, exists, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.teams.conversation import kind_of, meeting_place, team_of, tenant_of
-from bot.turns.registry import EVERY_ROLE, Command, Place
+from bot.turns.arrival import Arrival
+from bot.turns.registry import Command, Place
 from cards import notice
-from dialogs.actor import Actor
+from dialogs.actor import CASE_PAPER_ROLES, Actor, gets_case_papers
 from dialogs.audit import Where, append
 from storage.models import Conversation, Marac, Meeting, MeetingStatus, Person, Role, RoleGrant
 
@@ -34,7 +33,7 @@ class NotThisTenant(Exception):
     of work, so that whatever the turn wrote so far is rolled back: nothing of theirs is kept."""
 
 
-async def context_of(session: AsyncSession, activity: Activity,
+async def context_of(session: AsyncSession, arrival: Arrival,
                      command: Command | None = None, *,
                      tenants: frozenset[str] | None = None) -> Context:
     """`command`, when known, may count the roles held in any MARAC (`register`).
@@ -45,32 +44,31 @@ async def context_of(session: AsyncSession, activity: Activity,
     One query: the conversation's MARAC, whether the tenant is served, the person acting with
     the grants that count here (and so, in personal chat, their first MARAC), and whether they
     are the chair's named stand-in in a meeting running here."""
-    place = Place.of(kind_of(activity))
-    tenant = tenant_of(activity) or ""
+    place = Place.of(arrival.kind)
+    tenant = arrival.tenant_id or ""
     checks_tenant = tenants is not None and tenant not in tenants
     if checks_tenant and not tenant:
         raise NotThisTenant(tenant)
     anywhere = place is Place.PERSONAL or (command is not None and command.before_registration)
-    sender = activity.from_property
-    aad_object_id = sender.aad_object_id or ""
+    aad_object_id = arrival.sender_aad_object_id
     rows = (await session.execute(_context_query(
-        team=team_of(activity) is not None, anywhere=anywhere,
+        team=arrival.team_id is not None, anywhere=anywhere,
         stand_in=place is not Place.PERSONAL, tenant_check=checks_tenant), {
-        "conversation": activity.conversation.id, "team": team_of(activity),
-        "tenant": tenant, "aad": aad_object_id, "place": meeting_place(activity)})).all()
+        "conversation": arrival.conversation_id, "team": arrival.team_id,
+        "tenant": tenant, "aad": aad_object_id, "place": arrival.place})).all()
     first = rows[0]  # the anchor row: always one, more for a person with several grants
     if checks_tenant and not first.served:
         raise NotThisTenant(tenant)
     marac_id: int | None = first.marac_id
-    display_name = sender.name or ""
+    display_name = arrival.sender_name
     if first.person_id is None:
         actor = Actor(tenant, aad_object_id, display_name.split(" ")[0] if display_name else "",
                       None, frozenset())
         return Context(actor, marac_id, place)
-    if sender.id and first.teams_user_id != sender.id:
+    if arrival.sender_id and first.teams_user_id != arrival.sender_id:
         # learnt here; 1:1 messages are addressed to it
         await session.execute(update(Person).where(Person.id == first.person_id)
-                              .values(teams_user_id=sender.id))
+                              .values(teams_user_id=arrival.sender_id))
     grants = [row for row in rows if row.role is not None]
     roles = frozenset(row.role for row in grants)
     if place is Place.PERSONAL:
@@ -114,13 +112,13 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
             .outerjoin(RoleGrant, grant_here))
 
 
-def where(context: Context, activity: Activity) -> Where:
-    return Where(context.marac_id, context.place.value, activity.conversation.id)
+def where(context: Context, arrival: Arrival) -> Where:
+    return Where(context.marac_id, context.place.value, arrival.conversation_id)
 
 
-async def audit(session: AsyncSession, context: Context, activity: Activity, action: str,
+async def audit(session: AsyncSession, context: Context, arrival: Arrival, action: str,
                 now: datetime, *, subject: str = "", refused: str | None = None) -> None:
-    await append(session, context.actor, where(context, activity), action, now,
+    await append(session, context.actor, where(context, arrival), action, now,
                  subject=subject, refused=refused)
 
 
@@ -132,8 +130,8 @@ def refusal(command: Command, context: Context) -> str | None:
             command.before_registration):
         return notice.not_set_up()
     if not command.allows(context.actor.roles):
-        if context.actor.roles == {Role.OBSERVER} and command.roles == EVERY_ROLE - {
-                Role.OBSERVER}:
+        roles = context.actor.roles
+        if command.roles == CASE_PAPER_ROLES and roles and not gets_case_papers(roles):
             return notice.observers_excluded(command.name)  # a command for case papers
         return notice.not_allowed(command.name, sorted(r.label for r in command.roles or ()))
     return None

@@ -11,15 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeVar, cast
 
-from botbuilder.schema import Activity
-
-from bot.teams.conversation import command_text, tenant_of
-from bot.teams.replies import text_reply
 from bot.turns import registry
 from bot.turns.access import NotThisTenant, audit, context_of, refusal
+from bot.turns.arrival import Arrival
 from bot.turns.posts import Post
 from bot.turns.press import Invoke, InvokeAnswer, Press, message_answer
 from bot.turns.registry import Command
+from bot.turns.replies import Message, text_reply
 from bot.turns.request import Request
 from cards import notice
 from dialogs.clock import Clock
@@ -31,47 +29,47 @@ log = logging.getLogger(__name__)
 T = TypeVar("T", Request, Press)
 
 
-def is_command(activity: Activity) -> bool:
+def is_command(arrival: Arrival) -> bool:
     """A typed message that names a command (handle_message opens a unit of work for it)."""
-    return bool(registry.parse(command_text(activity)).name)
+    return bool(registry.parse(arrival.text).name)
 
 
-async def handle_message(activity: Activity, store: Store, clock: Clock,
+async def handle_message(arrival: Arrival, store: Store, clock: Clock,
                          tenants: frozenset[str] | None = None) -> list[Post]:
     """With `tenants` (the allow-list), the tenant is checked in the command's one unit of
     work: a tenant the bot does not serve is told so, and that unit of work is rolled back."""
-    typed = registry.parse(command_text(activity))
+    typed = registry.parse(arrival.text)
     if not typed.name:
         return []
     try:
-        return await _command(activity, typed, store, clock, tenants)
+        return await _command(arrival, typed, store, clock, tenants)
     except NotThisTenant:
-        log.info("refused an activity from tenant %s", tenant_of(activity))
+        log.info("refused an activity from tenant %s", arrival.tenant_id)
         return [Post(text_reply(notice.not_this_tenant()))]
 
 
-async def _command(activity: Activity, typed: registry.ParsedCommand, store: Store,
+async def _command(arrival: Arrival, typed: registry.ParsedCommand, store: Store,
                    clock: Clock, tenants: frozenset[str] | None) -> list[Post]:
     async with store.unit_of_work() as session:
-        if activity.id and not await first_delivery(session, activity.conversation.id,
-                                                     activity.id, clock.now()):
+        if arrival.activity_id and not await first_delivery(
+                session, arrival.conversation_id, arrival.activity_id, clock.now()):
             if tenants is not None:  # a replay is answered as the first delivery was
-                await context_of(session, activity, tenants=tenants)
+                await context_of(session, arrival, tenants=tenants)
             return []  # Teams delivered it again: it was answered the first time
         command = registry.find(typed.name)
-        context = await context_of(session, activity, command, tenants=tenants)
+        context = await context_of(session, arrival, command, tenants=tenants)
         if command is None:
             listed = registry.available(context.actor.roles, context.place)
             return [Post(text_reply(notice.unknown_command(
                 typed.name, registry.closest(typed.name, listed))))]
-        request = Request(session, context, typed.arguments, clock, activity)
+        request = Request(session, context, typed.arguments, clock, arrival)
         reply, refused = await _serve(command, request, _subject(typed.arguments))
     return posts_of(reply, refused)
 
 
-async def handle_press(activity: Activity, invoke: Invoke, store: Store, clock: Clock,
+async def handle_press(arrival: Arrival, invoke: Invoke, store: Store, clock: Clock,
                        tenants: frozenset[str] | None = None
-                       ) -> tuple[InvokeAnswer, list[tuple[str, Activity]], list[Activity]]:
+                       ) -> tuple[InvokeAnswer, list[tuple[str, Message]], list[Message]]:
     """The answer to the presser, the shared cards to update for everyone, and new messages
     for the presser's conversation (none of either when the press is refused).
 
@@ -81,12 +79,11 @@ async def handle_press(activity: Activity, invoke: Invoke, store: Store, clock: 
         return message_answer(notice.unknown_button()), [], []
     try:
         async with store.unit_of_work() as session:
-            context = await context_of(session, activity, tenants=tenants)
-            press = Press(session, context, invoke.data, activity.reply_to_id or "", clock,
-                          activity)
+            context = await context_of(session, arrival, tenants=tenants)
+            press = Press(session, context, invoke.data, arrival.reply_to_id, clock, arrival)
             answer, refused = await _serve(invoke.button, press, _case_named(invoke.data))
     except NotThisTenant:
-        log.info("refused an activity from tenant %s", tenant_of(activity))
+        log.info("refused an activity from tenant %s", arrival.tenant_id)
         return message_answer(notice.not_this_tenant()), [], []
     return press_answer(press, answer, refused), press.updates, press.posts
 
@@ -97,7 +94,7 @@ async def _serve(entry: Command, turn: T, subject: str) -> tuple[Any, str | None
     answer = None
     if refused is None:
         answer, refused = await handled(entry, turn)
-    await audit(turn.session, turn.context, turn.activity, entry.name, turn.clock.now(),
+    await audit(turn.session, turn.context, turn.arrival, entry.name, turn.clock.now(),
                 subject=subject, refused=refused)
     return answer, refused
 

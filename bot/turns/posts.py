@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from botbuilder.schema import Activity
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.turns.replies import Message
 from storage.models import Case, Meeting
 
 Recorder = Callable[[AsyncSession, str], Awaitable[None]]
@@ -17,7 +17,7 @@ Recorder = Callable[[AsyncSession, str], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Post:
-    activity: Activity
+    message: Message
     record: Recorder | None = None  # stores the id Teams gave the posted message
 
 

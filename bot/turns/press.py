@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adaptive_cards.card import AdaptiveCard
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.turns.access import Context
+from bot.turns.arrival import Arrival
 from bot.turns.registry import Command, find_button
+from bot.turns.replies import Message
 from cards.base import CARD_CONTENT_TYPE
 from dialogs.clock import Clock
 
@@ -48,11 +49,11 @@ class Press:
     data: dict[str, Any]
     message_id: str
     clock: Clock
-    activity: Activity
+    arrival: Arrival
     # Shared cards to replace for everyone once the change is committed: (message id, card).
-    updates: list[tuple[str, Activity]] = field(default_factory=list)
+    updates: list[tuple[str, Message]] = field(default_factory=list)
     # New messages for the presser's conversation, sent once the change is committed.
-    posts: list[Activity] = field(default_factory=list)
+    posts: list[Message] = field(default_factory=list)
 
     @property
     def marac_id(self) -> int:

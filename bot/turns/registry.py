@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from dialogs.actor import CASE_PAPER_ROLES
 from storage.models import ConversationKind, Role
 
 EVERY_ROLE = frozenset(Role)
@@ -67,7 +68,7 @@ MANAGERS = frozenset({Role.OPERATIONS_MANAGER})
 REPRESENTATIVES = frozenset({Role.AGENCY_REPRESENTATIVE})
 CHAIRS = frozenset({Role.CHAIR})  # and the stand-in the chair names (bot.turns.access)
 PLANNERS = frozenset({Role.AGENCY_REPRESENTATIVE, Role.CHAIR, Role.COORDINATOR})
-PLAN_READERS = EVERY_ROLE - {Role.OBSERVER}  # observers get no case papers
+PLAN_READERS = CASE_PAPER_ROLES  # observers get no case papers
 MEETING_PLACES = frozenset({Place.CHANNEL, Place.MEETING, Place.GROUP_CHAT})
 
 _COMMANDS: dict[str, Command] = {}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.turns.access import Context
+from bot.turns.arrival import Arrival
 from bot.turns.posts import Post
+from bot.turns.replies import Message
 from dialogs.clock import Clock
 
 
@@ -21,7 +22,7 @@ class Request:
     context: Context
     arguments: str
     clock: Clock
-    activity: Activity
+    arrival: Arrival
 
     @property
     def marac_id(self) -> int:
@@ -29,6 +30,6 @@ class Request:
         return self.context.marac_id
 
 
-CommandHandler = Callable[[Request], Awaitable[Activity | list[Post]]]
+CommandHandler = Callable[[Request], Awaitable[Message | list[Post]]]
 
 

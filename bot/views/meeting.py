@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.views.referrals import agency_names
 from cards.meeting import Present, attendance_card, case_card
 from dialogs import meeting as run
+from dialogs.case_work import SharedCase
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -47,5 +48,6 @@ async def case_card_view(session: AsyncSession, marac: Marac, meeting: Meeting, 
                                   .where(AgencyInformation.case_id == case.id)) or 0
     actions = await session.scalar(select(func.count()).select_from(PlannedAction).where(
         PlannedAction.case_id == case.id, PlannedAction.origin == ActionOrigin.MEETING)) or 0
-    return case_card(case, run.slot_of(marac, meeting, case, now), (shared, actions),
+    return case_card(SharedCase.of(case), run.slot_of(marac, meeting, case, now),
+                     (shared, actions),
                      await agency_names(session, marac.id))

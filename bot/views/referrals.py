@@ -8,8 +8,9 @@ from adaptive_cards.card import AdaptiveCard
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.referral import referral_form_card
-from cards.triage import TriageLine, triage_card
+from cards.referral import referral_form_card, referral_summary_card
+from cards.triage import triage_card
+from dialogs.referrals import summary_of
 from dialogs.scheduling import local_today
 from dialogs.triage import awaiting_triage
 from storage.models import Agency, Marac, Person, Referral
@@ -35,6 +36,11 @@ async def referral_form(session: AsyncSession, marac_id: int, person_id: int | N
                               values, yes_count, problem)
 
 
+async def referral_summary(session: AsyncSession, referral: Referral) -> AdaptiveCard:
+    agency = await session.get_one(Agency, referral.referring_agency_id)
+    return referral_summary_card(summary_of(referral, agency.name))
+
+
 async def triage_view(session: AsyncSession, marac_id: int, note: str | None = None
                       ) -> AdaptiveCard:
     waiting = await awaiting_triage(session, marac_id)
@@ -43,6 +49,6 @@ async def triage_view(session: AsyncSession, marac_id: int, note: str | None = N
     originals = {r.id: r.victim_reference for r in (await session.scalars(
         select(Referral).where(Referral.id.in_(
             [w.duplicate_of_id for w in waiting if w.duplicate_of_id])))).all()}
-    lines = [TriageLine(r, agencies.get(r.referring_agency_id, "?"),
+    lines = [summary_of(r, agencies.get(r.referring_agency_id, "?"),
                         originals.get(r.duplicate_of_id or 0)) for r in waiting]
     return triage_card(lines, note)

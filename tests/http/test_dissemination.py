@@ -182,8 +182,9 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     from botbuilder.schema.teams import FileConsentCardResponse, FileUploadInfo
     from docx import Document
 
-    from bot.features.plan_export import accept
-    from bot.teams.files import FILE_CONSENT, FILE_INFO
+    from bot.features.documents import FILE_CONSENT
+    from bot.teams.file_consent import accept
+    from bot.teams.files import FILE_INFO
 
     fake, service_url = connector
     await install(store, clock, service_url)

@@ -199,10 +199,10 @@ async def press(store: Store, clock: Any, h: Heard, who: str, verb: str,
     from dialogs.actor import Actor
 
     actor = Actor("tenant", "aad", who, h.demo.people[who], roles)
-    activity: Any = SimpleNamespace(conversation=SimpleNamespace(id="personal"))
+    arrival: Any = SimpleNamespace(conversation_id="personal", place="personal")
     async with store.unit_of_work() as session:
         pressed = Press(session, Context(actor, h.demo.marac_id, Place.PERSONAL), data,
-                        "card-1", clock, activity)
+                        "card-1", clock, arrival)
         button = find_button(verb)
         assert button is not None
         return press_answer(pressed, *await handled(button, pressed))

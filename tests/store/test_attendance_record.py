@@ -4,6 +4,7 @@ held is reported to the operations manager as the third ends; on SQLite and Post
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -44,14 +45,14 @@ async def end_today(store, clock, demo) -> None:
     """The chair's `end`, as the bot runs it once the table lets it through."""
     async with store.unit_of_work() as session:
         actor = Actor("t", "a", "Chris", demo.chair, frozenset({Role.CHAIR}))
-        activity = type("Typed", (), {"conversation": type("C", (), {
-            "id": "19:riverside-marac@thread.tacv2"})()})()
+        arrival = SimpleNamespace(conversation_id="19:riverside-marac@thread.tacv2",
+                                  place="19:riverside-marac@thread.tacv2")
         request = Request(session, Context(actor, demo.marac_id, Place.CHANNEL), "", clock,
-                          activity)  # type: ignore[arg-type]
+                          arrival)  # type: ignore[arg-type]
         end = find("end")
         assert end is not None
         [summary] = posts_of(*await handled(end, request))
-    assert summary.activity.attachments, summary.activity.text  # the summary card, not a refusal
+    assert summary.message.attachments, summary.message.text  # the summary card, not a refusal
 
 
 async def reports(store) -> list[tuple[int | None, str]]:

@@ -10,6 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy import select
 
+from bot.teams.conversation import arrival_of
 from bot.turns.pipeline import handle_press
 from bot.turns.press import read_invoke
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
@@ -42,7 +43,7 @@ async def press(store, clock, who: str, verb: str, data: dict[str, Any], *,
     activity = _press(who, verb, data, channel=channel)
     invoke = read_invoke(activity.name, activity.value)
     assert invoke is not None and invoke.button is not None
-    answer, _, _ = await handle_press(activity, invoke, store, clock)
+    answer, _, _ = await handle_press(arrival_of(activity), invoke, store, clock)
     return answer
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select
 from bench.seeding import seed
 from bot.proactive import outbox
 from bot.proactive.timers import CONCURRENCY, PER_CONVERSATION, Timers
-from bot.teams.replies import text_reply
+from bot.turns.replies import text_reply
 from dialogs.meeting_record import claim_slot_warnings
 from dialogs.retention import EVERY, purge_when_due
 from storage.models import Conversation, ConversationKind, OutboxMessage, ScheduledJob
