@@ -25,6 +25,7 @@ from dialogs import case_work
 from dialogs import meeting as run
 from dialogs.actor import gets_case_papers
 from dialogs.meeting import MeetingError
+from dialogs.people import people_with
 from dialogs.scheduling import local_today
 from storage.models import (
     Agency,
@@ -34,7 +35,6 @@ from storage.models import (
     Meeting,
     Person,
     Role,
-    RoleGrant,
 )
 
 
@@ -109,9 +109,7 @@ async def _declare(press: Press) -> InvokeAnswer:
     case = await _case(press, meeting)
     now = press.clock.now()
     if await case_work.declare_knowing(press.session, case, person.id, now):
-        managers = (await press.session.scalars(select(RoleGrant.person_id).where(
-            RoleGrant.marac_id == marac.id,
-            RoleGrant.role == Role.OPERATIONS_MANAGER))).all()
+        managers = await people_with(press.session, marac.id, (Role.OPERATIONS_MANAGER,))
         note = text_reply(f"{person.first_name} has declared knowing someone in {case.number} "
                           f"at today's {marac.name}. Please decide how to proceed.")
         for manager in managers:

@@ -3,6 +3,9 @@
 replay check → unit of work → who is acting → the table's refusal → the handler inside one
 savepoint, a Refusal rolling it back → an audit row with the real outcome → the answer.
 
+The replay check is for typed messages, which Teams may deliver twice; a button's dialog
+makes a second press of the same card do nothing twice.
+
 A refusal (the table's or the handler's) answers in one sentence and changes nothing but the
 audit trail, which stores it as refused, with its reason."""
 
