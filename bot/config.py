@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.graph import GraphSettings
-from bot.meeting_notice import MeetingNotice
+from bot.proactive.graph import GraphSettings
+from bot.teams.meeting_notice import MeetingNotice
 from dialogs.clock import Clock, ClockFileError, SetClock, SystemClock
 from storage import crypto
 from storage.database import StoreConfigurationError, check_url

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from adaptive_cards import card as ac
 
 from cards.base import build, execute, facts, heading, paragraph, text_input
-from dialogs.people import Member
+from dialogs.people import AuditLine, Member
 from dialogs.subject_access import SubjectAccess
-from storage.models import AuditEvent
 
 LONDON = ZoneInfo("Europe/London")
 SHOWN = 40
@@ -26,16 +25,16 @@ def people_card(marac_name: str, people: Sequence[Member]) -> ac.AdaptiveCard:
     ])
 
 
-def audit_card(subject: str, events: Sequence[tuple[AuditEvent, str]]) -> ac.AdaptiveCard:
+def audit_card(subject: str, events: Sequence[AuditLine]) -> ac.AdaptiveCard:
     if not events:
         return build([heading(f"Audit trail of {subject}"),
                       paragraph("Nothing has been recorded for it.")])
     return build([
         heading(f"Audit trail of {subject}"),
         facts([(event.at.astimezone(LONDON).strftime("%d %b %H:%M:%S"),
-                f"{who}: {event.action} in {event.place}, {event.outcome}"
+                f"{event.who}: {event.action} in {event.place}, {event.outcome}"
                 + (f" ({event.detail})" if event.detail else ""))
-               for event, who in events[:SHOWN]]),
+               for event in events[:SHOWN]]),
     ])
 
 

@@ -11,8 +11,7 @@ from adaptive_cards import types as act
 
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
 from dialogs.dash import QUESTIONS
-from dialogs.referrals import AGE_BANDS, EQUALITY
-from storage.models import Referral
+from dialogs.referrals import AGE_BANDS, EQUALITY, ReferralSummary
 
 YES_NO = [("No", "false"), ("Yes", "true")]
 ANSWERS = [("Yes", "yes"), ("No", "no"), ("Don't know", "dont_know")]
@@ -75,14 +74,14 @@ def _count_line(yes_count: int | None) -> str:
     return f"**{yes_count} of 24** answered yes so far (14 or more is visible high risk)."
 
 
-def referral_summary_card(referral: Referral, agency: str) -> ac.AdaptiveCard:
+def referral_summary_card(referral: ReferralSummary) -> ac.AdaptiveCard:
     outcome = {
         "pending": "Received: it meets the criteria and waits for triage.",
         "possible_duplicate": "Received: it may repeat a referral already open for this "
                               "victim, so the coordinator will confirm or split it.",
         "declined": "Not listed for the MARAC: it is recorded as "
                     f"{referral.risk_level} risk.",
-    }.get(referral.status.value, referral.status.value)
+    }.get(referral.status, referral.status)
     return build([
         heading(f"Referral for {referral.victim_first_name}"),
         paragraph(outcome),
@@ -90,9 +89,8 @@ def referral_summary_card(referral: Referral, agency: str) -> ac.AdaptiveCard:
         facts([
             ("Reference", referral.victim_reference),
             ("DASH", f"{referral.dash_yes_count} of 24 yes"),
-            ("Referring agency", agency),
+            ("Referring agency", referral.agency),
             ("Received", referral.received_on.isoformat()),
-            ("Closed panel", "yes (honour-based violence)" if referral.honour_based_violence
-             else "no"),
+            ("Closed panel", "yes (honour-based violence)" if referral.closed_panel else "no"),
         ]),
     ])

@@ -60,6 +60,14 @@ class OwnedAction:
     status: ActionStatus
     note: str
 
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        return self.status is ActionStatus.OPEN
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
 
 def _follow_ups() -> Select[tuple[ActionFollowUp, PlannedAction, Case, Agency, Marac]]:
     """Follow-ups with their action, case, owning agency and MARAC."""

@@ -45,6 +45,23 @@ class ActionLine:
 
 
 @dataclass(frozen=True)
+class SharedCase:
+    """What the case card in a shared channel shows: the number and first name only, and
+    where planning stands."""
+
+    number: str
+    victim_first_name: str
+    status: str  # a CaseStatus value
+    declaration_pending: bool
+    exceptional: bool
+
+    @classmethod
+    def of(cls, case: Case) -> SharedCase:
+        return cls(case.number, case.victim_first_name, case.status.value,
+                   bool(case.declaration_pending), bool(case.exceptional))
+
+
+@dataclass(frozen=True)
 class CaseView:
     """Everything an entitled person sees of a case."""
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
 from storage.models import (
     ActionOrigin,
@@ -34,7 +35,7 @@ EXCEPTIONS = {"death": "death of the victim or perpetrator",
               "moved": "the victim has moved out of the area (MARAC-to-MARAC transfer)"}
 
 
-class MeetingError(ValueError):
+class MeetingError(Refusal):
     """What the chair asked cannot be done now; str() is one plain sentence."""
 
 

@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.actor import gets_case_papers
 from dialogs.case_work import view
+from dialogs.refusal import Refusal
 from storage.models import (
     ActionFollowUp,
     ActionOrigin,
@@ -38,10 +40,8 @@ from storage.models import (
     Role,
 )
 
-NOT_ENTITLED = frozenset({Role.OBSERVER})
 
-
-class PlanError(ValueError):
+class PlanError(Refusal):
     """What was asked of a plan cannot be done; str() is one plain sentence."""
 
 
@@ -132,7 +132,7 @@ async def case_numbered(session: AsyncSession, marac_id: int, number: str) -> Ca
 def refusal(roles: frozenset[Role], person_id: int | None, agency: Agency | None, case: Case
             ) -> str | None:
     """Why this person may not see this case's plan, in one sentence; None if they may."""
-    if not roles - NOT_ENTITLED:
+    if not gets_case_papers(roles):
         return "Observers do not receive case papers, so I cannot show you a plan."
     if case.closed_panel and Role.CHAIR not in roles and person_id not in (
             case.admitted_person_ids or []):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
+from dialogs.refusal import Refusal
 from dialogs.working_days import Nation, WorkingCalendar
 from storage.crypto import blind_index
 from storage.models import (
@@ -43,7 +44,7 @@ _TRUE = ("true", "yes", "y", "1")
 _FALSE = ("false", "no", "n", "0", "")
 
 
-class ReferralError(ValueError):
+class ReferralError(Refusal):
     """A referral that cannot be taken; str() is the one sentence the referrer sees."""
 
 
@@ -182,6 +183,35 @@ def _date(raw: Mapping[str, object], key: str, label: str, today: date) -> date:
     if day > today:
         raise ReferralError(f"{label[0].upper()}{label[1:]} cannot be in the future.")
     return day
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    """A referral as its cards show it (the referrer's summary, a line of the triage card)."""
+
+    id: int
+    victim_first_name: str
+    victim_reference: str
+    received_on: date
+    agency: str
+    dash_yes_count: int
+    qualifying_reasons: tuple[str, ...]
+    status: str
+    risk_level: str
+    decision_explanation: str
+    triage_note: str
+    closed_panel: bool  # honour-based violence is heard in a closed panel
+    duplicate_of_reference: str | None = None
+
+
+def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | None = None
+               ) -> ReferralSummary:
+    return ReferralSummary(
+        referral.id, referral.victim_first_name, referral.victim_reference,
+        referral.received_on, agency, referral.dash_yes_count,
+        tuple(referral.qualifying_reasons or ()), referral.status.value,
+        referral.risk_level, referral.decision_explanation, referral.triage_note or "",
+        referral.honour_based_violence, duplicate_of_reference)
 
 
 @dataclass(frozen=True)

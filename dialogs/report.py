@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.attendance_record import PERSISTENT
 from dialogs.referrals import AGE_BANDS, EQUALITY
+from dialogs.refusal import Refusal
 from dialogs.scheduling import calendar_of, local_today
 from storage.models import (
     ActionFollowUp,
@@ -54,7 +55,7 @@ AT_TRIAGE = "declined at triage"
 NO_SLOT, DEFERRED, TRIAGE = "no slot", "deferred", "referral waiting in triage"
 
 
-class ReportError(ValueError):
+class ReportError(Refusal):
     """A period that cannot be read; str() is the one sentence the user sees."""
 
 

@@ -41,7 +41,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.playground import MARAC_TEAM_CONFIG, start_playground
+from bot.ops.playground import MARAC_TEAM_CONFIG, start_playground
 from dialogs.clock import freeze_clock, read_clock, set_clock
 from tests.clock import pinned_now
 

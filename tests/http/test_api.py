@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.teams.app import create_app
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import FixedClock
 from dialogs.demo import DEMO_TENANT, seed_demo

@@ -16,9 +16,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.timers import Timers
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
 from storage.models import ActionFollowUp, ConversationKind
@@ -182,8 +182,9 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     from botbuilder.schema.teams import FileConsentCardResponse, FileUploadInfo
     from docx import Document
 
-    from bot.files import FILE_CONSENT, FILE_INFO
-    from bot.plan_export import accept
+    from bot.features.documents import FILE_CONSENT
+    from bot.teams.file_consent import accept
+    from bot.teams.files import FILE_INFO
 
     fake, service_url = connector
     await install(store, clock, service_url)

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import TIMERS, create_app
 from bot.config import Settings
+from bot.teams.app import TIMERS, create_app
 from dialogs.clock import FixedClock
 from storage.database import Store
 from storage.migrate import downgrade, upgrade

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.app import create_app
-from bot.commands import CARD_ACTIONS
 from bot.config import Settings
+from bot.teams.app import create_app
+from bot.turns.registry import buttons
 from dialogs.clock import FixedClock
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.database import Store
@@ -33,7 +33,7 @@ from storage.models import (
 from tests.clock import pinned_now
 from tests.http.connector import Connector
 
-VERBS = [action.name for action in CARD_ACTIONS]
+VERBS = [action.name for action in buttons()]
 FIELDS = ["case", "case_number", "referral_id", "role", "agency", "information", "owner",
           "description", "for_whom", "risk", "due_on", "victim_contact", "not_involved",
           "victim_first_name", "victim_reference", "incident_date", "received_on",

@@ -14,9 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from botframework.connector.auth import ClaimsIdentity
 
-from bot.app import create_adapter
 from bot.config import Settings
-from bot.graph import GraphMailer, GraphSettings
+from bot.proactive.graph import GraphMailer, GraphSettings
+from bot.teams.app import create_adapter
 from storage import identity
 from storage.database import Store
 from tests.http.identity_endpoint import HEADER_SECRET, IdentityEndpoint

@@ -13,10 +13,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.meeting_notice import MeetingNotice
-from bot.timers import Timers
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
+from bot.teams.meeting_notice import MeetingNotice
 from dialogs.demo import DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
 from storage.models import ConversationKind, Meeting

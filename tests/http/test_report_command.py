@@ -12,9 +12,10 @@ import io
 from docx import Document
 from sqlalchemy import select
 
-from bot.files import FILE_CONSENT, FILE_INFO, MARKING
-from bot.report_command import NOT_ENTITLED
-from bot.report_export import SAFELIVES_COLUMNS
+from bot.features.documents import FILE_CONSENT, MARKING
+from bot.features.report import NOT_ENTITLED
+from bot.features.report_export import SAFELIVES_COLUMNS
+from bot.teams.files import FILE_INFO
 from storage.models import AuditEvent
 from tests.cards_check import assert_valid_for_teams, charts_of
 from tests.http import test_dissemination, test_subject_access_export

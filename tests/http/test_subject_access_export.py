@@ -16,7 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from docx import Document
 
-from bot.files import FILE_CONSENT, FILE_INFO, MARKING
+from bot.features.documents import FILE_CONSENT, MARKING
+from bot.teams.files import FILE_INFO
 from dialogs.subject_access import REDACTED, WITHHELD
 from tests.http.test_dissemination import bot, connector, invoke, personal, say  # noqa: F401
 from tests.store.test_subject_access import held_with_a_case

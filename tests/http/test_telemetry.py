@@ -21,9 +21,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 
-from bot import outbox, telemetry
-from bot.app import TIMERS, create_app
 from bot.config import Settings
+from bot.ops import telemetry
+from bot.proactive import outbox
+from bot.teams.app import TIMERS, create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, DEMO_VICTIMS
 from dialogs.installation import ConversationSeen, record_installation
 from storage.database import Store

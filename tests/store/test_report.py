@@ -12,7 +12,7 @@ from statistics import median
 import pytest
 from docx import Document
 
-from bot.report_export import SAFELIVES_COLUMNS, render_csv, render_docx
+from bot.features.report_export import SAFELIVES_COLUMNS, render_csv, render_docx
 from cards.report import report_card
 from dialogs import report
 from dialogs.report import Period, ReportError, read_period

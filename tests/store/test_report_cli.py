@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from docx import Document
 
-from bot.cli import main
-from bot.report_export import SAFELIVES_COLUMNS
+from bot.features.report_export import SAFELIVES_COLUMNS
+from bot.ops.cli import main
 from dialogs.clock import FixedClock
 from storage.database import Store
 from tests.store.plan_factory import end_meeting, heard, tick

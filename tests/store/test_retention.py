@@ -45,7 +45,7 @@ async def test_a_plans_delivered_message_outlives_the_outbox_purge_and_goes_with
     """A delivered plan message is the record of the plan's dissemination (the report's
     48 hours): the 30-day outbox purge keeps it (it was refused by the plan delivery's
     foreign key), and the case's own purge takes it."""
-    from bot import outbox
+    from bot.proactive import outbox
     from storage.models import OutboxMessage, PlanDelivery
     from tests.store.plan_factory import end_meeting, heard, tick
 

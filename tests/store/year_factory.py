@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
-from bot import outbox
+from bot.proactive import outbox
 from dialogs import meeting as run
 from dialogs import triage
 from dialogs.acknowledgement import Verb, answer

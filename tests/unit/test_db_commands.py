@@ -4,7 +4,7 @@ sentence with nothing changed."""
 
 from __future__ import annotations
 
-from bot.cli import main
+from bot.ops.cli import main
 from storage import crypto
 from storage.migrate import head
 

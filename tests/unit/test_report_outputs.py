@@ -10,8 +10,8 @@ from datetime import date
 
 from docx import Document
 
-from bot.files import MARKING
-from bot.report_export import SAFELIVES_COLUMNS, render_csv, render_docx
+from bot.features.documents import MARKING
+from bot.features.report_export import SAFELIVES_COLUMNS, render_csv, render_docx
 from cards.report import report_card
 from dialogs.report import (
     AgencyActions,

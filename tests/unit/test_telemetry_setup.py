@@ -18,7 +18,7 @@ import pytest
 def test_the_environment_chooses_the_exporter(env: dict[str, str], chosen: str) -> None:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("OTEL_", "APPLICATIONINSIGHTS_"))}
-    script = ("import os; from opentelemetry import trace; from bot import telemetry; "
+    script = ("import os; from opentelemetry import trace; from bot.ops import telemetry; "
               "print(telemetry.setup(os.environ), type(trace.get_tracer_provider()).__name__)")
     done = subprocess.run([sys.executable, "-c", script], env={**clean, **env},
                           capture_output=True, text=True, timeout=120, check=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from bot.teams_package import ICONS, TEAMS_DIR
-from bot.toolkit_manifest import APP_PACKAGE, toolkit_manifest
+from bot.ops.teams_package import ICONS, TEAMS_DIR
+from bot.ops.toolkit_manifest import APP_PACKAGE, toolkit_manifest
 
 AZURE = APP_PACKAGE.parent
 PLACEHOLDER = re.compile(r"\$\{\{([A-Z_0-9]+)\}\}")
@@ -18,7 +18,7 @@ BUILT_IN = {"TEAMSFX_ENV", "TEAMS_APP_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOU
 
 def test_the_toolkit_manifest_is_the_teams_manifest_with_placeholders() -> None:
     committed = json.loads((APP_PACKAGE / "manifest.json").read_text("utf-8"))
-    assert committed == toolkit_manifest(), "run `python -m bot.toolkit_manifest`"
+    assert committed == toolkit_manifest(), "run `python -m bot.ops.toolkit_manifest`"
     assert committed["bots"][0]["botId"] == "${{BOT_ID}}"
     assert committed["validDomains"] == ["${{BOT_DOMAIN}}"]
     for icon in ICONS:
