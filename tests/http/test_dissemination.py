@@ -217,7 +217,7 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
             adapter = TestAdapter()
             activity = Activity().deserialize(personal(who, service_url, type="invoke",
                                                        name="fileConsent/invoke"))
-            await accept(TurnContext(adapter, activity), response, store)
+            await accept(TurnContext(adapter, activity), response, store, clock)
             (sent,) = adapter.activity_buffer
             if who == "Priya":
                 assert sent.text == "Only the coordinator can export a plan."
