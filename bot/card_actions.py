@@ -13,7 +13,7 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
-from bot.access import NotThisTenant, audit, context_of, refusal
+from bot.access import NotThisTenant, audit, context_of, pressed_marac, refusal
 from bot.conversation import tenant_of
 from bot.meeting_actions import MEETING_BUTTONS
 from bot.plan_actions import PLAN_BUTTONS
@@ -62,7 +62,8 @@ async def handle_card_action(activity: Activity, action: dict[str, Any], store: 
         return message_answer(unknown_button()), [], []
     try:
         async with store.unit_of_work() as session:
-            context = await context_of(session, activity, tenants=tenants)
+            context = await context_of(session, activity, tenants=tenants,
+                                       named=await pressed_marac(session, activity, data))
             refused = refusal(button, context)
             subject = str(data.get("case") or data.get("case_number")
                           or data.get("referral_id") or "")

@@ -62,9 +62,11 @@ def command_text(activity: Activity) -> str:
     text = activity.text or ""
     for entity in activity.entities or []:
         properties = entity.additional_properties or {}
-        mentioned = properties.get("mentioned") or {}
-        if entity.type.lower() == "mention" and mentioned.get("id") == activity.recipient.id:
-            text = text.replace(properties.get("text") or "", " ")
+        mentioned = properties.get("mentioned")
+        said = properties.get("text")
+        if (str(entity.type or "").lower() == "mention" and isinstance(mentioned, dict)
+                and mentioned.get("id") == activity.recipient.id and isinstance(said, str)):
+            text = text.replace(said, " ")
     text = _LEADING_MENTION.sub(" ", text)
     return text.replace("&nbsp;", " ").strip()
 

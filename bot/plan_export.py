@@ -124,11 +124,13 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
                  ) -> None:
     """The coordinator accepted the file: check again who they are, render the version named
     in the card, put it at Teams' upload URL and answer with the file's card."""
-    from bot.access import context_of
+    from bot.access import context_of, pressed_marac
 
     context = response.context if isinstance(response.context, dict) else {}
     async with store.unit_of_work() as session:
-        who = await context_of(session, turn_context.activity)
+        who = await context_of(session, turn_context.activity,
+                               named=await pressed_marac(session, turn_context.activity,
+                                                         context))
         if (Role.COORDINATOR not in who.actor.roles or who.marac_id is None
                 or response.upload_info is None):
             await turn_context.send_activity(text_reply("Only the coordinator can export a "

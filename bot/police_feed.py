@@ -12,7 +12,8 @@ import aiohttp
 from botbuilder.schema import Activity, Attachment
 
 from bot import commands
-from bot.access import context_of, refusal
+from bot.access import context_of, named_marac, refusal
+from bot.conversation import command_text
 from bot.replies import card_reply, text_reply
 from cards.import_report import import_report_card
 from dialogs.clock import Clock
@@ -29,7 +30,8 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
     importing = commands.find("import")
     assert importing is not None
     async with store.unit_of_work() as session:
-        refused = refusal(importing, await context_of(session, activity))
+        named, _ = await named_marac(session, activity, command_text(activity))
+        refused = refusal(importing, await context_of(session, activity, named=named))
     if refused is not None:
         return text_reply(refused)
     name = attachment.name or "the file"
@@ -38,7 +40,7 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
     except FeedError as error:
         return text_reply(f"I could not import {name}: {error}")
     async with store.unit_of_work() as session:
-        context = await context_of(session, activity)
+        context = await context_of(session, activity, named=named)
         assert context.marac_id is not None
         marac = await session.get_one(Marac, context.marac_id)
         report = await import_rows(session, marac, rows, clock.now())

@@ -7,7 +7,7 @@ import logging
 from botbuilder.schema import Activity
 
 from bot import commands
-from bot.access import NotThisTenant, audit, context_of, refusal
+from bot.access import NotThisTenant, audit, context_of, named_marac, refusal
 from bot.circulation import publish_case_list
 from bot.commands import Place
 from bot.conversation import command_text, tenant_of
@@ -59,18 +59,19 @@ async def _run_command(activity: Activity, typed: commands.ParsedCommand, store:
                 await context_of(session, activity, tenants=tenants)
             return []  # Teams delivered it again: it was answered the first time
         command = commands.find(typed.name)
-        context = await context_of(session, activity, command, tenants=tenants)
+        named, arguments = await named_marac(session, activity, typed.arguments)
+        context = await context_of(session, activity, command, tenants=tenants, named=named)
         if command is None:
             listed = commands.available(context.actor.roles, context.place)
             return [Post(text_reply(notice.unknown_command(
                 typed.name, commands.closest(typed.name, listed))))]
         refused = refusal(command, context)
-        subject = _subject(typed.arguments)
+        subject = _subject(arguments)
         await audit(session, context, activity, command.name, clock.now(), subject=subject,
                     refused=refused)
         if refused is not None:
             return [Post(text_reply(refused))]
-        request = Request(session, context, typed.arguments, clock, activity)
+        request = Request(session, context, arguments, clock, activity)
         reply = await HANDLERS[command.name](request)
     return reply if isinstance(reply, list) else [Post(reply)]
 

@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.access import context_of
+from bot.access import context_of, pressed_marac
 from bot.files import marked_document, offer, table, to_bytes, upload
 from bot.press import InvokeAnswer, Press, message_answer
 from bot.replies import text_reply
@@ -36,8 +36,8 @@ async def _export(press: Press) -> InvokeAnswer:
     press.posts.append(offer(
         f"MARAC-subject-access-{press.clock.now():%Y-%m-%d}.docx",
         "The subject access record as you reviewed it, as a Word document", len(document),
-        {"kind": KIND, "reference": reference, "withheld": sorted(review.withheld),
-         "redacted": list(review.redacted)}))
+        {"kind": KIND, "marac": press.marac_id, "reference": reference,
+         "withheld": sorted(review.withheld), "redacted": list(review.redacted)}))
     return message_answer(f"Reviewed: {len(review.withheld)} withheld, "
                           f"{len(review.redacted)} further redactions. Accept the file card "
                           "to save the export.")
@@ -70,7 +70,9 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
     """The operations manager accepted the file: check who they are again, then upload."""
     choices: dict[str, Any] = response.context
     async with store.unit_of_work() as session:
-        who = await context_of(session, turn_context.activity)
+        who = await context_of(session, turn_context.activity,
+                               named=await pressed_marac(session, turn_context.activity,
+                                                         choices))
         if (Role.OPERATIONS_MANAGER not in who.actor.roles or who.marac_id is None
                 or response.upload_info is None):
             await turn_context.send_activity(text_reply(
