@@ -15,7 +15,7 @@ from bot.meeting_views import attendance_view, case_card_view
 from bot.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.replies import card_reply, text_reply
 from cards.meeting import case_details_card
-from dialogs import case_work
+from dialogs import case_work, closed_panel
 from dialogs import meeting as run
 from dialogs.meeting import MeetingError
 from dialogs.scheduling import local_today
@@ -126,14 +126,22 @@ def _entitled(press: Press, case: Case) -> bool:
     """Observers get no case papers; a closed panel is seen by the chair and those admitted."""
     roles = press.context.actor.roles
     if case.closed_panel:
-        return Role.CHAIR in roles or press.context.actor.person_id in case.admitted_person_ids
+        return closed_panel.may_see(case, roles, press.context.actor.person_id)
     return bool(roles - {Role.OBSERVER})
+
+
+async def _case_to_add_to(press: Press, meeting: Meeting) -> Case:
+    """The case, if the closed panel lets this person add to it."""
+    case = await _case(press, meeting)
+    if not closed_panel.may_see(case, press.context.actor.roles, press.context.actor.person_id):
+        raise MeetingError(closed_panel.refusal(case))
+    return case
 
 
 async def _information(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     person = await _person(press)
-    case = await _case(press, meeting)
+    case = await _case_to_add_to(press, meeting)
     if person.agency_id is None:
         raise MeetingError("You are not recorded as representing an agency.")
     text, reason = press.data.get("information"), press.data.get("no_action_reason")
@@ -146,7 +154,7 @@ async def _information(press: Press) -> InvokeAnswer:
 
 async def _action(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
-    case = await _case(press, meeting)
+    case = await _case_to_add_to(press, meeting)
     agencies = {a.name: a.id for a in (await press.session.scalars(
         select(Agency).where(Agency.marac_id == marac.id))).all()}
     await case_work.add_action(press.session, case, press.data, agencies,
@@ -163,7 +171,7 @@ def _press_key(press: Press) -> str:
 
 async def _contact(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
-    case = await _case(press, meeting)
+    case = await _case_to_add_to(press, meeting)
     name = press.data.get("victim_contact")
     case_work.set_victim_contact(case, name if isinstance(name, str) else "")
     return await _after_change(press, marac, meeting, case)

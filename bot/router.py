@@ -22,7 +22,7 @@ from bot.request import CommandHandler, Request
 from cards import notice
 from cards.agenda import agenda_card
 from cards.help import help_card
-from dialogs.agenda import next_agenda
+from dialogs.agenda import Viewer, next_agenda
 from dialogs.clock import Clock
 from dialogs.replay import first_delivery
 from storage.database import Store
@@ -91,7 +91,9 @@ async def _help(request: Request) -> Activity:
 
 
 async def _agenda(request: Request) -> Activity:
-    agenda = await next_agenda(request.session, request.marac_id, request.clock.now())
+    actor = request.context.actor
+    agenda = await next_agenda(request.session, request.marac_id, request.clock.now(),
+                               Viewer(actor.roles, actor.person_id))
     entitled = request.context.actor.roles - {Role.OBSERVER}  # observers get no case papers
     return card_reply(agenda_card(
         agenda, detailed=request.context.place is Place.PERSONAL and bool(entitled)))

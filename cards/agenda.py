@@ -38,7 +38,13 @@ def _lines(lines: list[AgendaLine], detailed: bool) -> ac.Container:
     if not detailed:
         return ac.Container(items=[facts([(_time(line), f"{line.case_number} · {line.first_name}")
                                           for line in lines])])
-    return ac.Container(items=[_detailed(line) for line in lines])
+    return ac.Container(items=[_withheld(line) if line.withheld else _detailed(line)
+                               for line in lines])
+
+
+def _withheld(line: AgendaLine) -> ac.Container:
+    return ac.Container(separator=True, items=[ac.TextBlock(
+        text=f"{_time(line)} · {line.case_number} · {line.first_name}", wrap=True)])
 
 
 def _time(line: AgendaLine) -> str:

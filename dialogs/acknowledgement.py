@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
 from dialogs.people import people_with
 from dialogs.plans import NotEntitled, PlanError, record_version
 from dialogs.scheduling import calendar_of
@@ -237,6 +238,4 @@ async def _answerers(session: AsyncSession, follow_up: ActionFollowUp, action: P
         return (follow_up.owner_person_id,)
     people = await people_with(session, marac.id, (Role.AGENCY_REPRESENTATIVE,),
                                action.owning_agency_id)
-    if case.closed_panel:
-        people = tuple(p for p in people if p in (case.admitted_person_ids or []))
-    return people
+    return closed_panel.admitted_only(case, people)
