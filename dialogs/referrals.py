@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import first_names
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
 from dialogs.working_days import Nation, WorkingCalendar
@@ -122,8 +123,8 @@ def _optional(raw: Mapping[str, object], key: str, limit: int) -> str:
 
 def _name(raw: Mapping[str, object], key: str, label: str) -> str:
     name = _text(raw, key, label, 40)
-    if len(name.split()) > 2 or any(c.isdigit() for c in name):
-        raise ReferralError(f"Give {label} only, as a first name.")
+    if not first_names.is_first_name(name):
+        raise ReferralError(first_names.refusal(label))
     return name
 
 
