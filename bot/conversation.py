@@ -9,7 +9,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from dialogs.installation import ConversationSeen
+from dialogs.installation import ConversationSeen, without_names
 from storage.models import ConversationKind
 
 _LEADING_MENTION = re.compile(r"^\s*<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -25,7 +25,7 @@ def seen(activity: Activity) -> ConversationSeen:
         team_id=team_of(activity),
         channel_id=(channel_data.get("channel") or {}).get("id"),
         service_url=activity.service_url or "",
-        reference_json=json.dumps(reference.serialize()),
+        reference_json=json.dumps(without_names(reference.serialize())),
     )
 
 

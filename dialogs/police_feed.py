@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.referrals import ReferralError, read_form, submit
 from dialogs.scheduling import local_today
+from storage.crypto import blind_index
 from storage.models import Marac, Referral, ReferralSource, ReferralStatus
 
 COLUMNS = (
@@ -84,7 +85,8 @@ async def _import_row(session: AsyncSession, marac: Marac, line: int, row: dict[
     incident = row.get("police_incident_ref", "")
     if incident:
         listed = await session.scalar(select(Referral).where(
-            Referral.marac_id == marac.id, Referral.police_incident_ref == incident))
+            Referral.marac_id == marac.id,
+            Referral.police_incident_index == blind_index(incident)))
         if listed is not None:
             report.linked.append((line, listed))
             return

@@ -201,6 +201,8 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
     referral = Referral(
         marac_id=marac.id, source=source, source_message_id=source_message_id,
         police_incident_ref=form.police_incident_ref,
+        police_incident_index=(blind_index(form.police_incident_ref)
+                               if form.police_incident_ref else None),
         victim_first_name=form.victim_first_name, victim_reference=form.victim_reference,
         victim_index=blind_index(form.victim_reference),
         victim_age_band=form.victim_age_band, children_in_household=form.children_in_household,

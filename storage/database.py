@@ -38,13 +38,15 @@ def check_url(url: str) -> str:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """With hide_parameters: a failed statement is logged without its values, which may
+    identify someone (a DASH answer, a name, an incident reference)."""
     check_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
