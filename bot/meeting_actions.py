@@ -157,6 +157,8 @@ async def _action(press: Press) -> InvokeAnswer:
     case = await _case_to_add_to(press, meeting)
     agencies = {a.name: a.id for a in (await press.session.scalars(
         select(Agency).where(Agency.marac_id == marac.id))).all()}
+    await case_work.may_agree_for(press.session, case, press.context.actor.roles,
+                                  press.context.actor.person_id, press.data, agencies)
     await case_work.add_action(press.session, case, press.data, agencies,
                                press.context.actor.person_id,
                                local_today(marac, press.clock.now()), _press_key(press))
