@@ -152,9 +152,10 @@ class MaracBot(TeamsActivityHandler):
                                            file_consent_card_response: Any) -> None:
         if is_subject_access(file_consent_card_response.context):
             await subject_access_export.accept(turn_context, file_consent_card_response,
-                                               self.store)
+                                               self.store, self.clock)
         else:
-            await plan_export.accept(turn_context, file_consent_card_response, self.store)
+            await plan_export.accept(turn_context, file_consent_card_response, self.store,
+                                     self.clock)
 
     async def on_teams_file_consent_decline(self, turn_context: TurnContext,
                                             file_consent_card_response: Any) -> None:

@@ -26,6 +26,7 @@ from bot.files import marked_document, offer, table, to_bytes, upload
 from bot.replies import text_reply
 from bot.request import Request
 from dialogs import plans
+from dialogs.clock import Clock
 from dialogs.plans import PlanError, PlanSeen
 from storage.database import Store
 from storage.models import Marac, Role
@@ -34,6 +35,8 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 STATUS = {"open": "not yet acknowledged", "acknowledged": "acknowledged", "done": "done",
           "cannot_complete": "cannot be completed"}
 
+
+EXPORTED = "plan.export"  # the audit trail's name for a plan document saved
 
 def file_name(seen: PlanSeen) -> str:
     safe = re.sub(r"[^A-Za-z0-9-]", "", seen.plan.case_number)
@@ -120,28 +123,34 @@ async def export_reply(request: Request, number: str) -> Activity:
                  {"case": seen.plan.case_number, "version": seen.version})
 
 
-async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store
-                 ) -> None:
+async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store,
+                 clock: Clock) -> None:
     """The coordinator accepted the file: check again who they are, render the version named
-    in the card, put it at Teams' upload URL and answer with the file's card."""
-    from bot.access import context_of, pressed_marac
+    in the card, put it at Teams' upload URL and answer with the file's card. The export,
+    or its refusal, is audited."""
+    from bot.access import audit, context_of, pressed_marac
 
     context = response.context if isinstance(response.context, dict) else {}
+    activity, number = turn_context.activity, str(context.get("case", ""))[:40]
     async with store.unit_of_work() as session:
-        who = await context_of(session, turn_context.activity,
-                               named=await pressed_marac(session, turn_context.activity,
-                                                         context))
+        who = await context_of(session, activity,
+                               named=await pressed_marac(session, activity, context))
+        refused: str | None = None
         if (Role.COORDINATOR not in who.actor.roles or who.marac_id is None
                 or response.upload_info is None):
-            await turn_context.send_activity(text_reply("Only the coordinator can export a "
-                                                        "plan."))
+            refused = "Only the coordinator can export a plan."
+        else:
+            try:
+                seen = await plans.show(session, who.marac_id, number, who.actor.roles,
+                                        who.actor.person_id)
+            except PlanError as error:
+                refused = str(error)
+        await audit(session, who, activity, EXPORTED, clock.now(), subject=number,
+                    refused=refused)
+        if refused is not None:
+            await turn_context.send_activity(text_reply(refused))
             return
-        try:
-            seen = await plans.show(session, who.marac_id, str(context.get("case", "")),
-                                    who.actor.roles, who.actor.person_id)
-        except PlanError as refused:
-            await turn_context.send_activity(text_reply(str(refused)))
-            return
+        assert who.marac_id is not None
         zone = (await session.get_one(Marac, who.marac_id)).timezone
     await upload(turn_context, response, render_docx(seen, zone),
                  f"**plan {seen.plan.case_number} export**")

@@ -12,7 +12,7 @@ import aiohttp
 from botbuilder.schema import Activity, Attachment
 
 from bot import commands
-from bot.access import context_of, named_marac, refusal
+from bot.access import audit, context_of, named_marac, refusal
 from bot.conversation import command_text
 from bot.replies import card_reply, text_reply
 from cards.import_report import import_report_card
@@ -31,16 +31,22 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
     assert importing is not None
     async with store.unit_of_work() as session:
         named, _ = await named_marac(session, activity, command_text(activity))
-        refused = refusal(importing, await context_of(session, activity, named=named))
+        context = await context_of(session, activity, named=named)
+        refused = refusal(importing, context)
+        if refused is not None:
+            await audit(session, context, activity, "import", clock.now(), refused=refused)
     if refused is not None:
         return text_reply(refused)
     name = attachment.name or "the file"
     try:
         rows = read_rows(await download(_download_url(attachment)))
     except FeedError as error:
-        return text_reply(f"I could not import {name}: {error}")
+        refused = f"I could not import {name}: {error}"
     async with store.unit_of_work() as session:
         context = await context_of(session, activity, named=named)
+        await audit(session, context, activity, "import", clock.now(), refused=refused)
+        if refused is not None:
+            return text_reply(refused)
         assert context.marac_id is not None
         marac = await session.get_one(Marac, context.marac_id)
         report = await import_rows(session, marac, rows, clock.now())

@@ -10,11 +10,12 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.access import context_of, pressed_marac
+from bot.access import audit, context_of, pressed_marac
 from bot.files import marked_document, offer, table, to_bytes, upload
 from bot.press import InvokeAnswer, Press, message_answer
 from bot.replies import text_reply
 from dialogs import subject_access
+from dialogs.clock import Clock
 from dialogs.subject_access import Review, ReviewError, SubjectAccess, read_review, reviewed
 from storage.database import Store
 from storage.models import Role
@@ -65,28 +66,31 @@ def is_subject_access(context: Any) -> bool:
     return isinstance(context, dict) and context.get("kind") == KIND
 
 
-async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store
-                 ) -> None:
-    """The operations manager accepted the file: check who they are again, then upload."""
+async def accept(turn_context: TurnContext, response: FileConsentCardResponse, store: Store,
+                 clock: Clock) -> None:
+    """The operations manager accepted the file: check who they are again, then upload. The
+    export, or its refusal, is audited (without the victim's reference)."""
     choices: dict[str, Any] = response.context
+    activity = turn_context.activity
     async with store.unit_of_work() as session:
-        who = await context_of(session, turn_context.activity,
-                               named=await pressed_marac(session, turn_context.activity,
-                                                         choices))
+        who = await context_of(session, activity,
+                               named=await pressed_marac(session, activity, choices))
+        refused: str | None = None
         if (Role.OPERATIONS_MANAGER not in who.actor.roles or who.marac_id is None
                 or response.upload_info is None):
-            await turn_context.send_activity(text_reply(
-                "Only the operations manager can export a subject access record."))
-            return
-        reference = str(choices.get("reference", ""))
-        held = await subject_access.gather(session, who.marac_id, reference)
-        try:
-            review = _review_of(choices, len(subject_access.items(held)))
-        except ReviewError as refused:
-            await turn_context.send_activity(text_reply(str(refused)))
-            return
-    if not held.referrals:
-        await turn_context.send_activity(text_reply(NOTHING_HELD))
+            refused = "Only the operations manager can export a subject access record."
+        else:
+            reference = str(choices.get("reference", ""))
+            held = await subject_access.gather(session, who.marac_id, reference)
+            try:
+                review = _review_of(choices, len(subject_access.items(held)))
+            except ReviewError as error:
+                refused = str(error)
+            else:
+                refused = None if held.referrals else NOTHING_HELD
+        await audit(session, who, activity, "sar.export", clock.now(), refused=refused)
+    if refused is not None:
+        await turn_context.send_activity(text_reply(refused))
         return
     await upload(turn_context, response, render_docx(reviewed(held, review)),
                  f"**sar {reference}**")
