@@ -18,6 +18,7 @@ from botbuilder.schema import Activity, CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
+from bot import envelope
 from bot.config import Settings
 from bot.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.graph import GraphMailer
@@ -102,9 +103,11 @@ async def messages(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _refuse(415, "Activities must be sent as application/json.")
     try:
-        body = await request.json()
-    except json.JSONDecodeError:
-        return _refuse(400, "The body is not valid JSON.")
+        body = envelope.parse(await request.read())
+        if isinstance(body, dict):
+            envelope.check_shapes(body)
+    except envelope.BadEnvelope as refused:
+        return _refuse(400, str(refused))
     activity = _activity(body)
     if activity is None:
         return _refuse(400, "The body is not a Bot Framework activity.")

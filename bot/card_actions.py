@@ -25,6 +25,7 @@ from cards.referral import referral_summary_card
 from dialogs import triage
 from dialogs.clock import Clock
 from dialogs.dash import BY_KEY, Answer
+from dialogs.ids import row_id
 from dialogs.referrals import ReferralError, read_form, submit, submitted_from
 from dialogs.scheduling import local_today
 from dialogs.triage import TriageError
@@ -112,10 +113,10 @@ async def _agency_name(session: AsyncSession, referral: Any) -> str:
 
 
 def _referral_id(press: Press) -> int:
-    value = press.data.get("referral_id")
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    referral_id = row_id(press.data.get("referral_id"))
+    if referral_id is None:
         raise TriageError("That button does not name a referral.")
-    return int(value)
+    return referral_id
 
 
 def _note(press: Press) -> str:

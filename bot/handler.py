@@ -15,6 +15,7 @@ from botbuilder.schema import (
     InputHints,
     ResourceResponse,
 )
+from msrest.exceptions import DeserializationError
 from sqlalchemy import select
 
 from bot import plan_export, subject_access_export
@@ -96,14 +97,19 @@ class MaracBot(TeamsActivityHandler):
 
     async def _invoke(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
+        if activity.name == FILE_CONSENT and not _file_consent(activity.value):
+            return _bad_request("Not a file consent answer.")
+        if activity.name in OTHER_INVOKES:
+            try:
+                return await super().on_invoke_activity(turn_context)
+            except DeserializationError:
+                return _bad_request("The invoke's value is not what its name says.")
         if activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            return _bad_request("The bot answers no invoke of that name.")
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action")
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
-            return InvokeResponse(status=400, body={
-                "statusCode": 400, "type": "application/vnd.microsoft.error",
-                "value": {"code": "BadRequest", "message": "Not an Action.Execute."}})
+            return _bad_request("Not an Action.Execute.")
         try:
             body = await self._card_action(turn_context, action)
         except Exception:
@@ -204,6 +210,24 @@ class MaracBot(TeamsActivityHandler):
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
             await turn_context.send_activity(card_reply(welcome_card(marac_name)))
+
+
+FILE_CONSENT = "fileConsent/invoke"
+# The invokes botbuilder's handler answers for this bot: the file consent card, Teams' check.
+OTHER_INVOKES = frozenset({FILE_CONSENT, "healthCheck"})
+
+
+def _bad_request(message: str) -> InvokeResponse:
+    return InvokeResponse(status=400, body={
+        "statusCode": 400, "type": "application/vnd.microsoft.error",
+        "value": {"code": "BadRequest", "message": message}})
+
+
+def _file_consent(value: Any) -> bool:
+    """The shape of Teams' answer to a file consent card."""
+    return (isinstance(value, dict) and value.get("action") in ("accept", "decline")
+            and isinstance(value.get("context", {}), dict)
+            and isinstance(value.get("uploadInfo", {}), dict))
 
 
 # Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,

@@ -28,6 +28,7 @@ from cards.plan import (
 )
 from dialogs import acknowledgement, dissemination, plans
 from dialogs.acknowledgement import Verb
+from dialogs.ids import row_id
 from dialogs.plan_updates import add_update
 from dialogs.plans import NotEntitled, PlanError
 from storage.models import Marac, Role
@@ -95,12 +96,7 @@ PLAN_HANDLERS: dict[str, CommandHandler] = {name: _guarded(handler) for name, ha
 
 # --- buttons ---------------------------------------------------------------------------------
 
-def _id(value: object) -> int | None:
-    """A row id from a card's data: a whole number as Teams sends it, nothing else."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+_id = row_id
 
 
 def _follow_up(press: Press) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.ids import row_id
 from storage.models import ActionFollowUp, Case, Marac, Meeting, Referral, Role
 
 
@@ -75,26 +76,19 @@ async def marac_of_press(session: AsyncSession, data: dict[str, Any]) -> int | N
 
     Whatever the payload says, only the roles held in that MARAC then count, and every dialog
     looks the thing up within it: a forged payload can only narrow, never widen."""
-    if (marac := _whole(data.get("marac"))) is not None:
+    if (marac := row_id(data.get("marac"))) is not None:
         return marac
-    if (referral := _whole(data.get("referral_id"))) is not None:
+    if (referral := row_id(data.get("referral_id"))) is not None:
         return await session.scalar(select(Referral.marac_id).where(Referral.id == referral))
     number = data.get("case", data.get("case_number"))
     if isinstance(number, str) and number:
         return await session.scalar(select(Meeting.marac_id).join(Case, Case.meeting_id
                                                                   == Meeting.id)
                                     .where(Case.number == number))
-    if (follow_up := _whole(data.get("follow_up"))) is not None:
+    if (follow_up := row_id(data.get("follow_up"))) is not None:
         return await session.scalar(
             select(Meeting.marac_id).join(Case, Case.meeting_id == Meeting.id)
             .join(ActionFollowUp, ActionFollowUp.case_id == Case.id)
             .where(ActionFollowUp.id == follow_up))
     return None
 
-
-def _whole(value: object) -> int | None:
-    """A row id as Teams sends it; nothing else (and nothing a database integer cannot hold)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
