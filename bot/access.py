@@ -115,7 +115,7 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
                           granting.name.label("grant_marac_name")]
     if stand_in:
         columns.append(exists().where(
-            Meeting.conversation_id == bindparam("place"),
+            Meeting.conversation_id == bindparam("place"), Meeting.marac_id == marac_id,
             or_(Meeting.status == MeetingStatus.RUNNING,
                 Meeting.status == MeetingStatus.PAUSED),
             Meeting.stand_in_person_id == Person.id).label("stand_in"))

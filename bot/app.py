@@ -45,7 +45,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app[STORE] = store
     app[ADAPTER] = create_adapter(settings)
     clock = clock or SystemClock()
-    app[BOT] = MaracBot(store, clock, settings.allowed_tenants)
+    app[BOT] = MaracBot(store, clock, settings.allowed_tenants, settings.anonymous)
     mailer = GraphMailer(settings.graph) if settings.graph else None
     app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds,
                          mailer, settings.outbox_lease_seconds)

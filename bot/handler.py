@@ -44,10 +44,12 @@ log = logging.getLogger(__name__)
 
 class MaracBot(TeamsActivityHandler):
     def __init__(self, store: Store, clock: Clock,
-                 allowed_tenants: frozenset[str] = frozenset()) -> None:
+                 allowed_tenants: frozenset[str] = frozenset(), development: bool = False
+                 ) -> None:
         self.store = store
         self.clock = clock
         self.allowed_tenants = allowed_tenants
+        self.development = development  # no app id: the police feed may come from loopback
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Only the tenants of the MARACs served (and any the configuration adds) reach the
@@ -80,7 +82,8 @@ class MaracBot(TeamsActivityHandler):
         activity = turn_context.activity
         files = _files(activity)
         if files:
-            posts = [Post(await handle_feed_file(activity, files[0], self.store, self.clock))]
+            posts = [Post(await handle_feed_file(activity, files[0], self.store, self.clock,
+                                                 self.development))]
         else:
             posts = await handle_message(activity, self.store, self.clock, self.allowed_tenants)
         for post in posts:

@@ -49,7 +49,8 @@ async def start_posts(session: AsyncSession, marac_id: int, place: str,
 
 async def _next(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     responsible = await run.responsible_names(session, meeting)
     closed, opened = await run.advance(session, meeting, responsible, now)
     posts = []
@@ -69,7 +70,8 @@ async def _next(request: Request) -> list[Post]:
 
 async def _back(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     case = await run.go_back(session, meeting, now)
     marac = await session.get_one(Marac, meeting.marac_id)
     return [Post(text_reply(f"Back to {case.number}.")),
@@ -79,7 +81,8 @@ async def _back(request: Request) -> list[Post]:
 
 async def _extend(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     words = request.arguments.split()
     if len(words) != 1 or not words[0].isdigit():
         raise MeetingError("Say how many minutes, e.g. **extend 5**.")
@@ -90,7 +93,8 @@ async def _extend(request: Request) -> list[Post]:
 
 async def _defer(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     marac = await session.get_one(Marac, meeting.marac_id)
     case, later = await run.defer(session, meeting, marac, request.arguments, now)
     when = later.starts_at.astimezone(ZoneInfo(marac.timezone)).strftime("%A %d %B")
@@ -100,20 +104,23 @@ async def _defer(request: Request) -> list[Post]:
 
 
 async def _pause(request: Request) -> list[Post]:
-    meeting = await run.must_be_under_way(request.session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(request.session, meeting_place(request.activity),
+                                         request.marac_id)
     run.pause(meeting, request.clock.now())
     return [Post(text_reply("The meeting is paused; the slot clock has stopped."))]
 
 
 async def _resume(request: Request) -> list[Post]:
-    meeting = await run.must_be_under_way(request.session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(request.session, meeting_place(request.activity),
+                                         request.marac_id)
     await run.resume(request.session, meeting, request.clock.now())
     return [Post(text_reply("The meeting has resumed."))]
 
 
 async def _exceptional(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     kind, _, note = request.arguments.strip().partition(" ")
     case = await run.mark_exceptional(session, meeting, kind.lower(), note, now)
     return [Post(text_reply(f"{case.number} is exceptional ({run.EXCEPTIONS[case.exceptional]})"
@@ -122,7 +129,8 @@ async def _exceptional(request: Request) -> list[Post]:
 
 async def _standin(request: Request) -> list[Post]:
     session = request.session
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     person = await _person_named(session, meeting.marac_id, request.arguments.strip())
     meeting.stand_in_person_id = person.id
     return [Post(text_reply(f"{person.first_name} may now advance the agenda for the chair."))]
@@ -130,7 +138,8 @@ async def _standin(request: Request) -> list[Post]:
 
 async def _admit(request: Request) -> list[Post]:
     session = request.session
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     case = await run.open_case(session, meeting)
     if case is None or not case.closed_panel:
         raise MeetingError("Admit people while a closed-panel case is open.")
@@ -163,7 +172,8 @@ async def _person_named(session: AsyncSession, marac_id: int, first_name: str) -
 
 async def _end(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, meeting_place(request.activity))
+    meeting = await run.must_be_under_way(session, meeting_place(request.activity),
+                                         request.marac_id)
     await run.end(session, meeting, await run.responsible_names(session, meeting), now)
     marac = await session.get_one(Marac, meeting.marac_id)
     await _report_non_attendance(session, marac, now)

@@ -34,7 +34,8 @@ Button = Callable[[Press], Awaitable[InvokeAnswer]]
 
 
 async def _meeting(press: Press) -> tuple[Meeting, Marac]:
-    meeting = await run.must_be_under_way(press.session, meeting_place(press.activity))
+    meeting = await run.must_be_under_way(press.session, meeting_place(press.activity),
+                                          press.marac_id)
     return meeting, await press.session.get_one(Marac, meeting.marac_id)
 
 

@@ -4,12 +4,12 @@ supportsFiles, so Teams delivers a download link)."""
 from __future__ import annotations
 
 import logging
-from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import aiohttp
 from botbuilder.schema import Activity, Attachment
+from yarl import URL
 
 from bot import commands
 from bot.access import audit, context_of, named_marac, refusal
@@ -17,16 +17,24 @@ from bot.conversation import command_text
 from bot.replies import card_reply, text_reply
 from cards.import_report import import_report_card
 from dialogs.clock import Clock
-from dialogs.police_feed import MAX_BYTES, FeedError, import_rows, read_rows
+from dialogs.police_feed import (
+    MAX_BYTES,
+    FeedError,
+    download_refusal,
+    import_rows,
+    read_rows,
+)
 from storage.database import Store
 from storage.models import Marac
 
 log = logging.getLogger(__name__)
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+MAX_REDIRECTS = 3
 
 
 async def handle_feed_file(activity: Activity, attachment: Attachment, store: Store,
-                           clock: Clock) -> Activity:
+                           clock: Clock, development: bool = False) -> Activity:
+    """`development`: the bot runs without an app id, and may fetch from this machine."""
     importing = commands.find("import")
     assert importing is not None
     async with store.unit_of_work() as session:
@@ -39,7 +47,7 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
         return text_reply(refused)
     name = attachment.name or "the file"
     try:
-        rows = read_rows(await download(_download_url(attachment)))
+        rows = read_rows(await download(_download_url(attachment, development), development))
     except FeedError as error:
         refused = f"I could not import {name}: {error}"
     async with store.unit_of_work() as session:
@@ -53,33 +61,37 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
     return card_reply(import_report_card(name, report))
 
 
-def _download_url(attachment: Attachment) -> str:
+def _download_url(attachment: Attachment, development: bool) -> str:
     content: Any = attachment.content
     url = content.get("downloadUrl") if isinstance(content, dict) else None
     if not isinstance(url, str):
         raise FeedError("Teams sent no download link for it.")
-    parsed = urlparse(url)
-    if parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(parsed.hostname)):
-        return url
-    raise FeedError("its download link is not a secure (https) address.")
+    refused = download_refusal(url, development)
+    if refused is not None:
+        raise FeedError(refused)
+    return url
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-async def download(url: str) -> bytes:
+async def download(url: str, development: bool = False) -> bytes:
+    """Redirects are followed by hand (at most MAX_REDIRECTS), each checked like the link."""
     timeout = aiohttp.ClientTimeout(total=60)
+    host = urlsplit(url).hostname
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(url) as response:
-            if response.status != 200:
-                raise FeedError(f"downloading it failed (HTTP {response.status}).")
-            content = await response.content.read(MAX_BYTES + 1)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            for _ in range(MAX_REDIRECTS + 1):
+                async with http.get(url, allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308):
+                        url = str(response.url.join(URL(response.headers.get("Location", ""))))
+                        refused = download_refusal(url, development, first_host=host)
+                        if refused is not None:
+                            raise FeedError(refused)
+                        continue
+                    if response.status != 200:
+                        raise FeedError(f"downloading it failed (HTTP {response.status}).")
+                    content = await response.content.read(MAX_BYTES + 1)
+                    break
+            else:
+                raise FeedError("its download was redirected too many times.")
     except (aiohttp.ClientError, TimeoutError) as error:
         log.warning("feed download failed: %s", error)
         raise FeedError("downloading it failed; please send it again.") from error

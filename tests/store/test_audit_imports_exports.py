@@ -1,6 +1,8 @@
 """Imports and exports are audited with their true outcome (issue 13, finding 7): an import
 done, an import refused (not the coordinator, or a file that cannot be fetched), and the
-audit trail cannot be emptied with TRUNCATE on PostgreSQL."""
+audit trail cannot be emptied with TRUNCATE on PostgreSQL. The feed is fetched only from
+https on port 443, never by a redirect to another host, from loopback only in development
+(finding 9)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import select, text
 
 from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT
+from dialogs.police_feed import download_refusal
 from storage.models import AuditEvent
 from tests.store.referral_factory import csv_bytes, police_row, seeded
 
@@ -49,9 +52,10 @@ async def test_imports_done_and_refused_are_audited(store, clock, unused_tcp_por
     await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
     try:
         url = f"http://127.0.0.1:{unused_tcp_port}/feed.csv"
-        await handle_feed_file(*a_file(PRIYA, url), store, clock)
-        await handle_feed_file(*a_file(CARA, "http://feeds.example.org/feed.csv"), store, clock)
-        await handle_feed_file(*a_file(CARA, url), store, clock)
+        await handle_feed_file(*a_file(PRIYA, url), store, clock, development=True)
+        await handle_feed_file(*a_file(CARA, "http://feeds.example.org/feed.csv"), store, clock,
+                               development=True)
+        await handle_feed_file(*a_file(CARA, url), store, clock, development=True)
     finally:
         await runner.cleanup()
     assert await trail(store) == [
@@ -76,3 +80,42 @@ async def test_truncate_cannot_empty_the_audit_trail(store, database_url):
             await connection.execute(text("TRUNCATE audit_event"))
     async with store.engine.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM audit_event"))).scalar() == 1
+
+
+@pytest.mark.parametrize(("url", "development", "sentence"), [
+    ("https://contoso.sharepoint.com/feed.csv", False, None),
+    ("https://contoso.sharepoint.com:443/feed.csv", False, None),
+    ("https://contoso.sharepoint.com:8443/feed.csv", False,
+     "its download link is not a secure (https) address."),
+    ("http://contoso.sharepoint.com/feed.csv", False,
+     "its download link is not a secure (https) address."),
+    ("http://127.0.0.1:8080/feed.csv", False, "its download link points at this machine."),
+    ("https://localhost/feed.csv", False, "its download link points at this machine."),
+    ("http://127.0.0.1:8080/feed.csv", True, None),
+    ("https://[::1:bad/feed.csv", False, "its download link is not a web address."),
+])
+def test_the_feed_is_fetched_only_from_https_on_443_and_loopback_only_in_development(
+        url, development, sentence):
+    """Issue 13, finding 9."""
+    assert download_refusal(url, development) == sentence
+
+
+async def test_a_redirect_to_another_host_is_not_followed(store, clock, unused_tcp_port):
+    await seeded(store, clock)
+    app = web.Application()
+
+    async def elsewhere(_: web.Request) -> web.Response:
+        raise web.HTTPFound("https://attacker.example/feed.csv")
+    app.router.add_get("/feed.csv", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    try:
+        answer = await handle_feed_file(*a_file(
+            CARA, f"http://127.0.0.1:{unused_tcp_port}/feed.csv"), store, clock,
+            development=True)
+    finally:
+        await runner.cleanup()
+    assert answer.text == ("I could not import feed.csv: its download was redirected to "
+                           "another address.")
+    assert (await trail(store))[-1][:2] == ("import", "refused")

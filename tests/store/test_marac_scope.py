@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from botbuilder.schema import Activity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -173,3 +174,22 @@ async def test_in_the_store_no_command_or_button_reaches_a_marac_without_the_rol
                         assert context.marac_id is not None
                         assert context.actor.roles == held[context.marac_id]
                         assert verb.roles is not None and verb.roles & held[context.marac_id]
+
+
+async def test_a_running_meeting_is_found_only_by_its_own_marac(store, clock):
+    """Issue 13, finding 9: a forged envelope naming another MARAC's meeting chat finds no
+    meeting there."""
+    from dialogs import meeting as run
+    from dialogs.meeting import MeetingError
+    from tests.store.meeting_factory import CHANNEL, started
+
+    demo = await started(store, clock)
+    async with store.unit_of_work() as session:
+        northgate = Marac(name="Northgate MARAC", area="Northgate", tenant_id=DEMO_TENANT,
+                          case_prefix="NOR")
+        session.add(northgate)
+        await session.flush()
+        assert (await run.must_be_under_way(session, CHANNEL, demo.marac_id)).id == (
+            demo.meeting_id)
+        with pytest.raises(MeetingError, match="No meeting is running here"):
+            await run.must_be_under_way(session, CHANNEL, northgate.id)
