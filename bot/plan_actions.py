@@ -64,8 +64,8 @@ async def _my(request: Request) -> Activity:
     person_id = request.context.actor.person_id
     if person_id is None:
         raise PlanError("You are not one of this MARAC's people.")
-    return card_reply(my_actions_card(await acknowledgement.open_actions(request.session,
-                                                                         person_id)))
+    return card_reply(my_actions_card(await acknowledgement.open_actions(
+        request.session, person_id, request.marac_id)))
 
 
 async def _update(request: Request) -> Activity:
