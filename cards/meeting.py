@@ -13,6 +13,7 @@ from adaptive_cards import types as act
 
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
 from dialogs.case_work import FOR_WHOM, CaseView, SharedCase
+from dialogs.first_names import shown
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
 
@@ -71,7 +72,7 @@ def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: S
                      "manager's decision.")
     if case.exceptional:
         lines.append("Exceptional case: information recorded, no action planning.")
-    items: list[Any] = [heading(f"{case.number} · {case.victim_first_name}"),
+    items: list[Any] = [heading(f"{case.number} · {shown(case.victim_first_name)}"),
                         *[paragraph(line) for line in lines]]
     actions: list[Any] = [execute("Show case details", "case.view", case=case.number)]
     if case.status == "open":
@@ -115,7 +116,7 @@ def _contact_inputs(number: str) -> ac.AdaptiveCard:
 def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
     """The full case, for entitled people only."""
     case, referral = view.case, view.referral
-    items: list[Any] = [heading(f"{case.number} · {case.victim_first_name}"),
+    items: list[Any] = [heading(f"{case.number} · {shown(case.victim_first_name)}"),
                         paragraph(_clock(slot) if case.status.value == "open"
                                   else f"Status: {case.status.value}")]
     if referral is not None:

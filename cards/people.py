@@ -38,7 +38,7 @@ def audit_card(subject: str, events: Sequence[AuditLine]) -> ac.AdaptiveCard:
     ])
 
 
-def subject_access_card(held: SubjectAccess) -> ac.AdaptiveCard:
+def subject_access_card(held: SubjectAccess, marac_id: int) -> ac.AdaptiveCard:
     """What is held, for the operations manager to review: each item can be withheld, further
     words redacted, and then the export made."""
     items: list[Any] = [heading(f"Subject access: {held.reference}")]
@@ -65,4 +65,4 @@ def subject_access_card(held: SubjectAccess) -> ac.AdaptiveCard:
     items.append(text_input("redact", "Further words to redact, separated by commas",
                             max_length=2000))
     return build(items, [execute("Export the reviewed record", "sar.export",
-                                 reference=held.reference)])
+                                 reference=held.reference, marac=marac_id)])

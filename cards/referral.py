@@ -19,8 +19,9 @@ ANSWERS = [("Yes", "yes"), ("No", "no"), ("Don't know", "dont_know")]
 
 def referral_form_card(agencies: Sequence[str], today: date,
                        values: Mapping[str, object] | None = None,
-                       yes_count: int | None = None, problem: str | None = None
-                       ) -> ac.AdaptiveCard:
+                       yes_count: int | None = None, problem: str | None = None,
+                       marac_id: int | None = None) -> ac.AdaptiveCard:
+    """`marac_id` goes with the buttons: in personal chat it is the MARAC referred to."""
     v = {k: str(x) for k, x in (values or {}).items() if x is not None}
     items: list[object] = [heading("Refer a case to the MARAC")]
     if problem:
@@ -64,8 +65,9 @@ def referral_form_card(agencies: Sequence[str], today: date,
         text_input("rationale", "Rationale (needed for professional judgement)",
                    v.get("rationale", ""), multiline=True),
     ]
-    return build(items, [execute("Count yes answers", "referral.count"),
-                         execute("Submit referral", "referral.submit")])
+    marac = {} if marac_id is None else {"marac": marac_id}
+    return build(items, [execute("Count yes answers", "referral.count", **marac),
+                         execute("Submit referral", "referral.submit", **marac)])
 
 
 def _count_line(yes_count: int | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
 from dialogs.actor import gets_case_papers
 from dialogs.case_work import view
 from dialogs.refusal import Refusal
@@ -134,10 +135,8 @@ def refusal(roles: frozenset[Role], person_id: int | None, agency: Agency | None
     """Why this person may not see this case's plan, in one sentence; None if they may."""
     if not gets_case_papers(roles):
         return "Observers do not receive case papers, so I cannot show you a plan."
-    if case.closed_panel and Role.CHAIR not in roles and person_id not in (
-            case.admitted_person_ids or []):
-        return (f"{case.number} was heard in a closed panel: only the chair and the people "
-                "admitted to it see its plan.")
+    if not closed_panel.may_see(case, roles, person_id):
+        return closed_panel.refusal(case)
     if agency is not None and not agency.signed_sharing_agreement:
         return (f"{agency.name} has not signed the information sharing agreement, so it cannot "
                 "see MARAC plans; ask your coordinator.")

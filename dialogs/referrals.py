@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import first_names
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
 from dialogs.refusal import Refusal
@@ -136,8 +137,8 @@ def _optional(raw: Mapping[str, object], key: str, limit: int) -> str:
 
 def _name(raw: Mapping[str, object], key: str, label: str) -> str:
     name = _text(raw, key, label, 40)
-    if len(name.split()) > 2 or any(c.isdigit() for c in name):
-        raise ReferralError(f"Give {label} only, as a first name.")
+    if not first_names.is_first_name(name):
+        raise ReferralError(first_names.refusal(label))
     return name
 
 
@@ -243,6 +244,8 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
     referral = Referral(
         marac_id=marac.id, source=source, source_message_id=source_message_id,
         police_incident_ref=form.police_incident_ref,
+        police_incident_index=(blind_index(form.police_incident_ref)
+                               if form.police_incident_ref else None),
         victim_first_name=form.victim_first_name, victim_reference=form.victim_reference,
         victim_index=blind_index(form.victim_reference),
         victim_age_band=form.victim_age_band, children_in_household=form.children_in_household,

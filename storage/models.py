@@ -241,7 +241,7 @@ class Referral(Base):
 
     __tablename__ = "referral"
     __table_args__ = (
-        UniqueConstraint("marac_id", "police_incident_ref"),
+        UniqueConstraint("marac_id", "police_incident_index"),
         Index("ix_referral_victim", "marac_id", "victim_index"),
     )
 
@@ -250,7 +250,8 @@ class Referral(Base):
     source: Mapped[ReferralSource] = mapped_column(_enum(ReferralSource, "referral_source"))
     # The Teams message of the card it was submitted from: a second press finds it again.
     source_message_id: Mapped[str | None] = mapped_column(String(600), unique=True)
-    police_incident_ref: Mapped[str | None] = mapped_column(String(64))
+    police_incident_ref: Mapped[str | None] = mapped_column(EncryptedText)
+    police_incident_index: Mapped[str | None] = mapped_column(String(64))  # keyed, to match
     victim_first_name: Mapped[str] = mapped_column(EncryptedText)
     victim_reference: Mapped[str] = mapped_column(EncryptedText)
     # A keyed hash of the reference, to find the same victim again without decrypting.
@@ -271,7 +272,7 @@ class Referral(Base):
     received_on: Mapped[date] = mapped_column()
     area: Mapped[str] = mapped_column(String(200))
     honour_based_violence: Mapped[bool] = mapped_column(default=False)
-    dash_answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    dash_answers: Mapped[dict[str, str]] = mapped_column(EncryptedJSON, default=dict)
     dash_yes_count: Mapped[int] = mapped_column()
     escalation: Mapped[bool] = mapped_column(default=False)
     escalation_detail: Mapped[str] = mapped_column(EncryptedText, default="")

@@ -53,7 +53,7 @@ async def start_posts(session: AsyncSession, marac_id: int, place: str,
          roles=CHAIRS, places=MEETING_PLACES)
 async def _next(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     responsible = await run.responsible_names(session, meeting)
     closed, opened = await run.advance(session, meeting, responsible, now)
     posts = []
@@ -75,7 +75,7 @@ async def _next(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _back(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     case = await run.go_back(session, meeting, now)
     marac = await session.get_one(Marac, meeting.marac_id)
     return [Post(text_reply(f"Back to {case.number}.")),
@@ -87,7 +87,7 @@ async def _back(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _extend(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     words = request.arguments.split()
     if len(words) != 1 or not words[0].isdigit():
         raise MeetingError("Say how many minutes, e.g. **extend 5**.")
@@ -101,7 +101,7 @@ async def _extend(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _defer(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     marac = await session.get_one(Marac, meeting.marac_id)
     case, later = await run.defer(session, meeting, marac, request.arguments, now)
     when = later.starts_at.astimezone(ZoneInfo(marac.timezone)).strftime("%A %d %B")
@@ -113,7 +113,7 @@ async def _defer(request: Request) -> list[Post]:
 @command("pause", "Pause the meeting and its slot clock.", "pause",
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _pause(request: Request) -> list[Post]:
-    meeting = await run.must_be_under_way(request.session, request.arrival.place)
+    meeting = await run.must_be_under_way(request.session, request.arrival.place, request.marac_id)
     run.pause(meeting, request.clock.now())
     return [Post(text_reply("The meeting is paused; the slot clock has stopped."))]
 
@@ -121,7 +121,7 @@ async def _pause(request: Request) -> list[Post]:
 @command("resume", "Resume the meeting.", "resume",
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _resume(request: Request) -> list[Post]:
-    meeting = await run.must_be_under_way(request.session, request.arrival.place)
+    meeting = await run.must_be_under_way(request.session, request.arrival.place, request.marac_id)
     await run.resume(request.session, meeting, request.clock.now())
     return [Post(text_reply("The meeting has resumed."))]
 
@@ -131,7 +131,7 @@ async def _resume(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _exceptional(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     kind, _, note = request.arguments.strip().partition(" ")
     case = await run.mark_exceptional(session, meeting, kind.lower(), note, now)
     return [Post(text_reply(f"{case.number} is exceptional ({run.EXCEPTIONS[case.exceptional]})"
@@ -142,7 +142,7 @@ async def _exceptional(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _standin(request: Request) -> list[Post]:
     session = request.session
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     person = await _person_named(session, meeting.marac_id, request.arguments.strip())
     meeting.stand_in_person_id = person.id
     return [Post(text_reply(f"{person.first_name} may now advance the agenda for the chair."))]
@@ -152,7 +152,7 @@ async def _standin(request: Request) -> list[Post]:
          roles=CHAIRS, places=MEETING_PLACES, menu=False)
 async def _admit(request: Request) -> list[Post]:
     session = request.session
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     case = await run.open_case(session, meeting)
     if case is None or not case.closed_panel:
         raise MeetingError("Admit people while a closed-panel case is open.")
@@ -189,7 +189,7 @@ async def _person_named(session: AsyncSession, marac_id: int, first_name: str) -
          roles=CHAIRS, places=MEETING_PLACES)
 async def _end(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place)
+    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
     await run.end(session, meeting, await run.responsible_names(session, meeting), now)
     marac = await session.get_one(Marac, meeting.marac_id)
     await _report_non_attendance(session, marac, now)

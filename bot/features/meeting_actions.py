@@ -21,7 +21,7 @@ from bot.turns.registry import (
 from bot.turns.replies import card_reply, text_reply
 from bot.views.meeting import attendance_view, case_card_view
 from cards.meeting import case_details_card
-from dialogs import case_work
+from dialogs import case_work, closed_panel
 from dialogs import meeting as run
 from dialogs.actor import gets_case_papers
 from dialogs.meeting import MeetingError
@@ -39,7 +39,7 @@ from storage.models import (
 
 
 async def _meeting(press: Press) -> tuple[Meeting, Marac]:
-    meeting = await run.must_be_under_way(press.session, press.arrival.place)
+    meeting = await run.must_be_under_way(press.session, press.arrival.place, press.marac_id)
     return meeting, await press.session.get_one(Marac, meeting.marac_id)
 
 
@@ -135,8 +135,16 @@ def _entitled(press: Press, case: Case) -> bool:
     """Observers get no case papers; a closed panel is seen by the chair and those admitted."""
     roles = press.context.actor.roles
     if case.closed_panel:
-        return Role.CHAIR in roles or press.context.actor.person_id in case.admitted_person_ids
+        return closed_panel.may_see(case, roles, press.context.actor.person_id)
     return gets_case_papers(roles)
+
+
+async def _case_to_add_to(press: Press, meeting: Meeting) -> Case:
+    """The case, if the closed panel lets this person add to it."""
+    case = await _case(press, meeting)
+    if not closed_panel.may_see(case, press.context.actor.roles, press.context.actor.person_id):
+        raise MeetingError(closed_panel.refusal(case))
+    return case
 
 
 @button("case.information", "Share an agency's information.", roles=REPRESENTATIVES,
@@ -144,7 +152,7 @@ def _entitled(press: Press, case: Case) -> bool:
 async def _information(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
     person = await _person(press)
-    case = await _case(press, meeting)
+    case = await _case_to_add_to(press, meeting)
     if person.agency_id is None:
         raise MeetingError("You are not recorded as representing an agency.")
     text, reason = press.data.get("information"), press.data.get("no_action_reason")
@@ -159,9 +167,11 @@ async def _information(press: Press) -> InvokeAnswer:
         places=MEETING_PLACES)
 async def _action(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
-    case = await _case(press, meeting)
+    case = await _case_to_add_to(press, meeting)
     agencies = {a.name: a.id for a in (await press.session.scalars(
         select(Agency).where(Agency.marac_id == marac.id))).all()}
+    await case_work.may_agree_for(press.session, case, press.context.actor.roles,
+                                  press.context.actor.person_id, press.data, agencies)
     await case_work.add_action(press.session, case, press.data, agencies,
                                press.context.actor.person_id,
                                local_today(marac, press.clock.now()), _press_key(press))
@@ -178,7 +188,7 @@ def _press_key(press: Press) -> str:
         places=MEETING_PLACES)
 async def _contact(press: Press) -> InvokeAnswer:
     meeting, marac = await _meeting(press)
-    case = await _case(press, meeting)
+    case = await _case_to_add_to(press, meeting)
     name = press.data.get("victim_contact")
     case_work.set_victim_contact(case, name if isinstance(name, str) else "")
     return await _after_change(press, marac, meeting, case)

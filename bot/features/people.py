@@ -60,5 +60,5 @@ async def _sar(request: Request) -> Message:
     if not reference:
         return text_reply("Say whose, by the victim's reference, e.g. **sar VR-1042**.")
     held = await subject_access.gather(request.session, request.marac_id, reference)
-    return card_reply(subject_access_card(held))
+    return card_reply(subject_access_card(held, request.marac_id))
 

@@ -24,6 +24,7 @@ from bot.turns.arrival import Arrival
 from bot.turns.replies import Message
 from bot.turns.request import Request
 from dialogs import plans
+from dialogs.clock import Clock
 from dialogs.plans import PlanError, PlanSeen
 from storage.database import Store
 from storage.models import Marac, Role
@@ -32,6 +33,8 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 STATUS = {"open": "not yet acknowledged", "acknowledged": "acknowledged", "done": "done",
           "cannot_complete": "cannot be completed"}
 
+
+EXPORTED = "plan.export"  # the audit trail's name for a plan document saved
 
 def file_name(seen: PlanSeen) -> str:
     safe = re.sub(r"[^A-Za-z0-9-]", "", seen.plan.case_number)
@@ -118,21 +121,34 @@ async def export_reply(request: Request, number: str) -> Message:
                  {"case": seen.plan.case_number, "version": seen.version})
 
 
-async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: bool
-                   ) -> tuple[bytes, str]:
+async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: bool,
+                   clock: Clock) -> tuple[bytes, str]:
     """The coordinator accepted the file: check again who they are and render the version
     named in the card. The document, and the command to run again should Teams not take it;
-    a PlanError says why not."""
-    from bot.turns.access import context_of
+    a PlanError says why not. The export, or its refusal, is audited."""
+    from bot.turns.access import audit, context_of, pressed_marac
 
     context = choices if isinstance(choices, dict) else {}
+    number = str(context.get("case", ""))[:40]
     async with store.unit_of_work() as session:
-        who = await context_of(session, arrival)
+        who = await context_of(session, arrival,
+                               named=await pressed_marac(session, arrival, context))
+        refused: str | None = None
         if Role.COORDINATOR not in who.actor.roles or who.marac_id is None or not can_upload:
-            raise PlanError("Only the coordinator can export a plan.")
-        seen = await plans.show(session, who.marac_id, str(context.get("case", "")),
-                                who.actor.roles, who.actor.person_id)
-        zone = (await session.get_one(Marac, who.marac_id)).timezone
+            refused = "Only the coordinator can export a plan."
+        else:
+            try:
+                seen = await plans.show(session, who.marac_id, number, who.actor.roles,
+                                        who.actor.person_id)
+            except PlanError as error:
+                refused = str(error)
+        await audit(session, who, arrival, EXPORTED, clock.now(), subject=number,
+                    refused=refused)
+        if refused is None:
+            assert who.marac_id is not None
+            zone = (await session.get_one(Marac, who.marac_id)).timezone
+    if refused is not None:
+        raise PlanError(refused)  # after the unit of work: the refusal's audit row is kept
     return render_docx(seen, zone), f"**plan {seen.plan.case_number} export**"
 
 

@@ -36,6 +36,7 @@ from cards.plan import (
 )
 from dialogs import acknowledgement, dissemination, plans
 from dialogs.acknowledgement import Verb
+from dialogs.ids import row_id
 from dialogs.plan_updates import add_update
 from dialogs.plans import NotEntitled, PlanError
 from dialogs.refusal import Refusal
@@ -78,8 +79,8 @@ async def _my(request: Request) -> Message:
     person_id = request.context.actor.person_id
     if person_id is None:
         raise PlanError("You are not one of this MARAC's people.")
-    return card_reply(my_actions_card(await acknowledgement.open_actions(request.session,
-                                                                         person_id)))
+    return card_reply(my_actions_card(await acknowledgement.open_actions(
+        request.session, person_id, request.marac_id)))
 
 
 @command("update", "Add new information to a case's plan after the meeting.",
@@ -94,12 +95,7 @@ async def _update(request: Request) -> Message:
 
 # --- buttons ---------------------------------------------------------------------------------
 
-def _id(value: object) -> int | None:
-    """A row id from a card's data: a whole number as Teams sends it, nothing else."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+_id = row_id
 
 
 def _follow_up(press: Press) -> int:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.features.documents import marked_document, offer, table, to_bytes
-from bot.turns.access import context_of
+from bot.turns.access import audit, context_of, pressed_marac
 from bot.turns.arrival import Arrival
 from bot.turns.press import InvokeAnswer, Press, message_answer
 from bot.turns.registry import MANAGERS, PERSONAL_ONLY, button
 from dialogs import subject_access
+from dialogs.clock import Clock
 from dialogs.refusal import Refusal
 from dialogs.subject_access import Review, ReviewError, SubjectAccess, read_review, reviewed
 from storage.database import Store
@@ -34,8 +35,8 @@ async def _export(press: Press) -> InvokeAnswer:
     press.posts.append(offer(
         f"MARAC-subject-access-{press.clock.now():%Y-%m-%d}.docx",
         "The subject access record as you reviewed it, as a Word document", len(document),
-        {"kind": KIND, "reference": reference, "withheld": sorted(review.withheld),
-         "redacted": list(review.redacted)}))
+        {"kind": KIND, "marac": press.marac_id, "reference": reference,
+         "withheld": sorted(review.withheld), "redacted": list(review.redacted)}))
     return message_answer(f"Reviewed: {len(review.withheld)} withheld, "
                           f"{len(review.redacted)} further redactions. Accept the file card "
                           "to save the export.")
@@ -63,21 +64,31 @@ def is_subject_access(context: Any) -> bool:
     return isinstance(context, dict) and context.get("kind") == KIND
 
 
-async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: bool
-                   ) -> tuple[bytes, str]:
+async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: bool,
+                   clock: Clock) -> tuple[bytes, str]:
     """The operations manager accepted the file: check who they are again, then read and
     review the record again. The document, and the command to run again should Teams not
-    take it; a Refusal says why not."""
+    take it; a Refusal says why not. The export, or its refusal, is audited (without the
+    victim's reference)."""
     async with store.unit_of_work() as session:
-        who = await context_of(session, arrival)
+        who = await context_of(session, arrival,
+                               named=await pressed_marac(session, arrival, choices))
+        refused: str | None = None
+        reference = str(choices.get("reference", ""))
         if (Role.OPERATIONS_MANAGER not in who.actor.roles or who.marac_id is None
                 or not can_upload):
-            raise Refusal("Only the operations manager can export a subject access record.")
-        reference = str(choices.get("reference", ""))
-        held = await subject_access.gather(session, who.marac_id, reference)
-        review = _review_of(choices, len(subject_access.items(held)))
-    if not held.referrals:
-        raise Refusal(NOTHING_HELD)
+            refused = "Only the operations manager can export a subject access record."
+        else:
+            held = await subject_access.gather(session, who.marac_id, reference)
+            try:
+                review = _review_of(choices, len(subject_access.items(held)))
+            except Refusal as error:
+                refused = str(error)
+            else:
+                refused = None if held.referrals else NOTHING_HELD
+        await audit(session, who, arrival, "sar.export", clock.now(), refused=refused)
+    if refused is not None:
+        raise Refusal(refused)  # after the unit of work: the refusal's audit row is kept
     return render_docx(reviewed(held, review)), f"**sar {reference}**"
 
 

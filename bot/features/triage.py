@@ -12,16 +12,17 @@ from bot.turns.replies import Message, card_reply
 from bot.turns.request import Request
 from bot.views.referrals import triage_view
 from dialogs import triage
+from dialogs.ids import row_id
 from dialogs.refusal import Refusal
 from dialogs.triage import TriageError
 from storage.models import Marac
 
 
 def _referral_id(press: Press) -> int:
-    value = press.data.get("referral_id")
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    referral_id = row_id(press.data.get("referral_id"))
+    if referral_id is None:
         raise TriageError("That button does not name a referral.")
-    return int(value)
+    return referral_id
 
 
 def _note(press: Press) -> str:

@@ -24,6 +24,7 @@ from bot.ops.health import Heartbeat, livez, readyz_handler
 from bot.ops.telemetry import turn
 from bot.proactive.graph import GraphMailer
 from bot.proactive.timers import Timers
+from bot.teams import envelope
 from bot.teams.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.teams.handler import MaracBot
 from bot.teams.meeting_notice import PAGE_PATH, notice_page
@@ -49,7 +50,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app[STORE] = store
     app[ADAPTER] = create_adapter(settings)
     clock = clock or settings.clock()
-    app[BOT] = MaracBot(store, clock, settings.allowed_tenants)
+    app[BOT] = MaracBot(store, clock, settings.allowed_tenants, settings.anonymous)
     mailer = GraphMailer(settings.graph) if settings.graph else None
     app[TIMERS] = Timers(store, app[ADAPTER], clock, settings.app_id, settings.timer_seconds,
                          mailer, settings.outbox_lease_seconds)
@@ -110,9 +111,11 @@ async def messages(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _refuse(415, "Activities must be sent as application/json.")
     try:
-        body = await request.json()
-    except json.JSONDecodeError:
-        return _refuse(400, "The body is not valid JSON.")
+        body = envelope.parse(await request.read())
+        if isinstance(body, dict):
+            envelope.check_shapes(body)
+    except envelope.BadEnvelope as refused:
+        return _refuse(400, str(refused))
     activity = _activity(body)
     if activity is None:
         return _refuse(400, "The body is not a Bot Framework activity.")

@@ -60,6 +60,9 @@ class CachedBotFrameworkAuthentication(BotFrameworkAuthentication):
     async def authenticate_request(self, activity: Activity, auth_header: str
                                    ) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
+        claims = result.claims_identity.claims or {}
+        if claims and "exp" not in claims:  # a token that never expires is refused
+            raise PermissionError("The token carries no expiry.")
         result.connector_factory = self.create_connector_factory(result.claims_identity)
         return result
 

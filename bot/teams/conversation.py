@@ -10,7 +10,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.turns.arrival import Arrival
-from dialogs.installation import ConversationSeen
+from dialogs.installation import ConversationSeen, without_names
 from storage.models import ConversationKind
 
 _LEADING_MENTION = re.compile(r"^\s*<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -38,7 +38,7 @@ def seen(activity: Activity) -> ConversationSeen:
         team_id=team_of(activity),
         channel_id=(channel_data.get("channel") or {}).get("id"),
         service_url=activity.service_url or "",
-        reference_json=json.dumps(reference.serialize()),
+        reference_json=json.dumps(without_names(reference.serialize())),
     )
 
 
@@ -75,9 +75,11 @@ def command_text(activity: Activity) -> str:
     text = activity.text or ""
     for entity in activity.entities or []:
         properties = entity.additional_properties or {}
-        mentioned = properties.get("mentioned") or {}
-        if entity.type.lower() == "mention" and mentioned.get("id") == activity.recipient.id:
-            text = text.replace(properties.get("text") or "", " ")
+        mentioned = properties.get("mentioned")
+        said = properties.get("text")
+        if (str(entity.type or "").lower() == "mention" and isinstance(mentioned, dict)
+                and mentioned.get("id") == activity.recipient.id and isinstance(said, str)):
+            text = text.replace(said, " ")
     text = _LEADING_MENTION.sub(" ", text)
     return text.replace("&nbsp;", " ").strip()
 

@@ -22,13 +22,11 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
     choices = response.context
     arrival, can_upload = arrival_of(turn_context.activity), response.upload_info is not None
     try:
-        if report.is_report(choices):
-            document, try_again = await report.accepted(store, arrival, choices, can_upload,
-                                                        clock)
-        else:
-            feature = (subject_access if subject_access.is_subject_access(choices)
-                       else plan_export)
-            document, try_again = await feature.accepted(store, arrival, choices, can_upload)
+        feature = (report if report.is_report(choices)
+                   else subject_access if subject_access.is_subject_access(choices)
+                   else plan_export)
+        document, try_again = await feature.accepted(store, arrival, choices, can_upload,
+                                                     clock)
     except Refusal as refused:
         await turn_context.send_activity(activity_of(text_reply(str(refused))))
         return

@@ -15,6 +15,7 @@ from botbuilder.schema import (
     InputHints,
     ResourceResponse,
 )
+from msrest.exceptions import DeserializationError
 from sqlalchemy import select
 
 from bot.features.meeting import start_posts
@@ -43,10 +44,12 @@ log = logging.getLogger(__name__)
 
 class MaracBot(TeamsActivityHandler):
     def __init__(self, store: Store, clock: Clock,
-                 allowed_tenants: frozenset[str] = frozenset()) -> None:
+                 allowed_tenants: frozenset[str] = frozenset(), development: bool = False
+                 ) -> None:
         self.store = store
         self.clock = clock
         self.allowed_tenants = allowed_tenants
+        self.development = development  # no app id: the police feed may come from loopback
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Only the tenants of the MARACs served (and any the configuration adds) reach the
@@ -86,7 +89,7 @@ class MaracBot(TeamsActivityHandler):
         files = _files(turn_context.activity)
         if files:
             posts = [Post(await handle_feed_file(arrival, files[0].name, files[0].content,
-                                                 self.store, self.clock))]
+                                                 self.store, self.clock, self.development))]
         else:
             posts = await handle_message(arrival, self.store, self.clock, self.allowed_tenants)
         for post in posts:
@@ -103,13 +106,18 @@ class MaracBot(TeamsActivityHandler):
 
     async def _invoke(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
+        if activity.name == FILE_CONSENT and not _file_consent(activity.value):
+            return _bad_request("Not a file consent answer.")
+        if activity.name in OTHER_INVOKES:
+            try:
+                return await super().on_invoke_activity(turn_context)
+            except DeserializationError:
+                return _bad_request("The invoke's value is not what its name says.")
         if activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            return _bad_request("The bot answers no invoke of that name.")
         invoke = turn_context.turn_state.get(_INVOKE)
         if invoke is None:
-            return InvokeResponse(status=400, body={
-                "statusCode": 400, "type": "application/vnd.microsoft.error",
-                "value": {"code": "BadRequest", "message": "Not an Action.Execute."}})
+            return _bad_request("Not an Action.Execute.")
         try:
             body = await self._card_action(turn_context, invoke)
         except Exception:
@@ -204,6 +212,24 @@ class MaracBot(TeamsActivityHandler):
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
             await turn_context.send_activity(activity_of(card_reply(welcome_card(marac_name))))
+
+
+FILE_CONSENT = "fileConsent/invoke"
+# The invokes botbuilder's handler answers for this bot: the file consent card, Teams' check.
+OTHER_INVOKES = frozenset({FILE_CONSENT, "healthCheck"})
+
+
+def _bad_request(message: str) -> InvokeResponse:
+    return InvokeResponse(status=400, body={
+        "statusCode": 400, "type": "application/vnd.microsoft.error",
+        "value": {"code": "BadRequest", "message": message}})
+
+
+def _file_consent(value: Any) -> bool:
+    """The shape of Teams' answer to a file consent card."""
+    return (isinstance(value, dict) and value.get("action") in ("accept", "decline")
+            and isinstance(value.get("context", {}), dict)
+            and isinstance(value.get("uploadInfo", {}), dict))
 
 
 # Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,

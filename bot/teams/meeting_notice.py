@@ -1,6 +1,7 @@
 """In-meeting notifications: a slot warning sent to a Teams meeting's chat also pops up over
 the meeting itself (Teams' `alertInMeeting` notification). Teams shows a page in that bubble;
-the bot serves it, carrying only what the warning says (a case number and the time left)."""
+the bot serves it, carrying only what the warning says (a case number and the time left), and
+only a text the bot signed: any other text given to the page is not shown."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from botbuilder.core.teams import teams_notify_user
 
 from bot.teams.messages import activity_of
 from bot.turns.replies import Message
+from storage.crypto import keyring
 
 PAGE_PATH = "/meeting-notice"
+PURPOSE = "meeting notice"
+NOT_ISSUED = "This notice was not issued by the MARAC bot."
 MAX_TEXT = 200
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>MARAC</title>
@@ -35,7 +39,9 @@ class MeetingNotice:
     public_url: str
 
     def bubble_url(self, text: str) -> str:
-        page = f"{self.public_url.rstrip('/')}{PAGE_PATH}?{urlencode({'text': text})}"
+        signature = keyring().signature(PURPOSE, text)
+        page = (f"{self.public_url.rstrip('/')}{PAGE_PATH}?"
+                f"{urlencode({'text': text, 'sig': signature})}")
         query = urlencode({"url": page, "height": 180, "width": 420, "title": "MARAC",
                            "completionBotId": self.app_id})
         return f"https://teams.microsoft.com/l/bubble/{self.app_id}?{query}"
@@ -48,6 +54,9 @@ class MeetingNotice:
 
 
 async def notice_page(request: web.Request) -> web.Response:
-    text = html.escape(request.query.get("text", "")[:MAX_TEXT])
-    return web.Response(text=PAGE.format(text=text), content_type="text/html",
+    text = request.query.get("text", "")
+    if len(text) > MAX_TEXT or not keyring().signed(PURPOSE, text, request.query.get("sig", "")):
+        return web.Response(text=PAGE.format(text=NOT_ISSUED), content_type="text/html",
+                            status=404, headers={"Content-Security-Policy": PAGE_POLICY})
+    return web.Response(text=PAGE.format(text=html.escape(text)), content_type="text/html",
                         headers={"Content-Security-Policy": PAGE_POLICY})

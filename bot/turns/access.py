@@ -12,20 +12,23 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.turns.arrival import Arrival
 from bot.turns.registry import Command, Place
 from cards import notice
 from dialogs.actor import CASE_PAPER_ROLES, Actor, gets_case_papers
 from dialogs.audit import Where, append
+from dialogs.membership import Grant, marac_of_press, named_in, roles_in, scope
 from storage.models import Conversation, Marac, Meeting, MeetingStatus, Person, Role, RoleGrant
 
 
 @dataclass(frozen=True)
 class Context:
     actor: Actor
-    marac_id: int | None  # the MARAC in view: the conversation's, or in personal chat the actor's
-    place: Place
+    marac_id: int | None  # the MARAC in view: the conversation's, or in personal chat the one
+    place: Place          # named (dialogs.membership)
+    unnamed: tuple[str, ...] = ()  # in personal chat, the MARACs of someone who named none
 
 
 class NotThisTenant(Exception):
@@ -35,8 +38,12 @@ class NotThisTenant(Exception):
 
 async def context_of(session: AsyncSession, arrival: Arrival,
                      command: Command | None = None, *,
-                     tenants: frozenset[str] | None = None) -> Context:
+                     tenants: frozenset[str] | None = None, named: int | None = None
+                     ) -> Context:
     """`command`, when known, may count the roles held in any MARAC (`register`).
+
+    In personal chat, `named` is the MARAC the person named (dialogs.membership): only the
+    roles held there count.
 
     With `tenants` (the configured allow-list), the tenant check is made here too, in the same
     query: a tenant neither listed nor any MARAC's raises NotThisTenant.
@@ -69,15 +76,20 @@ async def context_of(session: AsyncSession, arrival: Arrival,
         # learnt here; 1:1 messages are addressed to it
         await session.execute(update(Person).where(Person.id == first.person_id)
                               .values(teams_user_id=arrival.sender_id))
-    grants = [row for row in rows if row.role is not None]
-    roles = frozenset(row.role for row in grants)
+    grants = [Grant(row.grant_marac_id, row.grant_marac_name, row.role)
+              for row in rows if row.role is not None]
+    unnamed: tuple[str, ...] = ()
     if place is Place.PERSONAL:
-        # In personal chat, the MARAC the person serves (the first, if they serve several).
-        marac_id = min((row.grant_marac_id for row in grants), default=None)
-    elif first.stand_in:
-        roles |= {Role.CHAIR}  # the person the chair named to advance the agenda
+        scoped = scope(grants, named)
+        marac_id, roles, unnamed = scoped.marac_id, scoped.roles, scoped.unnamed
+    elif anywhere:  # `register` where no MARAC is yet: the MARAC is chosen by name there
+        roles = frozenset(grant.role for grant in grants)
+    else:
+        roles = roles_in(grants, marac_id)
+        if first.stand_in:
+            roles |= {Role.CHAIR}  # the person the chair named to advance the agenda
     actor = Actor(tenant, aad_object_id, first.first_name, first.person_id, roles)
-    return Context(actor, marac_id, place)
+    return Context(actor, marac_id, place, unnamed)
 
 
 @functools.cache
@@ -94,12 +106,14 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
     grant_here = RoleGrant.person_id == Person.id
     if not anywhere:
         grant_here = and_(grant_here, RoleGrant.marac_id == marac_id)
+    granting = aliased(Marac)
     columns: list[Any] = [marac_id.label("marac_id"), Person.id.label("person_id"),
                           Person.first_name, Person.teams_user_id, RoleGrant.role,
-                          RoleGrant.marac_id.label("grant_marac_id")]
+                          RoleGrant.marac_id.label("grant_marac_id"),
+                          granting.name.label("grant_marac_name")]
     if stand_in:
         columns.append(exists().where(
-            Meeting.conversation_id == bindparam("place"),
+            Meeting.conversation_id == bindparam("place"), Meeting.marac_id == marac_id,
             or_(Meeting.status == MeetingStatus.RUNNING,
                 Meeting.status == MeetingStatus.PAUSED),
             Meeting.stand_in_person_id == Person.id).label("stand_in"))
@@ -109,7 +123,24 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
     return (select(*columns).select_from(anchor)
             .outerjoin(Person, and_(Person.tenant_id == bindparam("tenant"),
                                     Person.aad_object_id == bindparam("aad")))
-            .outerjoin(RoleGrant, grant_here))
+            .outerjoin(RoleGrant, grant_here)
+            .outerjoin(granting, granting.id == RoleGrant.marac_id))
+
+
+async def named_marac(session: AsyncSession, arrival: Arrival, arguments: str
+                      ) -> tuple[int | None, str]:
+    """In personal chat, the MARAC named in what was typed and the words left; else none."""
+    if Place.of(arrival.kind) is not Place.PERSONAL:
+        return None, arguments
+    return await named_in(session, arrival.tenant_id or "", arguments)
+
+
+async def pressed_marac(session: AsyncSession, arrival: Arrival, data: dict[str, Any]
+                        ) -> int | None:
+    """In personal chat, the MARAC whose referral, case or action the button names."""
+    if Place.of(arrival.kind) is not Place.PERSONAL:
+        return None
+    return await marac_of_press(session, data)
 
 
 def where(context: Context, arrival: Arrival) -> Where:
@@ -128,6 +159,8 @@ def refusal(command: Command, context: Context) -> str | None:
         return notice.not_here(command.name, sorted(p.value for p in command.places))
     if command.roles is not None and context.marac_id is None and not (
             command.before_registration):
+        if context.unnamed:
+            return notice.name_the_marac(command.name, context.unnamed)
         return notice.not_set_up()
     if not command.allows(context.actor.roles):
         roles = context.actor.roles

@@ -16,7 +16,14 @@ from typing import Any, TypeVar, cast
 
 from bot.ops import telemetry
 from bot.turns import registry
-from bot.turns.access import NotThisTenant, audit, context_of, refusal
+from bot.turns.access import (
+    NotThisTenant,
+    audit,
+    context_of,
+    named_marac,
+    pressed_marac,
+    refusal,
+)
 from bot.turns.arrival import Arrival
 from bot.turns.posts import Post
 from bot.turns.press import Invoke, InvokeAnswer, Press, message_answer
@@ -61,13 +68,14 @@ async def _command(arrival: Arrival, typed: registry.ParsedCommand, store: Store
                 await context_of(session, arrival, tenants=tenants)
             return []  # Teams delivered it again: it was answered the first time
         command = registry.find(typed.name)
-        context = await context_of(session, arrival, command, tenants=tenants)
+        named, arguments = await named_marac(session, arrival, typed.arguments)
+        context = await context_of(session, arrival, command, tenants=tenants, named=named)
         if command is None:
             listed = registry.available(context.actor.roles, context.place)
             return [Post(text_reply(notice.unknown_command(
                 typed.name, registry.closest(typed.name, listed))))]
-        request = Request(session, context, typed.arguments, clock, arrival)
-        reply, refused = await _serve(command, request, _subject(typed.arguments))
+        request = Request(session, context, arguments, clock, arrival)
+        reply, refused = await _serve(command, request, _subject(arguments))
     return posts_of(reply, refused)
 
 
@@ -83,7 +91,8 @@ async def handle_press(arrival: Arrival, invoke: Invoke, store: Store, clock: Cl
         return message_answer(notice.unknown_button()), [], []
     try:
         async with store.unit_of_work() as session:
-            context = await context_of(session, arrival, tenants=tenants)
+            context = await context_of(session, arrival, tenants=tenants, named=await
+                                        pressed_marac(session, arrival, invoke.data))
             press = Press(session, context, invoke.data, arrival.reply_to_id, clock, arrival)
             subject = _case_named(invoke.data)
             answer, refused = await _serve(invoke.button, press, subject)

@@ -33,7 +33,7 @@ async def referral_form(session: AsyncSession, marac_id: int, person_id: int | N
             values["referring_agency"] = (await session.get_one(Agency, person.agency_id)).name
             values.setdefault("referrer_name", person.first_name)
     return referral_form_card(await agency_names(session, marac_id), local_today(marac, now),
-                              values, yes_count, problem)
+                              values, yes_count, problem, marac_id)
 
 
 async def referral_summary(session: AsyncSession, referral: Referral) -> AdaptiveCard:

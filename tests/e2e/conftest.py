@@ -325,7 +325,7 @@ async def connected(port: int) -> AsyncIterator[PlaygroundClient]:
 @asynccontextmanager
 async def database_of(stack: Stack) -> AsyncIterator[AsyncEngine]:
     """The stack's database, to check what the bot stored (no pool: nothing is held open)."""
-    engine = create_async_engine(stack.database_url, poolclass=NullPool)
+    engine = create_async_engine(stack.database_url, poolclass=NullPool, hide_parameters=True)
     try:
         yield engine
     finally:

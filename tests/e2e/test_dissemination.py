@@ -50,6 +50,7 @@ from storage.models import (
     ActionFollowUp,
     ActionStatus,
     Agency,
+    AgencyInformation,
     Case,
     Conversation,
     DeliveryKind,
@@ -440,6 +441,17 @@ def a_probation_action() -> dict[str, str]:
                      risk="Breach of bail")
 
 
+async def probation_sent_research(db: AsyncEngine, number: str, now: datetime) -> None:
+    """Probation, absent, returned its research form to the coordinator: its systems flagged."""
+    async with AsyncSession(db) as session, session.begin():
+        probation = await session.scalar(select(Agency.id).where(Agency.name == "Probation"))
+        case_id = await session.scalar(select(Case.id).where(Case.number == number))
+        assert probation is not None and case_id is not None
+        session.add(AgencyInformation(case_id=case_id, agency_id=probation, not_involved=True,
+                                      text="Not involved: systems flagged.",
+                                      sent_at=now))
+
+
 async def test_a_short_meeting_agrees_a_plan(
         cara: PlaygroundClient, dissemination_stack: Stack, db: AsyncEngine,
         after: AfterMeeting) -> None:
@@ -463,6 +475,8 @@ async def test_a_short_meeting_agrees_a_plan(
     answered_card(await press(cara, PRIYA, card_id, case_card, "case.action", **an_action()))
     answered_card(await press(cara, IMOGEN, card_id, case_card, "case.action",
                               **an_idva_action()))
+    # the chair agrees actions only for agencies present or sending research
+    await probation_sent_research(db, first, dissemination_stack.now())
     answered_card(await press(cara, CHRIS, card_id, case_card, "case.action",
                               **a_probation_action()))
     details = answered_card(await press(cara, CHRIS, card_id, case_card, "case.contact",

@@ -21,7 +21,7 @@ from bot.proactive.timers import Timers
 from bot.teams.app import create_adapter, create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
-from storage.models import ActionFollowUp, ConversationKind
+from storage.models import ActionFollowUp, AuditEvent, ConversationKind
 from tests.http.connector import Connector
 from tests.store.plan_factory import end_meeting, follow_up_of, heard
 
@@ -183,6 +183,7 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     from docx import Document
 
     from bot.features.documents import FILE_CONSENT
+    from bot.features.plan_export import EXPORTED
     from bot.teams.file_consent import accept
     from bot.teams.files import FILE_INFO
 
@@ -226,3 +227,8 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     (document,) = uploads
     paragraphs = [p.text for p in Document(io.BytesIO(document)).paragraphs]
     assert f"MARAC action plan {h.number} · Amy" in paragraphs
+    async with store.unit_of_work() as session:  # Priya's refusal and Cara's export, audited
+        exported = [(e.outcome, e.subject) for e in (await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == EXPORTED)
+            .order_by(AuditEvent.id))).all()]
+    assert exported == [("refused", h.number), ("done", h.number)]

@@ -123,3 +123,16 @@ def test_agenda_in_a_channel_shows_case_numbers_and_first_names_only():
     text = str(agenda_card(FULL_AGENDA).to_dict())
     assert "RIV-2026-001 · Amy" in text
     assert "09:30" in text and "09:50" in text  # 20-minute slots, London time
+
+
+def test_a_shared_agenda_card_shows_one_word_of_a_name_kept_before_the_rule():
+    """Issue 13, finding 4: a two-word name stored earlier never reaches the shared channel."""
+    from datetime import UTC, datetime
+
+    from cards.agenda import agenda_card
+    from dialogs.agenda import Agenda, AgendaLine
+
+    when = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    card = agenda_card(Agenda("Riverside MARAC", when, (
+        AgendaLine(1, when, "RIV-2026-006", "Amy Smith"),)))
+    assert "RIV-2026-006 · Amy" in card.to_json() and "Smith" not in card.to_json()
