@@ -17,7 +17,6 @@ from cards.base import build, choice_input, execute, facts, heading, paragraph, 
 from dialogs.acknowledgement import OwnedAction
 from dialogs.dissemination import CaseState
 from dialogs.plans import Plan, PlanSeen
-from storage.models import ActionStatus
 
 LONDON = "Europe/London"
 STATUS_LABEL = {"open": "not yet acknowledged", "acknowledged": "acknowledged",
@@ -151,9 +150,9 @@ def action_card(action: OwnedAction, problem: str | None = None) -> ac.AdaptiveC
         items.append(ac.TextBlock(text=problem, color=act.Colors.ATTENTION, wrap=True))
     actions: list[Any] = []
     data = {"follow_up": action.follow_up_id}
-    if action.status is ActionStatus.OPEN:
+    if action.awaits_acknowledgement:
         actions.append(execute("Acknowledge", "action.acknowledge", **data))
-    if action.status in (ActionStatus.OPEN, ActionStatus.ACKNOWLEDGED):
+    if action.is_open:
         actions.append(ac.ActionShowCard(title="Done", card=build(
             [text_input("note", "What was done (optional)", multiline=True, max_length=1000)],
             [execute("Mark done", "action.done", **data)])))

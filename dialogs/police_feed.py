@@ -11,6 +11,8 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.referrals import ReferralError, read_form, submit
 from dialogs.safe_text import safe_text
 from dialogs.scheduling import local_today
+from storage.crypto import blind_index
 from storage.database import Store
 from storage.models import Marac, Referral, ReferralSource, ReferralStatus
 
@@ -121,7 +124,8 @@ async def _import_row(session: AsyncSession, marac: Marac, line: int, row: dict[
     incident = row.get("police_incident_ref", "")
     if incident:
         listed = await session.scalar(select(Referral).where(
-            Referral.marac_id == marac.id, Referral.police_incident_ref == incident))
+            Referral.marac_id == marac.id,
+            Referral.police_incident_index == blind_index(incident)))
         if listed is not None:
             report.linked.append((line, listed))
             return
@@ -140,3 +144,38 @@ async def _import_row(session: AsyncSession, marac: Marac, line: int, row: dict[
     bucket = {ReferralStatus.DECLINED: report.declined,
               ReferralStatus.POSSIBLE_DUPLICATE: report.possible_duplicates}
     bucket.get(referral.status, report.listed).append((line, referral))
+
+
+def download_refusal(url: str, development: bool, first_host: str | None = None) -> str | None:
+    """Why the feed may not be fetched from this address (the download link Teams sent, or a
+    redirect from it), in one sentence; None if it may. Only https on port 443; a redirect
+    only to the same host; a loopback address only when developing (the Playground serves
+    the file on one)."""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port
+    except ValueError:
+        return "its download link is not a web address."
+    host = parsed.hostname
+    if first_host is not None and host != first_host:
+        return "its download link redirects to another address."
+    if _is_loopback(host):
+        if development and parsed.scheme in ("http", "https"):
+            return None
+        return "its download link points at this machine."
+    if parsed.scheme != "https" or not host:
+        return "its download link is not a secure (https) address."
+    if port not in (None, 443):
+        return "its download link is not on the https port (443)."
+    return None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from aiohttp import web
 
-from bot.feed_download import check_link, download
+from bot.features.feed_download import check_link, download
 from dialogs.police_feed import MAX_BYTES, FeedError, read_rows
 from tests.feed_file import feed_csv, feed_rows
 

@@ -23,9 +23,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.police_feed import FILE_DOWNLOAD_INFO
+from bot.features.police_feed import FILE_DOWNLOAD_INFO
+from bot.teams.app import create_app
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import FixedClock
 from dialogs.demo import DEMO_TENANT, seed_demo

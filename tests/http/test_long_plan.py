@@ -9,7 +9,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.graph import deliver_mail
+from bot.proactive.graph import deliver_mail
 from dialogs import case_work
 from storage.models import Case
 from tests.http.test_dissemination_graph import microsoft  # noqa: F401  (a fixture)

@@ -11,7 +11,7 @@ import io
 from docx import Document
 from sqlalchemy import select
 
-from bot.graph import deliver_mail
+from bot.proactive.graph import deliver_mail
 from dialogs import case_work
 from storage.models import Case, MailMessage, PlanVersion
 from tests.http.test_dissemination_graph import microsoft  # noqa: F401  (a fixture)

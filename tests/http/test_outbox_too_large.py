@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import outbox
-from bot.replies import card_reply
+from bot.proactive import outbox
+from bot.turns.replies import card_reply
 from cards.base import build, heading, paragraph
 from storage.models import OutboxMessage
 from tests.http.test_timers import DEMO_TEAM, connector, timers  # noqa: F401  (fixtures)

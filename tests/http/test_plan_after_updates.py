@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.teams.app import create_app
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs import case_work
 from dialogs.demo import DEMO_TENANT

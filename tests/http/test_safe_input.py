@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from docx import Document
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.plan_export import render_docx
+from bot.features.plan_export import render_docx
+from bot.teams.app import create_app
 from dialogs.demo import DEMO_PEOPLE
 from dialogs.plans import show
 from storage.models import PlanUpdate, Role

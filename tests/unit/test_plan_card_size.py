@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from docx import Document
 
-from bot.plan_export import render_docx
+from bot.features.plan_export import render_docx
 from cards.plan import disseminated_card, plan_card
 from dialogs.plans import PlanAction, PlanUpdateLine
 from tests.cards_check import assert_valid_for_teams
