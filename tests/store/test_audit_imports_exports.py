@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from botbuilder.schema import Activity, Attachment
+from botbuilder.schema import Activity
 from sqlalchemy import select, text
 
-from bot.features.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
+from bot.features.police_feed import handle_feed_file
+from bot.teams.conversation import arrival_of
+from bot.turns.arrival import Arrival
 from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT
 from dialogs.police_feed import download_refusal
 from storage.models import AuditEvent
@@ -22,7 +24,9 @@ from tests.store.referral_factory import csv_bytes, police_row, seeded
 CARA, PRIYA = DEMO_PEOPLE[0], DEMO_PEOPLE[3]
 
 
-def a_file(person: Any, url: str) -> tuple[Activity, Attachment]:
+def a_file(person: Any, url: str) -> tuple[Arrival, str, dict[str, str]]:
+    """What the handler hands the feed: who sent it, from where, the file's name and its
+    download information."""
     activity = Activity().deserialize({
         "type": "message", "id": f"file-{person.full_name}-{url}", "channelId": "msteams",
         "serviceUrl": "http://x/", "text": "",
@@ -31,9 +35,7 @@ def a_file(person: Any, url: str) -> tuple[Activity, Attachment]:
         "conversation": {"id": f"chat-{person.aad_object_id}", "conversationType": "personal",
                          "tenantId": DEMO_TENANT},
         "channelData": {"tenant": {"id": DEMO_TENANT}}})
-    attachment = Attachment(content_type=FILE_DOWNLOAD_INFO, name="feed.csv",
-                            content={"downloadUrl": url, "fileType": "csv"})
-    return activity, attachment
+    return arrival_of(activity), "feed.csv", {"downloadUrl": url, "fileType": "csv"}
 
 
 async def trail(store) -> list[tuple[str, str, str]]:
