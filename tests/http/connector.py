@@ -13,6 +13,7 @@ class Connector:
         self.opened: list[dict[str, object]] = []
         self.refuse_next: list[int] = []  # statuses to answer, in order, before accepting
         self.largest: int | None = None  # bytes of a message, beyond which 413, as Teams
+        self.throttle_new_chats: str | None = None  # Retry-After of a 429 to every new chat
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations", self._open)
         self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
@@ -20,6 +21,9 @@ class Connector:
                                  self._post)
 
     async def _open(self, request: web.Request) -> web.Response:
+        if self.throttle_new_chats is not None:
+            return web.json_response({"error": {"code": "Throttled"}}, status=429,
+                                     headers={"Retry-After": self.throttle_new_chats})
         if self.refuse_next:
             return web.json_response({"error": "refused"}, status=self.refuse_next.pop(0))
         body = await request.json()
