@@ -64,8 +64,8 @@ def conversation_of(message: OutboxMessage) -> str:
 
 async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEASE,
                     limit: int = BATCH, *, busy: Collection[str] = (),
-                    per_conversation: int | None = None, conversations: int | None = None
-                    ) -> list[OutboxMessage]:
+                    per_conversation: int | None = None, conversations: int | None = None,
+                    purposes: Collection[str] | None = None) -> list[OutboxMessage]:
     """Due messages, leased to this sender: until the lease runs out no other replica takes
     them, and after it (the sender died mid-send) the next one that looks does. Each claim
     counts an attempt, which is also the claim's token (see settle).
@@ -73,14 +73,15 @@ async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEA
     `busy` conversations (see conversation_of), which this sender is still sending to, are
     left alone; at most `per_conversation` messages of each are claimed, the earliest, so
     that a conversation's messages go out in order and a claim's lease only has to outlast
-    a few paced sends; and those of at most `conversations` conversations. What is read but
-    not claimed is left as it was."""
+    a few paced sends; and those of at most `conversations` conversations; only those for
+    `purposes`, when given. What is read but not claimed is left as it was."""
     channels = [c for c in busy if not c.startswith("person ")]
     people = [int(c.split(" ", 1)[1]) for c in busy if c.startswith("person ")]
     due = list((await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None),
                OutboxMessage.next_attempt_at <= now,
+               *((OutboxMessage.purpose.in_(purposes),) if purposes is not None else ()),
                *((or_(OutboxMessage.conversation_id.is_(None),
                       OutboxMessage.conversation_id.not_in(channels)),)
                  if channels else ()),

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ops import telemetry
 from bot.ops.health import Heartbeat
 from bot.proactive import outbox
-from bot.proactive.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
+from bot.proactive.circulation import (
+    RENDER,
+    SLOT_PURPOSES,
+    queue_scheduled,
+    queue_slot_warnings,
+    render_now,
+)
 from bot.proactive.graph import GraphMailer, deliver_mail
 from bot.proactive.outbox import Failure, Undeliverable
 from bot.teams.delivery import Adapter, Address, TeamsDelivery, address_of
@@ -65,10 +71,12 @@ class Timers:
 
     async def tick(self) -> None:
         """The time-critical work first: slot warnings, queued and delivered before anything
-        slower is looked at; then case lists, reminders and what follows meetings, and what
-        they queued; then, when due (hourly, one replica), the retention purge; then mail."""
+        else in the outbox is looked at; then case lists, reminders and what follows meetings,
+        and everything due; then, when due (hourly, one replica), the retention purge; then
+        mail. No conversation holds up the others: one Teams asks to wait for longer than
+        bot.teams.sending waits in place goes back in the outbox until then."""
         await self.warn()
-        await self.deliver()
+        await self.deliver(SLOT_PURPOSES)
         await self.circulate()
         await self.deliver()
         await self.purge()
@@ -91,7 +99,7 @@ class Timers:
         async with self._unit_of_work() as session:
             await purge_when_due(session, self.clock.now())
 
-    async def deliver(self) -> int:
+    async def deliver(self, purposes: Collection[str] | None = None) -> int:
         """Send what is due, until nothing due is left; the number delivered.
 
         Conversations are sent to at once, each by its own task that sends its messages one
@@ -99,13 +107,14 @@ class Timers:
         asks to be retried). A conversation's few earliest messages are claimed together,
         just before they are sent, so their lease need only outlast a few sends and a
         replica that dies leaves only those to be taken over when the lease runs out. A
-        conversation still being sent to is not claimed from again until its task is done."""
+        conversation still being sent to is not claimed from again until its task is done.
+        Only messages for `purposes`, when given."""
         running: dict[str, asyncio.Task[int]] = {}
         delivered = 0
         try:
             while True:
                 claimed, more = ({}, False) if len(running) >= CONCURRENCY else (
-                    await self._claim(busy=running.keys(), room=CONCURRENCY - len(running)))
+                    await self._claim(running.keys(), CONCURRENCY - len(running), purposes))
                 for conversation, batch in claimed.items():
                     running[conversation] = asyncio.create_task(self._deliver_in_order(batch))
                 if more:
@@ -124,7 +133,7 @@ class Timers:
             if running:
                 await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _claim(self, busy: Collection[str], room: int
+    async def _claim(self, busy: Collection[str], room: int, purposes: Collection[str] | None
                      ) -> tuple[dict[str, list[Ready]], bool]:
         """Up to `room` conversations' earliest due messages, claimed, with where to send
         them (those that cannot be sent as things stand are settled here); and whether
@@ -132,7 +141,8 @@ class Timers:
         async with self._unit_of_work() as session:
             due = await outbox.claim_due(session, self.clock.now(), self.lease,
                                          limit=CLAIM, busy=busy,
-                                         per_conversation=PER_CONVERSATION, conversations=room)
+                                         per_conversation=PER_CONVERSATION, conversations=room,
+                                         purposes=purposes)
             claimed: dict[str, list[Ready]] = {}
             routes: dict[str, Address] = {}  # a conversation's messages share its route
             for message in due:

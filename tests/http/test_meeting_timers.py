@@ -249,3 +249,23 @@ async def test_a_chat_under_retry_after_holds_up_no_other_conversations_warning(
     await timers.tick()
     assert [o["members"][0]["id"] for o in fake.opened] == [person.teams_user_id]  # type: ignore[index]
     assert "Your case list is ready." in [m.get("text") for m in fake.sent]
+
+
+async def test_a_slot_warning_goes_out_before_a_backlog_of_other_messages(
+        store, clock, connector, meeting):
+    """120 messages to people, queued before the warning fell due and not yet sent: the
+    warning in the meeting's channel is not sent behind them."""
+    fake, _ = connector
+    async with store.unit_of_work() as session:
+        people = list((await session.scalars(
+            select(Person.id).where(Person.teams_user_id.is_not(None)))).all())
+        for n in range(120):
+            outbox.enqueue(session, Message(text=f"Reminder {n}"), "information reminder",
+                           clock.now(), person_id=people[n % len(people)])
+    clock.set(meeting + timedelta(seconds=41))
+    await new_timers(store, clock).tick()
+    warning = "RIV-2026-001: 19 seconds of the slot remain."
+    assert fake.arrived[0] == warning
+    assert fake.arrived.count(warning) == 1  # and the backlog after it, whole
+    assert sorted(t for t in fake.arrived if t.startswith("Reminder")) == sorted(
+        f"Reminder {n}" for n in range(120))
