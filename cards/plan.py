@@ -270,6 +270,17 @@ def cannot_complete_notice(action: OwnedAction, by: str, reason: str) -> str:
             "the operations manager decides on follow-up.")
 
 
+def overdue_notice(action: OwnedAction, working_days: int, to_manager: bool) -> str:
+    due = action.due_on.strftime("%d %B %Y") if action.due_on else "its due date"
+    head = (f"An action on {action.case_number} is still open {working_days} working days "
+            f"after it was due ({due}): {action.agency} ({action.owner}): {action.description}")
+    if to_manager:
+        return (f"{head}. The coordinator was told at 2 working days; please decide on "
+                "follow-up with the agency.")
+    return (f"{head}. Please chase the owning agency; the operations manager is told at 5 "
+            "working days.")
+
+
 def reminder_notice(action: OwnedAction, due: bool) -> str:
     if due:
         return (f"Your action on {action.case_number} is due today: {action.description}. "

@@ -509,6 +509,9 @@ class ActionFollowUp(Base):
     note: Mapped[str] = mapped_column(EncryptedText, default="")  # the done note or the reason
     acknowledge_reminded_at: Mapped[datetime | None] = mapped_column()
     due_reminded_at: Mapped[datetime | None] = mapped_column()
+    # Still open 2 and 5 working days after its due date: escalated once each (002).
+    coordinator_escalated_at: Mapped[datetime | None] = mapped_column()
+    manager_escalated_at: Mapped[datetime | None] = mapped_column()
 
 
 class Dissemination(Base):
