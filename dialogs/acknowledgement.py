@@ -104,6 +104,7 @@ class Answered:
     version: PlanVersion | None  # the plan's new version, when the answer changed the plan
     answered_by: str
     tell: tuple[int, ...]  # coordinators and operations managers, when it cannot be completed
+    reviewers: tuple[int, ...] = ()  # of those, the operations managers, who review it
 
 
 async def may_answer(session: AsyncSession, follow_up: ActionFollowUp, action: PlannedAction,
@@ -139,8 +140,10 @@ async def answer(session: AsyncSession, follow_up_id: int, person_id: int | None
     text = " ".join(text.split())[:1000]
     changed, version, tell = await _apply(session, follow_up, action, case, meeting, person,
                                           verb, text, now)
+    reviewers = await people_with(session, meeting.marac_id,
+                                  (Role.OPERATIONS_MANAGER,)) if tell else ()
     return Answered(await owned(session, follow_up_id), changed, version, person.first_name,
-                    tell)
+                    tell, reviewers)
 
 
 async def _apply(session: AsyncSession, follow_up: ActionFollowUp, action: PlannedAction,
