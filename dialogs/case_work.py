@@ -101,6 +101,7 @@ async def add_information(session: AsyncSession, case: Case, agency_id: int, tex
     found.text = text or "Not involved: systems flagged."
     found.no_action_reason = no_action_reason or None
     found.not_involved, found.sent_by_person_id, found.sent_at = not_involved, person_id, now
+    found.before_meeting = found.late = False  # replaced live: it is the meeting's now
 
 
 async def add_action(session: AsyncSession, case: Case, fields: Mapping[str, object],
