@@ -4,7 +4,7 @@ table and the Teams app manifest's command lists."""
 
 import importlib
 
-FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation",
+FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation", "research",
             "registration", "people", "meeting", "meeting_actions", "plans", "subject_access",
             "report")
 
