@@ -44,10 +44,11 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting
 
 async def case_card_view(session: AsyncSession, marac: Marac, meeting: Meeting, case: Case,
                          now: datetime) -> AdaptiveCard:
-    shared = await session.scalar(select(func.count()).select_from(AgencyInformation)
-                                  .where(AgencyInformation.case_id == case.id)) or 0
+    shared, before = (await session.execute(
+        select(func.count(), func.count().filter(AgencyInformation.before_meeting))
+        .select_from(AgencyInformation).where(AgencyInformation.case_id == case.id))).one()
     actions = await session.scalar(select(func.count()).select_from(PlannedAction).where(
         PlannedAction.case_id == case.id, PlannedAction.origin == ActionOrigin.MEETING)) or 0
     return case_card(SharedCase.of(case), run.slot_of(marac, meeting, case, now),
                      (shared, actions),
-                     await agency_names(session, marac.id))
+                     await agency_names(session, marac.id), before)

@@ -7,24 +7,30 @@ sentence and stores nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.views.meeting import case_card_view
 from cards.circulation import case_list_card
+from dialogs import case_work
+from dialogs import meeting as run
 from dialogs.circulation import circulate, claim_due_reminders
 from dialogs.demo import DEMO_MARAC, DEMO_PEOPLE, seed_demo
 from dialogs.research import NOT_KNOWN
-from storage.models import AgencyInformation, Marac, Meeting
+from storage.models import Agency, AgencyInformation, Case, Marac, Meeting, Person
+from tests.store.meeting_factory import CHANNEL, next_case
+from tests.store.plan_factory import action_fields, tick, versions
 from tests.store.test_marac_scope import personal
 from tests.turns import handle_card_action
 
-PRIYA, OWEN = DEMO_PEOPLE[3], DEMO_PEOPLE[6]
+PRIYA, IMOGEN, OWEN = DEMO_PEOPLE[3], DEMO_PEOPLE[4], DEMO_PEOPLE[6]
 CASE = "RIV-2026-001"  # the demo meeting is on Wednesday 2 December 2026, 09:30 in London
 ON_TIME = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # the working day before: still on time
 LATE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # the meeting's morning: late
-BEGUN = datetime(2026, 12, 2, 9, 45, tzinfo=UTC)
+MEETING = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+BEGUN = MEETING + timedelta(minutes=15)
 RESEARCH = {"information": "Two call-outs to the address in October.",
             "risks": "Threats to kill; escalating.", "actions_taken": "DV marker placed.",
             "actions_proposed": "Cocoon watch on the street."}
@@ -119,3 +125,37 @@ async def test_the_case_list_links_each_case_to_its_research_card(store, clock):
                                                          clock.now())).to_dict())
     assert card.count('"title": "Research RIV-') == 4
     assert '"verb": "research.open"' in card and f'"case": "{CASE}"' in card
+
+
+async def test_an_absent_agencys_research_is_counted_and_on_the_plan_as_sent_before(store,
+                                                                                   clock):
+    """Imogen (IDVA Service, a core agency) returns research and does not attend: the case
+    card counts it, and the plan records it as sent before the meeting."""
+    await seeded(store, clock)
+    clock.set(ON_TIME)
+    await press(store, clock, IMOGEN, "research.send", case=CASE, **RESEARCH)
+    clock.set(MEETING)
+    async with store.unit_of_work() as session:
+        marac = await session.scalar(select(Marac).where(Marac.name == DEMO_MARAC))
+        chair = await session.scalar(select(Person.id).where(
+            Person.aad_object_id == DEMO_PEOPLE[1].aad_object_id))
+        await run.start(session, marac.id, CHANNEL, chair, clock.now())
+    await next_case(store, clock)
+    async with store.unit_of_work() as session:
+        marac = await session.scalar(select(Marac).where(Marac.name == DEMO_MARAC))
+        case = await session.scalar(select(Case).where(Case.number == CASE))
+        meeting = await session.get_one(Meeting, case.meeting_id)
+        card = json.dumps((await case_card_view(session, marac, meeting, case,
+                                                clock.now())).to_dict())
+        agencies = {a.name: a.id for a in (await session.scalars(select(Agency))).all()}
+        await case_work.add_action(session, case, action_fields(
+            "IDVA Service", "Imogen", clock.now().date() + timedelta(days=7)), agencies, chair,
+            clock.now().date(), "press-idva")
+    assert "1 agency has shared information (1 before the meeting)" in card
+    clock.set(MEETING + timedelta(minutes=15))
+    await next_case(store, clock)
+    await tick(store, clock)  # the timer writes the closed case's plan
+    [plan] = await versions(store, CASE)
+    information = dict(tuple(pair) for pair in plan.content["information"])
+    assert information["IDVA Service"].startswith("Sent before the meeting: Two call-outs")
+    assert "Actions proposed: Cocoon watch on the street." in information["IDVA Service"]
