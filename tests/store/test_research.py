@@ -159,3 +159,24 @@ async def test_an_absent_agencys_research_is_counted_and_on_the_plan_as_sent_bef
     information = dict(tuple(pair) for pair in plan.content["information"])
     assert information["IDVA Service"].startswith("Sent before the meeting: Two call-outs")
     assert "Actions proposed: Cocoon watch on the street." in information["IDVA Service"]
+
+
+async def test_research_is_due_the_working_day_before_across_christmas(store, clock):
+    """A meeting on Tuesday 29 December 2026: Monday 28th is the Boxing Day bank holiday
+    (substitute), so research is due on Thursday 24th, and on Sunday 27th it is late."""
+    await seeded(store, clock)
+    async with store.unit_of_work() as session:
+        meeting = await session.scalar(select(Meeting))
+        meeting.starts_at = datetime(2026, 12, 29, 9, 30, tzinfo=UTC)
+    clock.set(datetime(2026, 12, 24, 21, 0, tzinfo=UTC))
+    opened = json.dumps(await press(store, clock, PRIYA, "research.open", case=CASE))
+    assert "Thursday 24 December 2026" in opened
+    answer = json.dumps(await press(store, clock, PRIYA, "research.send", case=CASE,
+                                    **RESEARCH))
+    assert "Research sent on time." in answer
+    clock.set(datetime(2026, 12, 27, 12, 0, tzinfo=UTC))
+    answer = json.dumps(await press(store, clock, PRIYA, "research.send", case=CASE,
+                                    **RESEARCH))
+    assert "marked late" in answer
+    [sent] = await returned(store)
+    assert sent.late
