@@ -390,6 +390,21 @@ class AgencyInformation(Base):
     late: Mapped[bool] = mapped_column(default=False)
 
 
+class Apology(Base):
+    """A representative's apologies for one meeting, with the deputy from their agency who
+    holds the representative's rights at that meeting only (002)."""
+
+    __tablename__ = "apology"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    deputy_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    sent_at: Mapped[datetime] = mapped_column()
+
+
 class OutboxMessage(Base):
     """A message the bot must deliver, kept until Teams has taken it or it is marked failed
     with the reason: written in the same transaction as the change that caused it."""

@@ -4,9 +4,9 @@ table and the Teams app manifest's command lists."""
 
 import importlib
 
-FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation", "research",
-            "registration", "people", "meeting", "meeting_actions", "plans", "subject_access",
-            "report")
+FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation",
+            "research", "apologies", "registration", "people", "meeting", "meeting_actions",
+            "plans", "subject_access", "report")
 
 for _feature in FEATURES:
     importlib.import_module(f"{__name__}.{_feature}")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.views.referrals import agency_names
 from cards.meeting import Present, attendance_card, case_card
 from dialogs import meeting as run
+from dialogs.apologies import apologies_for
 from dialogs.case_work import SharedCase
 from storage.models import (
     ActionOrigin,
@@ -39,6 +40,7 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting
         [name for name in core if name not in represented],
         await agency_names(session, marac.id),
         [case.number for case in cases],
+        [(line.agency, line.text) for line in await apologies_for(session, meeting)],
     )
 
 

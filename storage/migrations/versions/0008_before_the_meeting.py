@@ -1,6 +1,6 @@
 """Before the meeting (issue 16): the referrer's answer to "needs more information", and the
 research an agency returns before the meeting (risks, actions taken and proposed, on time or
-late).
+late), and a representative's apologies for a meeting with the deputy they name.
 
 Revision ID: 0008
 Revises: 0007
@@ -23,6 +23,26 @@ MARKS = ("before_meeting", "late")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "apology",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("deputy_person_id", sa.Integer(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["meeting_id"], ["meeting.id"],
+                                name=op.f("fk_apology_meeting_id_meeting")),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"],
+                                name=op.f("fk_apology_person_id_person")),
+        sa.ForeignKeyConstraint(["agency_id"], ["agency.id"],
+                                name=op.f("fk_apology_agency_id_agency")),
+        sa.ForeignKeyConstraint(["deputy_person_id"], ["person.id"],
+                                name=op.f("fk_apology_deputy_person_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_apology")),
+        sa.UniqueConstraint("meeting_id", "person_id",
+                            name=op.f("uq_apology_meeting_id_person_id")),
+    )
     op.add_column("referral", sa.Column("information_answer", sa.Text(), nullable=True))
     for column in RESEARCH:
         op.add_column("agency_information", sa.Column(column, sa.Text(), nullable=True))
@@ -32,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("apology")
     with op.batch_alter_table("agency_information") as table:
         for column in RESEARCH + MARKS:
             table.drop_column(column)
