@@ -33,14 +33,17 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting
     represented = {agency.name for attendance, _, agency in present if agency is not None
                    and attendance.role is AttendanceRole.AGENCY_REPRESENTATIVE}
     cases = await run.cases_of(session, meeting)
+    apologies = await apologies_for(session, meeting)
+    # An agency that sent apologies and its information is accounted for, not missing.
+    accounted = represented | {line.agency for line in apologies if line.information_sent}
     return attendance_card(
         marac.name,
         [Present(person.first_name, agency.name if agency else None, attendance.role.value)
          for attendance, person, agency in present],
-        [name for name in core if name not in represented],
+        [name for name in core if name not in accounted],
         await agency_names(session, marac.id),
         [case.number for case in cases],
-        [(line.agency, line.text) for line in await apologies_for(session, meeting)],
+        [(line.agency, line.text) for line in apologies],
     )
 
 

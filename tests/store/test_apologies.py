@@ -134,6 +134,7 @@ async def test_apologies_with_research_sent_show_on_the_attendance_card(store, c
     await start_meeting(store, clock, meeting_id)
     card = json.dumps(await confirm(store, clock, PRIYA))
     assert '"title": "IDVA Service", "value": "apologies, information sent"' in card
+    assert "Core agencies missing: Children's Social Care" in card  # IDVA is accounted for
 
 
 async def test_a_deputy_from_another_agency_is_refused_and_nothing_stored(store, clock):
