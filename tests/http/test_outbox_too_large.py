@@ -3,6 +3,8 @@ was nor dropped in silence; the outbox records that the short form went."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from bot.proactive import outbox
@@ -15,8 +17,9 @@ from tests.http.test_timers import DEMO_TEAM, connector, timers  # noqa: F401  (
 async def test_a_card_teams_refuses_as_too_large_goes_in_its_short_form(
         store, clock, timers, connector):  # noqa: F811
     fake, _ = connector
-    card = card_reply(build([heading("MARAC action plan RIV-2026-001"), paragraph("x" * 100)]))
-    card.summary = "Type **plan RIV-2026-001** for the plan; the Word document holds it whole."
+    card = replace(
+        card_reply(build([heading("MARAC action plan RIV-2026-001"), paragraph("x" * 100)])),
+        summary="Type **plan RIV-2026-001** for the plan; the Word document holds it whole.")
     async with store.unit_of_work() as session:
         outbox.enqueue(session, card, "plan", clock.now(), conversation_id=DEMO_TEAM)
     fake.refuse_next = [413]
