@@ -80,14 +80,20 @@ async def circulate(session: AsyncSession, marac: Marac, meeting: Meeting, now: 
                     ) -> CaseList:
     """The case list of one meeting, marked sent (also for `publish agenda` on demand)."""
     meeting.case_list_sent_at = now
+    return await case_list_of(session, marac, meeting,
+                              await people_with(session, marac.id, CASE_LIST_READERS))
+
+
+async def case_list_of(session: AsyncSession, marac: Marac, meeting: Meeting,
+                       recipients: tuple[int, ...]) -> CaseList:
+    """The meeting's case list for these people (a deputy named in apologies, too)."""
     cases = await _cases(session, meeting)
     entries = tuple(CaseListEntry(
         c.number, c.victim_first_name,
         tuple(c.referral.qualifying_reasons) if c.referral else (),
         c.closed_panel, bool(c.referral and c.referral.repeat_of_id),
     ) for c in cases)
-    return CaseList(marac, meeting, entries,
-                    await people_with(session, marac.id, CASE_LIST_READERS))
+    return CaseList(marac, meeting, entries, recipients)
 
 
 async def claim_due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
