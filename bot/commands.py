@@ -44,6 +44,11 @@ class Command:
     menu: bool = True  # listed in Teams' command menu (at most 10 per scope)
     # Usable where the conversation is no MARAC's yet, by the roles held in any MARAC.
     before_registration: bool = False
+    title: str = ""  # what the command menu shows and types, where not the name alone
+
+    @property
+    def menu_title(self) -> str:
+        return self.title or self.name
 
     def allows(self, roles: frozenset[Role]) -> bool:
         return self.roles is None or bool(self.roles & roles)
@@ -113,7 +118,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("dissemination", "What each plan's dissemination has sent, and the time left.",
             "dissemination", roles=COORDINATORS, places=PERSONAL_ONLY),
     Command("my", "List your open actions across cases.", "my actions",
-            roles=REFERRERS, places=PERSONAL_ONLY, menu=False),
+            roles=REFERRERS, places=PERSONAL_ONLY, title="my actions"),
     Command("update", "Add new information to a case's plan after the meeting.",
             "update CASE", roles=PLANNERS, places=PERSONAL_ONLY, menu=False),
 )
