@@ -45,7 +45,7 @@ async def queue_scheduled(session: AsyncSession, now: datetime) -> None:
     for case_list in await claim_due_case_lists(session, now):
         queue_case_list(session, case_list, now)
     for reminder in await claim_due_reminders(session, now):
-        card = card_reply(reminder_card(reminder))
+        card = card_reply(reminder_card(reminder), f"Information due: {reminder.agency}")
         for person_id in reminder.recipients:
             outbox.enqueue(session, card, "information reminder", now, person_id=person_id)
     await queue_after_meeting(session, now)  # plans, the 48-hour clock, action reminders
@@ -63,7 +63,7 @@ async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: d
         left = (f"{seconds} second{'s' * (seconds != 1)}" if seconds < 120
                 else f"{round(seconds / 60)} minutes")
         text = f"{case.number}: {left} of the slot remain."
-    activity = text_reply(text)
+    activity = text_reply(text, f"Slot: {case.number}")
     if notice is not None and await _is_meeting_chat(session, meeting.conversation_id):
         activity = notice.alert(activity, text.replace("**", ""))
     outbox.enqueue(session, activity, "slot warning", now,
@@ -91,12 +91,13 @@ async def render_now(session: AsyncSession, payload: dict[str, Any], now: dateti
     case = await session.get_one(Case, payload["case_id"])
     meeting = await session.get_one(Meeting, case.meeting_id)
     marac = await session.get_one(Marac, meeting.marac_id)
-    card = card_reply(await case_card_view(session, marac, meeting, case, now))
+    card = card_reply(await case_card_view(session, marac, meeting, case, now),
+                      f"Case {case.number}")
     return card.serialize()
 
 
 def queue_case_list(session: AsyncSession, case_list: CaseList, now: datetime) -> None:
-    card = card_reply(case_list_card(case_list))
+    card = card_reply(case_list_card(case_list), f"Case list: {case_list.marac.name}")
     for person_id in case_list.recipients:
         outbox.enqueue(session, card, "case list", now, person_id=person_id)
 

@@ -202,7 +202,8 @@ class MaracBot(TeamsActivityHandler):
             return
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
-            await turn_context.send_activity(card_reply(welcome_card(marac_name)))
+            await turn_context.send_activity(card_reply(welcome_card(marac_name),
+                                                                 "MARAC bot: welcome"))
 
 
 # Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,

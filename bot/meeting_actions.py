@@ -62,7 +62,7 @@ async def _confirm(press: Press) -> InvokeAnswer:
                                  press.clock.now())
     card = await attendance_view(press.session, marac, meeting)
     if meeting.attendance_message_id:
-        press.updates.append((meeting.attendance_message_id, card_reply(card)))
+        press.updates.append((meeting.attendance_message_id, card_reply(card, "Attendance")))
     return card_answer(card)
 
 
@@ -104,7 +104,8 @@ async def _declare(press: Press) -> InvokeAnswer:
             RoleGrant.marac_id == marac.id,
             RoleGrant.role == Role.OPERATIONS_MANAGER))).all()
         note = text_reply(f"{person.first_name} has declared knowing someone in {case.number} "
-                          f"at today's {marac.name}. Please decide how to proceed.")
+                          f"at today's {marac.name}. Please decide how to proceed.",
+                          f"Declaration to decide: {case.number}")
         for manager in managers:
             outbox.enqueue(press.session, note, "declaration", now, person_id=manager)
         await _refresh_case_card(press, marac, meeting, case)
@@ -181,7 +182,7 @@ async def _after_change(press: Press, marac: Marac, meeting: Meeting, case: Case
 async def _refresh_case_card(press: Press, marac: Marac, meeting: Meeting, case: Case) -> None:
     if case.card_message_id:
         card = await case_card_view(press.session, marac, meeting, case, press.clock.now())
-        press.updates.append((case.card_message_id, card_reply(card)))
+        press.updates.append((case.card_message_id, card_reply(card, f"Case {case.number}")))
 
 
 def _refusing(button: Button) -> Button:

@@ -39,6 +39,8 @@ def enqueue(session: AsyncSession, activity: Activity, purpose: str, now: dateti
             replaces_activity_id: str | None = None) -> None:
     if (person_id is None) == (conversation_id is None):
         raise ValueError("A message goes to one person or one conversation.")
+    if not activity.summary:
+        raise ValueError(f"A {purpose} message needs a summary for Teams' notification.")
     session.add(OutboxMessage(person_id=person_id, conversation_id=conversation_id,
                               replaces_activity_id=replaces_activity_id,
                               activity=activity.serialize(), purpose=purpose, created_at=now,

@@ -15,7 +15,8 @@ from storage.models import Marac
 async def _people(request: Request) -> Activity:
     marac = await request.session.get_one(Marac, request.marac_id)
     return card_reply(people_card(marac.name, await people.members(request.session,
-                                                                   marac.id)))
+                                                                   marac.id)),
+                      "People and roles")
 
 
 async def _change(request: Request, granting: bool) -> Activity:
@@ -47,7 +48,7 @@ async def _audit(request: Request) -> Activity:
     if not subject:
         return text_reply("Say which case, e.g. **audit RIV-2026-001**.")
     events = await people.audit_of(request.session, request.marac_id, subject)
-    return card_reply(audit_card(subject, events))
+    return card_reply(audit_card(subject, events), f"Audit trail: {subject}")
 
 
 async def _sar(request: Request) -> Activity:
@@ -55,7 +56,7 @@ async def _sar(request: Request) -> Activity:
     if not reference:
         return text_reply("Say whose, by the victim's reference, e.g. **sar VR-1042**.")
     held = await subject_access.gather(request.session, request.marac_id, reference)
-    return card_reply(subject_access_card(held))
+    return card_reply(subject_access_card(held), "Subject access request")
 
 
 PEOPLE_HANDLERS: dict[str, CommandHandler] = {

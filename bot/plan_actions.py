@@ -48,13 +48,14 @@ async def _plan(request: Request) -> Activity | list[Post]:
         return await export_reply(request, words[0])
     seen = await plans.show(request.session, request.marac_id, words[0],
                             request.context.actor.roles, request.context.actor.person_id)
-    return card_reply(plan_card(seen, await _zone(request)))
+    return card_reply(plan_card(seen, await _zone(request)),
+                      f"Plan {seen.plan.case_number}")
 
 
 async def _dissemination(request: Request) -> Activity:
     now = request.clock.now()
     states = await dissemination.status(request.session, request.marac_id, now)
-    return card_reply(dissemination_card(states, now, await _zone(request)))
+    return card_reply(dissemination_card(states, now, await _zone(request)), "Dissemination")
 
 
 async def _my(request: Request) -> Activity:
@@ -64,7 +65,8 @@ async def _my(request: Request) -> Activity:
     if person_id is None:
         raise PlanError("You are not one of this MARAC's people.")
     return card_reply(my_actions_card(await acknowledgement.open_actions(request.session,
-                                                                         person_id)))
+                                                                         person_id)),
+                      "Your open actions")
 
 
 async def _update(request: Request) -> Activity:
@@ -72,7 +74,7 @@ async def _update(request: Request) -> Activity:
     case = await plans.case_numbered(request.session, request.marac_id, number)
     await plans.may_see(request.session, request.context.actor.roles,
                         request.context.actor.person_id, case)
-    return card_reply(update_card(case.number))
+    return card_reply(update_card(case.number), f"Update: {case.number}")
 
 
 def _guarded(handler: CommandHandler) -> CommandHandler:
@@ -122,7 +124,8 @@ def _answering(verb: Verb, key: str) -> Callable[[Press], Awaitable[InvokeAnswer
                                                 press.person_id, verb, _text(press, key), now)
         if answered.changed and verb is Verb.CANNOT:
             note = text_reply(cannot_complete_notice(answered.action, answered.answered_by,
-                                                     answered.action.note))
+                                                     answered.action.note),
+                              f"Action cannot be completed: {answered.action.case_number}")
             for person_id in answered.tell:
                 send_to(press.session, note, "action cannot be completed", now, person_id)
         return card_answer(action_card(answered.action))
@@ -140,7 +143,8 @@ async def _add_update(press: Press) -> InvokeAnswer:
     if not updated.repeated and updated.children_services_by is not None:
         note = text_reply(children_services_notice(
             updated.case.number, updated.agency, updated.children_services_by,
-            updated.tell_is_referrer, await _zone(press)))
+            updated.tell_is_referrer, await _zone(press)),
+            f"Update children's services: {updated.case.number}")
         for person_id in updated.tell:
             send_to(press.session, note, "children's services update", now, person_id)
     return message_answer(

@@ -34,6 +34,8 @@ from storage.models import DeliveryKind, OutboxMessage
 def send_to(session: AsyncSession, activity: Activity, purpose: str, now: datetime,
             person_id: int) -> OutboxMessage:
     """bot.outbox.enqueue for one person, handing back the row so a delivery can point to it."""
+    if not activity.summary:
+        raise ValueError(f"A {purpose} message needs a summary for Teams' notification.")
     message = OutboxMessage(person_id=person_id, activity=activity.serialize(),
                             purpose=purpose, created_at=now, next_attempt_at=now)
     session.add(message)
@@ -48,16 +50,20 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
     for alert in await claim_alerts(session, now):  # one message per MARAC and kind
         grouped.setdefault((alert.marac.id, alert.to_manager), []).append(alert)
     for (_, to_manager), alerts in grouped.items():
-        note = text_reply(alert_notice([a.state for a in alerts], to_manager, now))
+        note = text_reply(alert_notice([a.state for a in alerts], to_manager, now),
+                          "Plans not yet delivered: " + ", ".join(a.state.number for a in alerts))
         purpose = "dissemination 48h" if to_manager else "dissemination 36h"
         for person_id in alerts[0].recipients:
             send_to(session, note, purpose, now, person_id)
     for failure in await claim_failures(session):
-        note = text_reply(failure_notice(failure.number, failure.agency, failure.reason))
+        note = text_reply(failure_notice(failure.number, failure.agency, failure.reason),
+                          f"Plan not delivered: {failure.number}")
         for person_id in failure.coordinators:
             send_to(session, note, "dissemination failed", now, person_id)
     for reminder in await claim_reminders(session, now):
-        note = text_reply(reminder_notice(reminder.action, reminder.due))
+        note = text_reply(reminder_notice(reminder.action, reminder.due),
+                          f"Action {'due' if reminder.due else 'to acknowledge'}: "
+                          f"{reminder.action.case_number}")
         for person_id in reminder.recipients:
             send_to(session, note, "action due" if reminder.due else "action acknowledge",
                     now, person_id)
@@ -65,14 +71,15 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
 
 async def queue_plan(session: AsyncSession, queued: Queued, now: datetime) -> None:
     zone = queued.marac.timezone
-    card = card_reply(disseminated_card(queued.plan, zone))
+    card = card_reply(disseminated_card(queued.plan, zone), f"Plan {queued.case.number}")
     carriers = []
     for delivery in queued.deliveries:
         if delivery.kind is DeliveryKind.TEAMS and delivery.person_id is not None:
             carriers.append((delivery, send_to(session, card, "plan", now,
                                                delivery.person_id)))
     for action in queued.actions:
-        shown = card_reply(action_card(await owned(session, action.follow_up.id)))
+        shown = card_reply(action_card(await owned(session, action.follow_up.id)),
+                           f"Action: {queued.case.number}")
         for person_id in action.recipients:
             send_to(session, shown, "action", now, person_id)
     await session.flush()
@@ -81,6 +88,7 @@ async def queue_plan(session: AsyncSession, queued: Queued, now: datetime) -> No
     unsent = [(r.agency, r.withheld or "no representative or secure mailbox on record")
               for r in queued.recipients if r.withheld or not r.reachable]
     if unsent or queued.unsent_actions:
-        note = text_reply(withheld_notice(queued.case.number, unsent, queued.unsent_actions))
+        note = text_reply(withheld_notice(queued.case.number, unsent, queued.unsent_actions),
+                          f"Plan withheld: {queued.case.number}")
         for person_id in queued.coordinators:
             send_to(session, note, "dissemination withheld", now, person_id)

@@ -42,7 +42,7 @@ async def handle_feed_file(activity: Activity, attachment: Attachment, store: St
         assert context.marac_id is not None
         marac = await session.get_one(Marac, context.marac_id)
         report = await import_rows(session, marac, rows, clock.now())
-    return card_reply(import_report_card(name, report))
+    return card_reply(import_report_card(name, report), "Police feed imported")
 
 
 def _download_url(attachment: Attachment) -> str:

@@ -22,7 +22,7 @@ async def _register(request: Request) -> Activity:
         return text_reply(str(refused))
     if not registered.installation.should_welcome:
         return text_reply(f"This conversation is already the {registered.marac_name}'s.")
-    return card_reply(welcome_card(registered.marac_name))
+    return card_reply(welcome_card(registered.marac_name), "MARAC bot: welcome")
 
 
 REGISTRATION_HANDLERS: dict[str, CommandHandler] = {"register": _register}

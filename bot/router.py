@@ -86,23 +86,24 @@ async def _help(request: Request) -> Activity:
     listed = commands.available(context.actor.roles, context.place)
     roles = sorted(role.label for role in context.actor.roles)
     return card_reply(help_card([(c.usage, c.summary) for c in listed], roles,
-                                context.place.value))
+                                context.place.value), "Help")
 
 
 async def _agenda(request: Request) -> Activity:
     agenda = await next_agenda(request.session, request.marac_id, request.clock.now())
     entitled = request.context.actor.roles - {Role.OBSERVER}  # observers get no case papers
     return card_reply(agenda_card(
-        agenda, detailed=request.context.place is Place.PERSONAL and bool(entitled)))
+        agenda, detailed=request.context.place is Place.PERSONAL and bool(entitled)), "Agenda")
 
 
 async def _refer(request: Request) -> Activity:
     return card_reply(await referral_form(request.session, request.marac_id,
-                                          request.context.actor.person_id, request.clock.now()))
+                                          request.context.actor.person_id, request.clock.now()),
+                      "Referral form")
 
 
 async def _triage(request: Request) -> Activity:
-    return card_reply(await triage_view(request.session, request.marac_id))
+    return card_reply(await triage_view(request.session, request.marac_id), "Triage")
 
 
 async def _import(request: Request) -> Activity:
