@@ -27,6 +27,7 @@ from bot.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
 from bot.posts import Post
 from bot.press import message_answer
 from bot.replies import card_reply, text_reply
+from bot.roster import learn_roster
 from bot.router import handle_message, is_command
 from bot.subject_access_export import is_subject_access
 from cards import notice
@@ -173,6 +174,13 @@ class MaracBot(TeamsActivityHandler):
     ) -> None:
         if any(m.id == turn_context.activity.recipient.id for m in members_added):
             await self._installed(turn_context)
+        elif await self._is_marac_team(turn_context):
+            await learn_roster(turn_context, self.store)
+
+    async def _is_marac_team(self, turn_context: TurnContext) -> bool:
+        async with self.store.unit_of_work() as session:
+            context = await context_of(session, turn_context.activity)
+        return context.place is not Place.PERSONAL and context.marac_id is not None
 
     async def on_teams_members_added(
         self, teams_members_added: list[ChannelAccount], team_info: object,
@@ -203,7 +211,9 @@ class MaracBot(TeamsActivityHandler):
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
             await turn_context.send_activity(card_reply(welcome_card(marac_name),
-                                                                 "MARAC bot: welcome"))
+                                                        "MARAC bot: welcome"))
+        if context.place is not Place.PERSONAL:
+            await learn_roster(turn_context, self.store)
 
 
 # Where botbuilder's adapter picks up the answer to an invoke (the same key in TurnContext,
