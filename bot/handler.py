@@ -17,7 +17,7 @@ from botbuilder.schema import (
 )
 from sqlalchemy import select
 
-from bot import plan_export, subject_access_export
+from bot import meeting_events, plan_export, subject_access_export
 from bot.access import Context, context_of
 from bot.card_actions import handle_card_action, pressed
 from bot.commands import Place
@@ -142,6 +142,14 @@ class MaracBot(TeamsActivityHandler):
                 return
         for post in posts:
             await self._post(turn_context, post)
+
+    async def on_teams_meeting_end_event(self, meeting: Any, turn_context: TurnContext
+                                         ) -> None:
+        await meeting_events.call_ended(turn_context, self.store, self.clock)
+
+    async def on_teams_meeting_participants_join_event(
+            self, meeting: Any, turn_context: TurnContext) -> None:
+        await meeting_events.participants_joined(turn_context, meeting, self.store, self.clock)
 
     async def _post(self, turn_context: TurnContext, post: Post) -> None:
         sent = await _send(turn_context, post.activity)

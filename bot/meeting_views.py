@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.referral_views import agency_names
 from cards.meeting import Present, attendance_card, case_card
 from dialogs import meeting as run
+from dialogs.meeting_events import joined_unconfirmed
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -38,6 +39,7 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting
         [name for name in core if name not in represented],
         await agency_names(session, marac.id),
         [case.number for case in cases],
+        await joined_unconfirmed(session, meeting),
     )
 
 
