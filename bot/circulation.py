@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.meeting_notice import MeetingNotice
+from bot.meeting_notification import spec as notification_spec
 from bot.meeting_views import case_card_view
 from bot.plan_delivery import queue_after_meeting
 from bot.replies import card_reply, text_reply
@@ -20,6 +21,7 @@ from dialogs.circulation import (
     claim_due_case_lists,
     claim_due_reminders,
 )
+from dialogs.meeting_events import chairs_in_teams
 from dialogs.meeting_record import SlotWarning, claim_slot_warnings
 from dialogs.retention import purge_when_due
 from storage.models import Case, Conversation, ConversationKind, Marac, Meeting
@@ -68,6 +70,11 @@ async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: d
         activity = notice.alert(activity, text.replace("**", ""))
     outbox.enqueue(session, activity, "slot warning", now,
                    conversation_id=meeting.conversation_id)
+    chairs = await chairs_in_teams(session, meeting)
+    if notice is not None and meeting.teams_meeting_id and chairs:
+        outbox.enqueue_render(session, notification_spec(
+            notice, meeting.teams_meeting_id, chairs, text.replace("**", "")),
+            "slot notification", now, conversation_id=meeting.conversation_id)
     if case.card_message_id:
         outbox.enqueue_render(session, {RENDER: "case card", "case_id": case.id}, "case card",
                               now, conversation_id=meeting.conversation_id,

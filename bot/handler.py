@@ -7,6 +7,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams.teams_activity_extensions import teams_get_meeting_info
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -36,6 +37,7 @@ from cards.welcome import welcome_card
 from dialogs.clock import Clock
 from dialogs.installation import record_installation, record_removal
 from dialogs.meeting import MeetingError
+from dialogs.meeting_events import note_teams_meeting
 from storage.database import Store
 from storage.models import Marac
 
@@ -140,6 +142,8 @@ class MaracBot(TeamsActivityHandler):
             except MeetingError as error:
                 log.info("meeting start event not acted on: %s", error)
                 return
+            await note_teams_meeting(session, meeting_place(activity),
+                                     teams_get_meeting_info(activity).id)
         for post in posts:
             await self._post(turn_context, post)
 

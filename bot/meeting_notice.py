@@ -32,10 +32,12 @@ class MeetingNotice:
     app_id: str
     public_url: str
 
+    def page_url(self, text: str) -> str:
+        return f"{self.public_url.rstrip('/')}{PAGE_PATH}?{urlencode({'text': text})}"
+
     def bubble_url(self, text: str) -> str:
-        page = f"{self.public_url.rstrip('/')}{PAGE_PATH}?{urlencode({'text': text})}"
-        query = urlencode({"url": page, "height": 180, "width": 420, "title": "MARAC",
-                           "completionBotId": self.app_id})
+        query = urlencode({"url": self.page_url(text), "height": 180, "width": 420,
+                           "title": "MARAC", "completionBotId": self.app_id})
         return f"https://teams.microsoft.com/l/bubble/{self.app_id}?{query}"
 
     def alert(self, activity: Activity, text: str) -> Activity:

@@ -48,7 +48,7 @@ def enqueue(session: AsyncSession, activity: Activity, purpose: str, now: dateti
 
 
 def enqueue_render(session: AsyncSession, spec: dict[str, Any], purpose: str, now: datetime,
-                   *, conversation_id: str, replaces_activity_id: str) -> None:
+                   *, conversation_id: str, replaces_activity_id: str | None = None) -> None:
     """A card to draw at delivery time (bot.circulation.render_now), so that a retry or a
     late delivery never shows an older state than the store holds."""
     session.add(OutboxMessage(conversation_id=conversation_id,

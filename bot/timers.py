@@ -19,6 +19,7 @@ from bot import outbox
 from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
 from bot.meeting_notice import MeetingNotice
+from bot.meeting_notification import is_notification, send_notification
 from bot.outbox import Undeliverable
 from dialogs.clock import Clock
 from dialogs.retention import purge_when_due
@@ -183,8 +184,11 @@ class Timers:
             # Caught here: botbuilder would hand an error raised in this callback to the
             # adapter's on_turn_error, and the outbox would never know the send failed.
             nonlocal failure
-            activity = outbox.replay(payload)
             try:
+                if is_notification(payload):
+                    await send_notification(context, payload)
+                    return
+                activity = outbox.replay(payload)
                 if replaces:
                     activity.id = replaces
                     await context.update_activity(activity)

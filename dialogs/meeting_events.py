@@ -41,6 +41,23 @@ async def joined_unconfirmed(session: AsyncSession, meeting: Meeting) -> list[st
         .order_by(MeetingArrival.joined_at, MeetingArrival.id))).all())
 
 
+async def note_teams_meeting(session: AsyncSession, conversation_id: str,
+                             teams_meeting_id: str | None) -> None:
+    """Keep Teams' id of the meeting the MARAC meeting under way here runs in."""
+    meeting = await under_way_in(session, conversation_id)
+    if meeting is not None and teams_meeting_id:
+        meeting.teams_meeting_id = teams_meeting_id
+
+
+async def chairs_in_teams(session: AsyncSession, meeting: Meeting) -> list[str]:
+    """The Teams ids of the meeting's chair and stand-in, where known."""
+    people = [p for p in (meeting.chair_person_id, meeting.stand_in_person_id) if p is not None]
+    if not people:
+        return []
+    return [t for t in (await session.scalars(select(Person.teams_user_id).where(
+        Person.id.in_(people)).order_by(Person.id))).all() if t]
+
+
 async def remind_unended(session: AsyncSession, conversation_id: str, now: datetime
                          ) -> tuple[Meeting, tuple[int, ...]] | None:
     """The Teams meeting here has ended: the MARAC meeting still open and whom to remind (its

@@ -213,6 +213,8 @@ class Meeting(Base):
     deferred_seconds_used: Mapped[int] = mapped_column(default=0)  # on cases then deferred
     # The Teams meeting ended with this one still open: the chair was reminded, once.
     end_reminded_at: Mapped[datetime | None] = mapped_column()
+    # Teams' id of the meeting whose chat this runs in (from its events), for notifications.
+    teams_meeting_id: Mapped[str | None] = mapped_column(String(400))
 
     marac: Mapped[Marac] = relationship(back_populates="meetings")
     cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot",

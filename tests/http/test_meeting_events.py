@@ -122,6 +122,7 @@ async def test_the_teams_meeting_starting_opens_the_marac_meeting_in_its_chat(
     await post(bot, started(service_url))
     meeting = await meeting_of(store, demo)
     assert (meeting.status, meeting.conversation_id) == (MeetingStatus.RUNNING, MEETING_CHAT)
+    assert meeting.teams_meeting_id == "MCMeetingId"  # its notifications are addressed to it
     agenda, attendance, opened = fake.sent
     assert {a["conversation_id"] for a in fake.sent} == {MEETING_CHAT}
     assert texts_of(attendance)[0] == "Riverside MARAC: attendance"

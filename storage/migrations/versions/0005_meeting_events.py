@@ -1,6 +1,7 @@
 """Teams' own meeting events: who joined the Teams meeting (shown as joined, not yet confirmed,
 until they confirm their attendance), and when the chair was reminded that the Teams meeting
-ended with the MARAC meeting still open (once).
+ended with the MARAC meeting still open (once), and the Teams meeting's own id (its targeted
+in-meeting notifications are addressed to it).
 
 Revision ID: 0005
 Revises: 0004
@@ -32,9 +33,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("meeting") as batch:
         batch.add_column(sa.Column("end_reminded_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("teams_meeting_id", sa.String(length=400), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("meeting") as batch:
+        batch.drop_column("teams_meeting_id")
         batch.drop_column("end_reminded_at")
     op.drop_table("meeting_arrival")
