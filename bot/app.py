@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.graph import GraphMailer
 from bot.handler import MaracBot
+from bot.installation_graph import AppInstaller
 from bot.meeting_notice import PAGE_PATH, notice_page
 from bot.replies import text_reply
 from bot.timers import Timers
@@ -50,6 +51,8 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
                          mailer, settings.outbox_lease_seconds)
     app.router.add_post("/api/messages", messages)
     app[TIMERS].meeting_notice = settings.meeting_notice
+    if mailer is not None and settings.catalog_app_id:
+        app[TIMERS].installer = AppInstaller(mailer, settings.catalog_app_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get(PAGE_PATH, notice_page)
     if settings.timer_seconds:

@@ -132,6 +132,14 @@ class Undeliverable(Exception):
     """Why a message cannot be sent as things stand; retried until it can, or it fails."""
 
 
+class NoTeamsId(Undeliverable):
+    """The person has never been seen in Teams: the app may be installed for them."""
+
+    def __init__(self, message: str, aad_object_id: str) -> None:
+        super().__init__(message)
+        self.aad_object_id = aad_object_id
+
+
 @dataclass(frozen=True)
 class Route:
     """A stored conversation to continue, or a person to open a 1:1 chat with."""
@@ -153,8 +161,8 @@ async def route_of(session: AsyncSession, message: OutboxMessage) -> Route:
         return Route(reference)
     person = await session.get(Person, message.person_id)
     if person is None or not person.teams_user_id:
-        raise Undeliverable("No Teams id is known for this person yet: they must open a chat "
-                            "with the bot once.")
+        raise NoTeamsId("No Teams id is known for this person yet: they must open a chat "
+                        "with the bot once.", person.aad_object_id if person else "")
     # Any conversation in the person's tenant gives the service URL and the bot's own id.
     stored = await session.scalar(
         select(Conversation)

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
 from bot.graph import GraphMailer, deliver_mail
+from bot.installation_graph import AppInstaller, install_for
 from bot.meeting_notice import MeetingNotice
 from bot.meeting_notification import is_notification, send_notification
-from bot.outbox import Undeliverable
+from bot.outbox import NoTeamsId, Undeliverable
 from dialogs.clock import Clock
 from dialogs.retention import purge_when_due
 from storage.database import Store
@@ -44,6 +45,8 @@ class Timers:
         self.lease = timedelta(seconds=outbox_lease_seconds)
         self.mailer = mailer
         self.meeting_notice: MeetingNotice | None = None  # slot warnings over Teams meetings
+        self.installer: AppInstaller | None = None  # installs the app for the unreachable
+        self._to_install: list[tuple[int, str]] = []  # this tick's (message, Azure AD id)
         self.app_id = app_id
         self.interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
@@ -107,6 +110,7 @@ class Timers:
                 if more:
                     continue  # more may be due elsewhere: claim again before waiting
                 if not running:
+                    await self._install_waiting()
                     return delivered
                 done, _ = await asyncio.wait(running.values(),
                                              return_when=asyncio.FIRST_COMPLETED)
@@ -138,9 +142,16 @@ class Timers:
                         routes[conversation] = await outbox.route_of(session, message)
                 except Undeliverable as undeliverable:
                     outbox.settle(message, self.clock.now(), str(undeliverable))
+                    if isinstance(undeliverable, NoTeamsId) and undeliverable.aad_object_id:
+                        self._to_install.append((message.id, undeliverable.aad_object_id))
                     continue
                 claimed.setdefault(conversation, []).append((message, routes[conversation]))
             return claimed, bool(due)
+
+    async def _install_waiting(self) -> None:
+        waiting, self._to_install = self._to_install, []
+        if self.installer is not None and waiting:
+            await install_for(self.store, self.installer, self.clock, waiting)
 
     async def _deliver_in_order(self, batch: list[Ready]) -> int:
         delivered = 0
