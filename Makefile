@@ -24,6 +24,9 @@ dev: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/checkov --quiet --compact --skip-download --framework dockerfile bicep secrets \
+		$(addprefix --file ,Dockerfile $(wildcard infra/azure/*.bicep))
 
 test: lint
 	scripts/ensure-postgres

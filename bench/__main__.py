@@ -6,7 +6,8 @@
    one and three replicas (bench.meetings);
 3. timer precision: how late slot warnings arrive with many meetings running
    (bench.timer_precision);
-4. memory: each replica's resident memory, idle and at its peak.
+4. memory: each replica's resident memory, idle and at its peak;
+5. the report over a year of a busy MARAC (50 cases a week) on PostgreSQL (bench.report_year).
 
 Figures go to bench/results/<time>.json and bench/results/latest.json, and a short table
 is printed. Every server runs as its own process, stopped at the end; every PostgreSQL
@@ -24,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cost, meetings, profiles, servers, timer_precision
+from bench import cost, meetings, profiles, report_year, servers, timer_precision
 from bench.databases import POSTGRES_ADMIN, postgres_reachable
 from bench.report import machine, table, write
 
-PARTS = ("cost", "meetings", "timers")
+PARTS = ("cost", "meetings", "timers", "report")
 FULL = {"sizes": "10,50,200", "duration": 20.0, "activities": 300, "setups":
         "sqlite:1,postgresql:1,postgresql:3", "timer_setups": "sqlite:1,postgresql:3",
         "timer_meetings": 200, "slot": 40, "warning": 30, "window": 20.0}
@@ -42,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and short runs, for trying the benchmark out")
-    parser.add_argument("--parts", default=",".join(PARTS), help="any of cost,meetings,timers")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="any of cost,meetings,timers,report")
     parser.add_argument("--sizes", help="meetings at once (full: 10,50,200)")
     parser.add_argument("--duration", type=float, help="seconds of load per size (full: 20)")
     parser.add_argument("--activities", type=int, help="activities of each kind in part 1")
@@ -99,6 +101,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await _meetings(figures, options, args, connector, logs, postgres)
         if "timers" in parts:
             await _timers(figures, options, args, connector, logs, postgres)
+    if "report" in parts and _usable("postgresql", postgres, figures, "report over a year"):
+        print("Part 5: the report over a year", flush=True)
+        figures["report"] = await report_year.run("postgresql", 50, 5, args.postgres)
     return figures
 
 
@@ -151,6 +156,12 @@ def render(figures: dict[str, Any], markdown: bool = False) -> str:
                 _timers_table(figures["timers"], markdown)]
     if figures.get("memory"):
         out += ["", "Memory per replica (RSS)", _memory_table(figures["memory"], markdown)]
+    if figures.get("report"):
+        r = figures["report"]
+        out += ["", "The report over a year (dialogs.report.build)", table(
+            ["database", "cases a week", "cases heard", "first ms", "median ms", "max ms"],
+            [[r["database"], r["per_week"], r["cases_heard"], r["first_ms"], r["median_ms"],
+              r["max_ms"]]], markdown)]
     out += [f"\nSkipped: {s}" for s in figures.get("skipped", [])]
     return "\n".join(out)
 

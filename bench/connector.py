@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-# bot.circulation.queue_slot_warning's texts: "N: 19 seconds of the slot remain." and
+# bot.proactive.circulation.queue_slot_warning's texts: "N: 19 seconds of the slot remain." and
 # "N: the slot is over. ..."
 WARNING = re.compile(r"^(?P<case>\S+): (?:\d+ (?:seconds?|minutes) of the slot remain"
                      r"|(?P<over>the slot is over))")

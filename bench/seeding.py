@@ -50,7 +50,7 @@ class Member:
 
     @property
     def plans(self) -> bool:
-        """May add actions (bot.commands.PLANNERS)."""
+        """May add actions (bot.turns.registry.PLANNERS)."""
         return bool({Role.AGENCY_REPRESENTATIVE, Role.CHAIR, Role.COORDINATOR} & set(self.roles))
 
 

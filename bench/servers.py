@@ -133,7 +133,7 @@ def marac(name: str, database_url: str, timer_seconds: float, log_level: str) ->
     argv = [MARAC, "serve"]
     if PROFILE_TO:
         argv = [PYTHON, "-m", "cProfile", "-o", str(PROFILE_TO[0] / f"{name}.prof"),
-                "-m", "bot.cli", "serve"]
+                "-m", "bot.ops.cli", "serve"]
     env = {"DATABASE_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1",
            "TIMER_SECONDS": str(timer_seconds), "MicrosoftAppId": "",
            "MicrosoftAppPassword": "", "LOG_LEVEL": log_level,

@@ -5,9 +5,9 @@ Bot Connector absorbing the replies.
     .venv/bin/python bench/turn_cost.py                 # every server, 2000 messages each
     .venv/bin/python bench/turn_cost.py --servers marac,marac-stock --profile marac
 
-Servers: `marac` (bot.app.create_app as configured), `marac-stock` (the same bot with the
-stock botbuilder authentication, as before bot.connector), `echo` (a stock botbuilder echo
-bot), `echo-cached` (that echo bot on bot.connector's authentication), `bare` (an aiohttp
+Servers: `marac` (bot.teams.app.create_app as configured), `marac-stock` (the same bot with the
+stock botbuilder authentication, as before bot.teams.connector), `echo` (a stock botbuilder echo
+bot), `echo-cached` (that echo bot on bot.teams.connector's authentication), `bare` (an aiohttp
 handler that parses the activity and posts the reply itself). The CPU figure is
 time.process_time() of the server process (all its threads) over the measured activities.
 """
@@ -53,8 +53,8 @@ def _stock_adapter() -> Any:
 
 
 def _cached_adapter() -> Any:
-    from bot.app import create_adapter
     from bot.config import Settings
+    from bot.teams.app import create_adapter
     return create_adapter(Settings(timer_seconds=0))
 
 
@@ -77,7 +77,7 @@ def _echo_app(adapter: Any) -> web.Application:
 
     async def messages(request: web.Request) -> web.Response:
         # CloudAdapter.process, less its invoke-body serialization, which fails on the
-        # plain dicts botbuilder 4.17 itself hands back (see bot.app._plain).
+        # plain dicts botbuilder 4.17 itself hands back (see bot.teams.app._plain).
         from botbuilder.schema import Activity
         activity = Activity().deserialize(await request.json())
         answer = await adapter.process_activity(request.headers.get("Authorization", ""),
@@ -120,8 +120,8 @@ def _with_route(handler: Any) -> web.Application:
 
 
 def _marac_app(database_url: str, stock: bool) -> web.Application:
-    from bot.app import ADAPTER, create_app
     from bot.config import Settings
+    from bot.teams.app import ADAPTER, create_app
     app = create_app(Settings(database_url=database_url, timer_seconds=0))
     if stock:
         app[ADAPTER] = _stock_adapter()
@@ -169,7 +169,7 @@ def _unpaced() -> None:
     """The driver pours thousands of replies into one chat, far past Teams' 1800 an hour;
     the sender's windows are widened so that what is measured is the cost of the path (its
     bookkeeping included), not the waits that would keep real Teams happy."""
-    from bot import sending
+    from bot.teams import sending
     unlimited = (sending.Window(1.0, 1_000_000),)
     sending.CONVERSATION_WINDOWS = sending.TENANT_WINDOWS = unlimited
 

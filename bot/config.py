@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.graph import GraphSettings
-from bot.meeting_notice import MeetingNotice
+from bot.proactive.graph import GraphSettings
+from bot.teams.meeting_notice import MeetingNotice
 from dialogs.clock import Clock, ClockFileError, SetClock, SystemClock
 from storage import crypto
 from storage.database import StoreConfigurationError, check_url
@@ -33,6 +33,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     log_level: str = "INFO"
+    # "json": one JSON object a line with the turn's or delivery's ids (bot.telemetry).
+    log_format: str = "text"
     # Teams' per-request cap is far below this; anything larger is not an activity.
     max_body_bytes: int = 256 * 1024
     # Where OpenID metadata for Bot Framework tokens is fetched; a test may point it locally.
@@ -51,7 +53,7 @@ class Settings:
     # The bot's public https address: Teams shows its in-meeting notification page from it.
     public_url: str = ""
     # The app's id in the tenant's Teams app catalog: with Graph configured, the bot installs
-    # the app for people it cannot reach yet (bot.installation_graph).
+    # the app for people it cannot reach yet (bot.proactive.installation_graph).
     catalog_app_id: str = ""
     # A clock file (dialogs.clock.SetClock) for tests and demos; empty: the system clock.
     clock_file: str = ""
@@ -92,6 +94,7 @@ class Settings:
             host=env.get("HOST", "") or "127.0.0.1",
             port=_port(env.get("PORT", "") or "3978"),
             log_level=(env.get("LOG_LEVEL", "") or "INFO").upper(),
+            log_format=(env.get("LOG_FORMAT", "") or "text").lower(),
             openid_metadata_url=env.get("BOT_OPENID_METADATA", ""),
             timer_seconds=_seconds(env.get("TIMER_SECONDS", "") or "30"),
             outbox_lease_seconds=_seconds(env.get("OUTBOX_LEASE_SECONDS", "") or "120",
@@ -119,6 +122,8 @@ class Settings:
             raise ConfigurationError("A SingleTenant bot needs MicrosoftAppTenantId.")
         if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
             raise ConfigurationError(f"LOG_LEVEL {self.log_level!r} is not a logging level.")
+        if self.log_format not in ("text", "json"):
+            raise ConfigurationError(f"LOG_FORMAT must be text or json, not {self.log_format!r}.")
         try:
             check_url(self.database_url)
         except StoreConfigurationError as error:

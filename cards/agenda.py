@@ -12,6 +12,7 @@ from adaptive_cards import types as act
 
 from cards.base import build, facts, heading, paragraph
 from dialogs.agenda import Agenda, AgendaLine
+from dialogs.first_names import shown
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -36,9 +37,15 @@ def agenda_card(agenda: Agenda, detailed: bool = False) -> ac.AdaptiveCard:
 
 def _lines(lines: list[AgendaLine], detailed: bool) -> ac.Container:
     if not detailed:
-        return ac.Container(items=[facts([(_time(line), f"{line.case_number} · {line.first_name}")
-                                          for line in lines])])
-    return ac.Container(items=[_detailed(line) for line in lines])
+        return ac.Container(items=[facts([
+            (_time(line), f"{line.case_number} · {shown(line.first_name)}") for line in lines])])
+    return ac.Container(items=[_withheld(line) if line.withheld else _detailed(line)
+                               for line in lines])
+
+
+def _withheld(line: AgendaLine) -> ac.Container:
+    return ac.Container(separator=True, items=[ac.TextBlock(
+        text=f"{_time(line)} · {line.case_number} · {shown(line.first_name)}", wrap=True)])
 
 
 def _time(line: AgendaLine) -> str:
@@ -52,7 +59,7 @@ def _detailed(line: AgendaLine) -> ac.Container:
     if line.breaches_target:
         flags.append("heard after the 14-working-day target")
     items: list[Any] = [
-        ac.TextBlock(text=f"{_time(line)} · {line.case_number} · {line.first_name}",
+        ac.TextBlock(text=f"{_time(line)} · {line.case_number} · {shown(line.first_name)}",
                      weight=act.FontWeight.BOLDER, wrap=True),
         paragraph("; ".join(flags), subtle=True),
     ]

@@ -9,6 +9,7 @@ from adaptive_cards import card as ac
 
 from cards.base import build, facts, heading, paragraph
 from dialogs.circulation import CaseList, Reminder
+from dialogs.first_names import shown
 
 
 def _when(case_list_or_reminder: CaseList | Reminder) -> str:
@@ -25,7 +26,7 @@ def case_list_card(case_list: CaseList) -> ac.AdaptiveCard:
     for entry in case_list.entries:
         flags = [r.replace("_", " ") for r in entry.reasons]
         flags += ["repeat"] * entry.repeat + ["closed panel"] * entry.closed_panel
-        rows.append((entry.number, f"{entry.first_name} · {', '.join(flags) or 'listed'}"))
+        rows.append((entry.number, f"{shown(entry.first_name)} · {', '.join(flags) or 'listed'}"))
     return build([
         heading(title),
         paragraph("Please research these cases. If you cannot attend, send your agency's "

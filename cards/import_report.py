@@ -15,6 +15,7 @@ def import_report_card(file_name: str, report: ImportReport) -> ac.AdaptiveCard:
         heading(f"Police feed: {file_name}"),
         facts([
             ("Rows read", str(report.rows)),
+            ("Loaded", str(report.loaded)),
             ("Waiting for triage", str(len(report.listed))),
             ("Declined (below the criteria)", str(len(report.declined))),
             ("Possible duplicates to confirm", str(len(report.possible_duplicates))),
@@ -36,9 +37,10 @@ def import_report_card(file_name: str, report: ImportReport) -> ac.AdaptiveCard:
 
 
 def import_report_text(report: ImportReport) -> str:
-    lines = [f"{report.rows} rows: {len(report.listed)} waiting for triage, "
-             f"{len(report.declined)} declined, {len(report.possible_duplicates)} possible "
-             f"duplicates, {len(report.linked)} linked, {len(report.refused)} refused."]
+    lines = [f"{report.rows} rows read, {report.loaded} loaded ({len(report.listed)} waiting "
+             f"for triage, {len(report.declined)} declined, {len(report.possible_duplicates)} "
+             f"possible duplicates), {len(report.linked)} linked, {len(report.refused)} "
+             "refused."]
     lines += [f"line {line}: {why}" for line, why in report.refused]
     lines += [f"line {line}: linked to incident {r.police_incident_ref} already listed"
               for line, r in report.linked]

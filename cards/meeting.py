@@ -12,10 +12,10 @@ from adaptive_cards import card as ac
 from adaptive_cards import types as act
 
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
-from dialogs.case_work import FOR_WHOM, CaseView
+from dialogs.case_work import FOR_WHOM, CaseView, SharedCase
+from dialogs.first_names import shown
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
-from storage.models import Case
 
 ROLE_CHOICES = [("Agency representative", "agency_representative"), ("Chair", "chair"),
                 ("Observer", "observer")]
@@ -60,26 +60,26 @@ def _clock(slot: Slot) -> str:
     return f"over by {slot.overrun // 60}:{slot.overrun % 60:02d}"
 
 
-def case_card(case: Case, slot: Slot, counts: tuple[int, int], agencies: Sequence[str]
+def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: Sequence[str]
               ) -> ac.AdaptiveCard:
     """The card everyone in the channel sees: number, first name, the slot, and buttons."""
     status = {"open": _clock(slot), "closed": "planning closed", "listed": "not opened yet",
-              "deferred": "deferred", "exceptional": "exceptional"}[case.status.value]
+              "deferred": "deferred", "exceptional": "exceptional"}[case.status]
     shared, agreed = counts
     lines = [f"Status: {status}",
              f"{shared} {'agency has' if shared == 1 else 'agencies have'} shared information; "
              f"{agreed} {'action' if agreed == 1 else 'actions'} agreed."]
-    if slot.remaining <= 0 and case.status.value == "open":
+    if slot.remaining <= 0 and case.status == "open":
         lines.append(f"**Overrun: {slot.overrun // 60} min {slot.overrun % 60} s**")
     if case.declaration_pending:
         lines.append("A declaration of knowing someone in this case awaits the operations "
                      "manager's decision.")
     if case.exceptional:
         lines.append("Exceptional case: information recorded, no action planning.")
-    items: list[Any] = [heading(f"{case.number} · {case.victim_first_name}"),
+    items: list[Any] = [heading(f"{case.number} · {shown(case.victim_first_name)}"),
                         *[paragraph(line) for line in lines]]
     actions: list[Any] = [execute("Show case details", "case.view", case=case.number)]
-    if case.status.value == "open":
+    if case.status == "open":
         actions += [_show("Add agency information", _information_inputs(case.number)),
                     _show("Add an action", _action_inputs(case.number, agencies)),
                     _show("Victim contact", _contact_inputs(case.number))]
@@ -120,7 +120,7 @@ def _contact_inputs(number: str) -> ac.AdaptiveCard:
 def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
     """The full case, for entitled people only."""
     case, referral = view.case, view.referral
-    items: list[Any] = [heading(f"{case.number} · {case.victim_first_name}"),
+    items: list[Any] = [heading(f"{case.number} · {shown(case.victim_first_name)}"),
                         paragraph(_clock(slot) if case.status.value == "open"
                                   else f"Status: {case.status.value}")]
     if referral is not None:

@@ -33,6 +33,11 @@ def not_here(command: str, places: list[str]) -> str:
     return f"'{command}' can only be used in a {' or '.join(places)}."
 
 
+def name_the_marac(command: str, maracs: tuple[str, ...]) -> str:
+    return (f"You serve several MARACs ({', '.join(maracs)}): add the one you mean after "
+            f"'{command}', e.g. **{command} {maracs[0]}**.")
+
+
 def not_set_up() -> str:
     return ("This conversation is not registered to a MARAC, so I can't show MARAC "
             "business here; a MARAC coordinator can register it by typing **register** here.")

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from adaptive_cards import card as ac
 
 from cards.base import build, execute, facts, heading, paragraph, text_input
-from dialogs.people import Member
+from dialogs.people import AuditLine, Member
 from dialogs.subject_access import SubjectAccess
-from storage.models import AuditEvent
 
 LONDON = ZoneInfo("Europe/London")
 SHOWN = 40
@@ -26,20 +25,20 @@ def people_card(marac_name: str, people: Sequence[Member]) -> ac.AdaptiveCard:
     ])
 
 
-def audit_card(subject: str, events: Sequence[tuple[AuditEvent, str]]) -> ac.AdaptiveCard:
+def audit_card(subject: str, events: Sequence[AuditLine]) -> ac.AdaptiveCard:
     if not events:
         return build([heading(f"Audit trail of {subject}"),
                       paragraph("Nothing has been recorded for it.")])
     return build([
         heading(f"Audit trail of {subject}"),
         facts([(event.at.astimezone(LONDON).strftime("%d %b %H:%M:%S"),
-                f"{who}: {event.action} in {event.place}, {event.outcome}"
+                f"{event.who}: {event.action} in {event.place}, {event.outcome}"
                 + (f" ({event.detail})" if event.detail else ""))
-               for event, who in events[:SHOWN]]),
+               for event in events[:SHOWN]]),
     ])
 
 
-def subject_access_card(held: SubjectAccess) -> ac.AdaptiveCard:
+def subject_access_card(held: SubjectAccess, marac_id: int) -> ac.AdaptiveCard:
     """What is held, for the operations manager to review: each item can be withheld, further
     words redacted, and then the export made."""
     items: list[Any] = [heading(f"Subject access: {held.reference}")]
@@ -66,4 +65,4 @@ def subject_access_card(held: SubjectAccess) -> ac.AdaptiveCard:
     items.append(text_input("redact", "Further words to redact, separated by commas",
                             max_length=2000))
     return build(items, [execute("Export the reviewed record", "sar.export",
-                                 reference=held.reference)])
+                                 reference=held.reference, marac=marac_id)])

@@ -17,7 +17,6 @@ from cards.base import build, choice_input, execute, facts, heading, paragraph, 
 from dialogs.acknowledgement import OwnedAction
 from dialogs.dissemination import CaseState
 from dialogs.plans import Plan, PlanSeen
-from storage.models import ActionStatus
 
 LONDON = "Europe/London"
 STATUS_LABEL = {"open": "not yet acknowledged", "acknowledged": "acknowledged",
@@ -33,7 +32,35 @@ def _bold(text: str) -> ac.TextBlock:
     return ac.TextBlock(text=text, weight=act.FontWeight.BOLDER, wrap=True)
 
 
-def plan_items(plan: Plan, zone: str = LONDON) -> list[Any]:
+# Teams refuses a message over about 28 KB. A plan has no such bound (six agencies may share
+# 4,000 characters each, updates keep coming), so each entry is shown up to a length, the
+# longest that lets the card fit, and the Word document holds it all.
+CARD_BUDGET = 24 * 1024  # bytes of card JSON, leaving room for the message around it
+LENGTHS = (4000, 1500, 800, 400, 200, 100)
+CONTINUED = "… (continued in the document)"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit].rstrip()} {CONTINUED}"
+
+
+def _fitted(heading_items: list[Any], plan: Plan, zone: str) -> ac.AdaptiveCard:
+    """The card at the longest length of entry that keeps it inside CARD_BUDGET."""
+    for limit in LENGTHS:
+        items = [*heading_items, *plan_items(plan, zone, limit)]
+        if CONTINUED in build(items).to_json():
+            items.append(paragraph(
+                f"Entries longer than {limit:,} characters are cut here. The Word document "
+                f"has the whole plan: it is emailed to agencies' secure mailboxes, and the "
+                f"coordinator can send it with **plan {plan.case_number} export**.",
+                subtle=True))
+        card = build(items)
+        if len(card.to_json().encode()) <= CARD_BUDGET:
+            break
+    return card
+
+
+def plan_items(plan: Plan, zone: str = LONDON, limit: int = LENGTHS[0]) -> list[Any]:
     items: list[Any] = [paragraph(f"{plan.marac}, meeting of {_when(plan.meeting_at, zone)}"
                                   + (" · closed panel" if plan.closed_panel else ""))]
     if plan.referral:
@@ -46,26 +73,28 @@ def plan_items(plan: Plan, zone: str = LONDON) -> list[Any]:
             ("Children", str(referral.get("children", 0))),
         ]))
     if plan.exceptional:
-        items.append(paragraph(f"Exceptional ({plan.exceptional}): {plan.exceptional_note} "
+        items.append(paragraph(f"Exceptional ({plan.exceptional}): "
+                               f"{_cut(plan.exceptional_note, limit)} "
                                "Information is shared and recorded; no actions are planned."))
     items.append(_bold("Responsible (everyone present; no one person signs it off)"))
     items.append(paragraph(", ".join(plan.responsible) or "No attendance was recorded."))
     if plan.risks:
         items.append(_bold("Risks"))
-        items.append(paragraph("; ".join(plan.risks)))
+        items.append(paragraph(_cut("; ".join(plan.risks), limit)))
     items.append(_bold("Agency information"))
-    items.append(facts(list(plan.information)) if plan.information
+    items.append(facts([(agency, _cut(text, limit)) for agency, text in plan.information])
+                 if plan.information
                  else paragraph("None recorded."))
     items.append(_bold("Actions"))
     if plan.actions:
         items.append(facts([(
             f"{a.agency}{' (from the referral)' if a.origin == 'prepopulated' else ''}",
-            f"{a.description} — for the {a.for_whom}"
+            f"{_cut(a.description, limit)} — for the {a.for_whom}"
             + (f"; owner {a.owner}" if a.owner else "")
             + (f"; due {a.due_on}" if a.due_on else "")
             + (f"; risk: {a.risk}" if a.risk else "")
             + f"; {STATUS_LABEL.get(a.status, a.status)}"
-            + (f" ({a.note})" if a.note else ""))
+            + (f" ({_cut(a.note, limit)})" if a.note else ""))
             for a in plan.actions]))
     else:
         items.append(paragraph("No actions."))
@@ -73,13 +102,13 @@ def plan_items(plan: Plan, zone: str = LONDON) -> list[Any]:
     if plan.earlier_plan or plan.earlier_actions:
         items.append(_bold("Earlier plan (a repeat; for information)"))
         if plan.earlier_plan:
-            items.append(paragraph(plan.earlier_plan))
+            items.append(paragraph(_cut(plan.earlier_plan, limit)))
         if plan.earlier_actions:
-            items.append(paragraph("; ".join(plan.earlier_actions)))
+            items.append(paragraph(_cut("; ".join(plan.earlier_actions), limit)))
     if plan.updates:
         items.append(_bold("New information after the meeting"))
         items.append(facts([(f"{_when(u.at, zone)} · {u.by}",
-                             ("RISK RAISED: " if u.risk_raised else "") + u.text)
+                             ("RISK RAISED: " if u.risk_raised else "") + _cut(u.text, limit))
                             for u in plan.updates]))
     return items
 
@@ -87,23 +116,22 @@ def plan_items(plan: Plan, zone: str = LONDON) -> list[Any]:
 def plan_card(seen: PlanSeen, zone: str = LONDON) -> ac.AdaptiveCard:
     """The plan, for entitled people in personal chat."""
     plan = seen.plan
-    return build([
+    return _fitted([
         heading(f"Plan {plan.case_number} · {plan.victim_first_name}"),
         paragraph(f"Version {seen.version} of {seen.versions}, {_when(seen.created_at, zone)}, "
-                  f"by {seen.changed_by}: {seen.change} {seen.reason}", subtle=True),
-        *plan_items(plan, zone),
-    ])
+                  f"by {seen.changed_by}: {_cut(seen.change, 300)} {_cut(seen.reason, 1000)}",
+                  subtle=True),
+    ], plan, zone)
 
 
 def disseminated_card(plan: Plan, zone: str = LONDON) -> ac.AdaptiveCard:
     """The plan as it is sent out after the meeting."""
-    return build([
+    return _fitted([
         heading(f"MARAC action plan {plan.case_number} · {plan.victim_first_name}"),
         paragraph("Shared under the information sharing agreement: proportionate and on a "
                   "need-to-know basis only. Type **plan " + plan.case_number + "** for the "
                   "current version.", subtle=True),
-        *plan_items(plan, zone),
-    ])
+    ], plan, zone)
 
 
 def action_card(action: OwnedAction, problem: str | None = None) -> ac.AdaptiveCard:
@@ -122,9 +150,9 @@ def action_card(action: OwnedAction, problem: str | None = None) -> ac.AdaptiveC
         items.append(ac.TextBlock(text=problem, color=act.Colors.ATTENTION, wrap=True))
     actions: list[Any] = []
     data = {"follow_up": action.follow_up_id}
-    if action.status is ActionStatus.OPEN:
+    if action.awaits_acknowledgement:
         actions.append(execute("Acknowledge", "action.acknowledge", **data))
-    if action.status in (ActionStatus.OPEN, ActionStatus.ACKNOWLEDGED):
+    if action.is_open:
         actions.append(ac.ActionShowCard(title="Done", card=build(
             [text_input("note", "What was done (optional)", multiline=True, max_length=1000)],
             [execute("Mark done", "action.done", **data)])))

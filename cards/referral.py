@@ -11,8 +11,7 @@ from adaptive_cards import types as act
 
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
 from dialogs.dash import QUESTIONS
-from dialogs.referrals import AGE_BANDS
-from storage.models import Referral
+from dialogs.referrals import AGE_BANDS, EQUALITY, ReferralSummary
 
 YES_NO = [("No", "false"), ("Yes", "true")]
 ANSWERS = [("Yes", "yes"), ("No", "no"), ("Don't know", "dont_know")]
@@ -20,8 +19,9 @@ ANSWERS = [("Yes", "yes"), ("No", "no"), ("Don't know", "dont_know")]
 
 def referral_form_card(agencies: Sequence[str], today: date,
                        values: Mapping[str, object] | None = None,
-                       yes_count: int | None = None, problem: str | None = None
-                       ) -> ac.AdaptiveCard:
+                       yes_count: int | None = None, problem: str | None = None,
+                       marac_id: int | None = None) -> ac.AdaptiveCard:
+    """`marac_id` goes with the buttons: in personal chat it is the MARAC referred to."""
     v = {k: str(x) for k, x in (values or {}).items() if x is not None}
     items: list[object] = [heading("Refer a case to the MARAC")]
     if problem:
@@ -37,6 +37,9 @@ def referral_form_card(agencies: Sequence[str], today: date,
                      v.get("victim_age_band", ""), required=True),
         text_input("children_in_household", "Children in the household",
                    v.get("children_in_household", "0"), max_length=2),
+        *[choice_input(key, f"{label[0].upper()}{label[1:]} (optional)",
+                       [(c, c) for c in choices], v.get(key, ""))
+          for key, (label, choices) in EQUALITY.items()],
         text_input("perpetrator_first_name", "Perpetrator's first name",
                    v.get("perpetrator_first_name", ""), required=True, max_length=40),
         choice_input("referring_agency", "Referring agency", [(a, a) for a in agencies],
@@ -62,8 +65,9 @@ def referral_form_card(agencies: Sequence[str], today: date,
         text_input("rationale", "Rationale (needed for professional judgement)",
                    v.get("rationale", ""), multiline=True),
     ]
-    return build(items, [execute("Count yes answers", "referral.count"),
-                         execute("Submit referral", "referral.submit")])
+    marac = {} if marac_id is None else {"marac": marac_id}
+    return build(items, [execute("Count yes answers", "referral.count", **marac),
+                         execute("Submit referral", "referral.submit", **marac)])
 
 
 def _count_line(yes_count: int | None) -> str:
@@ -72,14 +76,14 @@ def _count_line(yes_count: int | None) -> str:
     return f"**{yes_count} of 24** answered yes so far (14 or more is visible high risk)."
 
 
-def referral_summary_card(referral: Referral, agency: str) -> ac.AdaptiveCard:
+def referral_summary_card(referral: ReferralSummary) -> ac.AdaptiveCard:
     outcome = {
         "pending": "Received: it meets the criteria and waits for triage.",
         "possible_duplicate": "Received: it may repeat a referral already open for this "
                               "victim, so the coordinator will confirm or split it.",
         "declined": "Not listed for the MARAC: it is recorded as "
                     f"{referral.risk_level} risk.",
-    }.get(referral.status.value, referral.status.value)
+    }.get(referral.status, referral.status)
     return build([
         heading(f"Referral for {referral.victim_first_name}"),
         paragraph(outcome),
@@ -87,9 +91,8 @@ def referral_summary_card(referral: Referral, agency: str) -> ac.AdaptiveCard:
         facts([
             ("Reference", referral.victim_reference),
             ("DASH", f"{referral.dash_yes_count} of 24 yes"),
-            ("Referring agency", agency),
+            ("Referring agency", referral.agency),
             ("Received", referral.received_on.isoformat()),
-            ("Closed panel", "yes (honour-based violence)" if referral.honour_based_violence
-             else "no"),
+            ("Closed panel", "yes (honour-based violence)" if referral.closed_panel else "no"),
         ]),
     ])

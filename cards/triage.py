@@ -4,26 +4,18 @@ possible duplicates to confirm or split. Personal chat only: it shows the referr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from adaptive_cards import card as ac
 from adaptive_cards import types as act
 
 from cards.base import build, execute, facts, heading, paragraph, text_input
-from storage.models import Referral, ReferralStatus
+from dialogs.referrals import ReferralSummary
 
 SHOWN = 8  # keeps the card well inside Teams' 28 KB
 
 
-@dataclass(frozen=True)
-class TriageLine:
-    referral: Referral
-    agency: str
-    duplicate_of_reference: str | None = None
-
-
-def triage_card(lines: Sequence[TriageLine], note: str | None = None) -> ac.AdaptiveCard:
+def triage_card(lines: Sequence[ReferralSummary], note: str | None = None) -> ac.AdaptiveCard:
     items: list[object] = [heading("Triage")]
     if note:
         items.append(ac.TextBlock(text=note, wrap=True, weight=act.FontWeight.BOLDER))
@@ -36,27 +28,26 @@ def triage_card(lines: Sequence[TriageLine], note: str | None = None) -> ac.Adap
     return build(items)
 
 
-def _referral_block(line: TriageLine) -> ac.Container:
-    r = line.referral
+def _referral_block(r: ReferralSummary) -> ac.Container:
     reasons = ", ".join(x.replace("_", " ") for x in r.qualifying_reasons) or "none"
     rows = [
         ("Reference", r.victim_reference),
         ("Received", r.received_on.isoformat()),
-        ("From", line.agency),
+        ("From", r.agency),
         ("DASH", f"{r.dash_yes_count} of 24 yes"),
         ("Qualifies by", reasons),
     ]
-    if r.status is ReferralStatus.NEEDS_INFORMATION:
+    if r.status == "needs_information":
         rows.append(("Information asked for", r.triage_note))
     note_id = f"note_{r.id}"
     actions = [execute("Accept", "triage.accept", referral_id=r.id),
                execute("Decline", "triage.decline", referral_id=r.id),
                execute("Needs more information", "triage.more", referral_id=r.id)]
-    if r.status is ReferralStatus.POSSIBLE_DUPLICATE:
-        rows.append(("Possible duplicate of", line.duplicate_of_reference or "an open referral"))
+    if r.status == "possible_duplicate":
+        rows.append(("Possible duplicate of", r.duplicate_of_reference or "an open referral"))
         actions = [execute("Same matter", "triage.same", referral_id=r.id),
                    execute("Separate matter", "triage.separate", referral_id=r.id)]
-    panel = " · closed panel" if r.honour_based_violence else ""
+    panel = " · closed panel" if r.closed_panel else ""
     buttons: list[Any] = actions
     return ac.Container(separator=True, items=[
         ac.TextBlock(text=f"{r.victim_first_name}{panel}", weight=act.FontWeight.BOLDER,

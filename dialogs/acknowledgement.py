@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
 from dialogs.people import people_with
 from dialogs.plans import NotEntitled, PlanError, record_version
 from dialogs.scheduling import calendar_of
@@ -59,6 +60,14 @@ class OwnedAction:
     due_on: date | None
     status: ActionStatus
     note: str
+
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        return self.status is ActionStatus.OPEN
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
 
 
 def _follow_ups() -> Select[tuple[ActionFollowUp, PlannedAction, Case, Agency, Marac]]:
@@ -170,8 +179,10 @@ async def _apply(session: AsyncSession, follow_up: ActionFollowUp, action: Plann
     return True, version, tell
 
 
-async def open_actions(session: AsyncSession, person_id: int) -> list[OwnedAction]:
-    """`my actions`: the person's open actions across cases, soonest due first."""
+async def open_actions(session: AsyncSession, person_id: int, marac_id: int | None = None
+                       ) -> list[OwnedAction]:
+    """`my actions`: the person's open actions across cases (of one MARAC, with `marac_id`),
+    soonest due first."""
     person = await session.get_one(Person, person_id)
     mine = ActionFollowUp.owner_person_id == person.id
     if person.agency_id is not None:
@@ -179,7 +190,8 @@ async def open_actions(session: AsyncSession, person_id: int) -> list[OwnedActio
                    & (PlannedAction.owning_agency_id == person.agency_id))
     rows = (await session.execute(
         _follow_ups()
-        .where(ActionFollowUp.status.in_(OPEN), mine))).tuples().all()
+        .where(ActionFollowUp.status.in_(OPEN), mine,
+               *(() if marac_id is None else (Marac.id == marac_id,))))).tuples().all()
     actions = [_owned(*row) for row in rows]
     return sorted(actions, key=lambda a: (a.due_on or date.max, a.case_number, a.follow_up_id))
 
@@ -237,6 +249,4 @@ async def _answerers(session: AsyncSession, follow_up: ActionFollowUp, action: P
         return (follow_up.owner_person_id,)
     people = await people_with(session, marac.id, (Role.AGENCY_REPRESENTATIVE,),
                                action.owning_agency_id)
-    if case.closed_panel:
-        people = tuple(p for p in people if p in (case.admitted_person_ids or []))
-    return people
+    return closed_panel.admitted_only(case, people)

@@ -9,6 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, Role, RoleGrant
 
+# Observers get no case papers: the one rule, wherever case papers are shown or a command
+# for them is offered.
+CASE_PAPER_ROLES = frozenset(Role) - {Role.OBSERVER}
+
+
+def gets_case_papers(roles: frozenset[Role]) -> bool:
+    return bool(roles & CASE_PAPER_ROLES)
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -42,5 +42,11 @@ def _row(actor: Actor, where: Where, action: str, now: datetime, subject: str,
     return {"at": now, "tenant_id": actor.tenant_id, "aad_object_id": actor.aad_object_id,
             "person_id": actor.person_id, "marac_id": where.marac_id, "place": where.place,
             "conversation_id": where.conversation_id, "action": action,
-            "subject": subject[:100], "outcome": "refused" if refused is not None else "done",
-            "detail": refused or ""}
+            "subject": _printable(subject)[:100],
+            "outcome": "refused" if refused is not None else "done",
+            "detail": _printable(refused or "")}
+
+
+def _printable(text: str) -> str:
+    """Without control characters (PostgreSQL text cannot hold NUL)."""
+    return "".join(c for c in text if c.isprintable() or c == " ")

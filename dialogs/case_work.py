@@ -16,11 +16,14 @@ from storage.models import (
     ActionOrigin,
     Agency,
     AgencyInformation,
+    Attendance,
     Case,
     CaseStatus,
     ConflictDeclaration,
+    Person,
     PlannedAction,
     Referral,
+    Role,
 )
 
 FOR_WHOM = ("victim", "perpetrator", "children")
@@ -42,6 +45,23 @@ class ActionLine:
     risk: str
     due_on: date | None
     from_earlier_plan: bool
+
+
+@dataclass(frozen=True)
+class SharedCase:
+    """What the case card in a shared channel shows: the number and first name only, and
+    where planning stands."""
+
+    number: str
+    victim_first_name: str
+    status: str  # a CaseStatus value
+    declaration_pending: bool
+    exceptional: bool
+
+    @classmethod
+    def of(cls, case: Case) -> SharedCase:
+        return cls(case.number, case.victim_first_name, case.status.value,
+                   bool(case.declaration_pending), bool(case.exceptional))
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,31 @@ async def add_action(session: AsyncSession, case: Case, fields: Mapping[str, obj
     session.add(action)
     await session.flush()
     return action
+
+
+async def may_agree_for(session: AsyncSession, case: Case, roles: frozenset[Role],
+                        person_id: int | None, fields: Mapping[str, object],
+                        agencies: Mapping[str, int]) -> None:
+    """Agencies own their actions: a representative agrees actions for their own agency only;
+    the chair and the coordinator for any agency present at the meeting or that sent research
+    on the case. Raises MeetingError, in one sentence, otherwise."""
+    name = _field(fields, "agency", "an owning agency")
+    agency_id = _agency(fields, agencies)
+    if roles & {Role.CHAIR, Role.COORDINATOR}:
+        present = await session.scalar(select(Attendance.id).where(
+            Attendance.meeting_id == case.meeting_id, Attendance.agency_id == agency_id)
+            .limit(1))
+        researched = await session.scalar(select(AgencyInformation.id).where(
+            AgencyInformation.case_id == case.id, AgencyInformation.agency_id == agency_id)
+            .limit(1))
+        if present is None and researched is None:
+            raise MeetingError(f"{name} is not at this meeting and sent no research on "
+                               f"{case.number}, so no action can be agreed for it.")
+        return
+    own = await session.scalar(select(Person.agency_id).where(Person.id == person_id))
+    if own != agency_id:
+        raise MeetingError(f"You can agree actions for your own agency only; {name}'s "
+                           "representative, the chair or the coordinator agrees its actions.")
 
 
 def _field(fields: Mapping[str, object], key: str, label: str, limit: int = 1000) -> str:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
 from dialogs.people import people_with
 from dialogs.plans import Plan, record_version
 from storage.models import (
@@ -224,7 +225,7 @@ async def recipients_of(session: AsyncSession, marac: Marac, meeting: Meeting, c
         if not agency.signed_sharing_agreement:
             withheld = NO_AGREEMENT
         elif case.closed_panel:
-            people = tuple(p for p in people if p in admitted)
+            people = closed_panel.admitted_only(case, people)
             mailbox = None  # a shared mailbox is read by people who were not admitted
             withheld = "" if people else CLOSED_PANEL
         recipients.append(Recipient(agency.id, agency.name, why, people, mailbox, withheld))

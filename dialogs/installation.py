@@ -96,3 +96,13 @@ async def _marac_for(session: AsyncSession, seen: ConversationSeen) -> int | Non
         )
         return stored
     return await session.scalar(select(Marac.id).where(Marac.team_id == seen.team_id))
+
+
+def without_names(reference: dict[str, Any]) -> dict[str, Any]:
+    """A conversation reference as kept: the Teams ids that routing needs, none of the display
+    names Teams sends with them (a person's full name, a chat's title)."""
+    kept = dict(reference)
+    for part in ("user", "bot", "conversation"):
+        if isinstance(kept.get(part), dict):
+            kept[part] = {k: v for k, v in kept[part].items() if k != "name"}
+    return kept

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
 from storage.models import (
     ActionOrigin,
@@ -34,7 +35,7 @@ EXCEPTIONS = {"death": "death of the victim or perpetrator",
               "moved": "the victim has moved out of the area (MARAC-to-MARAC transfer)"}
 
 
-class MeetingError(ValueError):
+class MeetingError(Refusal):
     """What the chair asked cannot be done now; str() is one plain sentence."""
 
 
@@ -60,14 +61,19 @@ def slot_of(marac: Marac, meeting: Meeting, case: Case, now: datetime) -> Slot:
     return Slot(length, math.ceil(length - used))
 
 
-async def under_way_in(session: AsyncSession, conversation_id: str) -> Meeting | None:
+async def under_way_in(session: AsyncSession, conversation_id: str,
+                       marac_id: int | None = None) -> Meeting | None:
+    """The meeting running in this conversation; with `marac_id`, only if it is that MARAC's
+    (a forged envelope naming another MARAC's conversation finds none)."""
+    mine = () if marac_id is None else (Meeting.marac_id == marac_id,)
     return await session.scalar(
         select(Meeting).where(Meeting.conversation_id == conversation_id,
-                              Meeting.status.in_(UNDER_WAY)).with_for_update())
+                              Meeting.status.in_(UNDER_WAY), *mine).with_for_update())
 
 
-async def must_be_under_way(session: AsyncSession, conversation_id: str) -> Meeting:
-    meeting = await under_way_in(session, conversation_id)
+async def must_be_under_way(session: AsyncSession, conversation_id: str,
+                            marac_id: int | None = None) -> Meeting:
+    meeting = await under_way_in(session, conversation_id, marac_id)
     if meeting is None:
         raise MeetingError("No meeting is running here; the chair starts one with **start**.")
     return meeting

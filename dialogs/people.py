@@ -4,14 +4,16 @@ coordinator is added from the CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.refusal import Refusal
 from storage.models import Agency, AuditEvent, Marac, Person, Role, RoleGrant
 
 
-class PeopleError(ValueError):
+class PeopleError(Refusal):
     """One plain sentence."""
 
 
@@ -90,14 +92,27 @@ async def revoke(session: AsyncSession, marac_id: int, person: Person, role: Rol
     return bool(removed.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class AuditLine:
+    """One row of a case's audit trail, as the operations manager reads it."""
+
+    at: datetime
+    who: str  # the actor's first name, or their Azure AD id if the MARAC does not know them
+    action: str
+    place: str
+    outcome: str
+    detail: str
+
+
 async def audit_of(session: AsyncSession, marac_id: int, subject: str, limit: int = 40
-                   ) -> list[tuple[AuditEvent, str]]:
-    """The audit trail of one case or referral, newest first, with each actor's first name."""
+                   ) -> list[AuditLine]:
+    """The audit trail of one case or referral, newest first."""
     rows = (await session.execute(
         select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.person_id)
         .where(AuditEvent.marac_id == marac_id, AuditEvent.subject == subject)
         .order_by(AuditEvent.id.desc()).limit(limit))).tuples().all()
-    return [(event, person.first_name if person else event.aad_object_id)
+    return [AuditLine(event.at, person.first_name if person else event.aad_object_id,
+                      event.action, event.place, event.outcome, event.detail)
             for event, person in rows]
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
 from dialogs.people import people_with
 from dialogs.plans import PlanError, case_numbered, current, may_see, record_version
 from storage.models import (
@@ -90,8 +91,7 @@ async def _children_services_updaters(session: AsyncSession, marac_id: int, case
     if referral is not None:
         people = await people_with(session, marac_id, (Role.AGENCY_REPRESENTATIVE,),
                                    referral.referring_agency_id)
-        if case.closed_panel:
-            people = tuple(p for p in people if p in (case.admitted_person_ids or []))
+        people = closed_panel.admitted_only(case, people)
         if people:
             return people, True
     return await people_with(session, marac_id, (Role.COORDINATOR,)), False

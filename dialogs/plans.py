@@ -17,7 +17,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
+from dialogs.actor import gets_case_papers
 from dialogs.case_work import view
+from dialogs.refusal import Refusal
+from dialogs.safe_text import safe_text, safe_value
 from storage.models import (
     ActionFollowUp,
     ActionOrigin,
@@ -28,6 +32,7 @@ from storage.models import (
     MailMessage,
     Marac,
     Meeting,
+    OutboxMessage,
     Person,
     PlanDelivery,
     PlannedAction,
@@ -37,10 +42,8 @@ from storage.models import (
     Role,
 )
 
-NOT_ENTITLED = frozenset({Role.OBSERVER})
 
-
-class PlanError(ValueError):
+class PlanError(Refusal):
     """What was asked of a plan cannot be done; str() is one plain sentence."""
 
 
@@ -131,12 +134,10 @@ async def case_numbered(session: AsyncSession, marac_id: int, number: str) -> Ca
 def refusal(roles: frozenset[Role], person_id: int | None, agency: Agency | None, case: Case
             ) -> str | None:
     """Why this person may not see this case's plan, in one sentence; None if they may."""
-    if not roles - NOT_ENTITLED:
+    if not gets_case_papers(roles):
         return "Observers do not receive case papers, so I cannot show you a plan."
-    if case.closed_panel and Role.CHAIR not in roles and person_id not in (
-            case.admitted_person_ids or []):
-        return (f"{case.number} was heard in a closed panel: only the chair and the people "
-                "admitted to it see its plan.")
+    if not closed_panel.may_see(case, roles, person_id):
+        return closed_panel.refusal(case)
     if agency is not None and not agency.signed_sharing_agreement:
         return (f"{agency.name} has not signed the information sharing agreement, so it cannot "
                 "see MARAC plans; ask your coordinator.")
@@ -264,8 +265,9 @@ async def seen_version(session: AsyncSession, version: PlanVersion) -> PlanSeen:
         who = person.first_name
     count = await session.scalar(select(func.count()).select_from(PlanVersion).where(
         PlanVersion.case_id == version.case_id)) or 0
-    return PlanSeen(Plan.from_json(version.content), version.version, version.created_at, who,
-                    version.change, version.reason, count)
+    return PlanSeen(Plan.from_json(safe_value(version.content)), version.version,
+                    version.created_at, who, safe_text(version.change), safe_text(version.reason),
+                    count)
 
 
 async def show(session: AsyncSession, marac_id: int, number: str, roles: frozenset[Role],
@@ -292,8 +294,12 @@ async def purge_plans(session: AsyncSession, case_ids: list[int]) -> None:
         return
     versions = select(PlanVersion.id).where(PlanVersion.case_id.in_(case_ids))
     disseminations = select(Dissemination.id).where(Dissemination.case_id.in_(case_ids))
+    messages = (await session.scalars(select(PlanDelivery.outbox_id).where(
+        PlanDelivery.dissemination_id.in_(disseminations),
+        PlanDelivery.outbox_id.is_not(None)))).all()
     await session.execute(delete(PlanDelivery).where(
         PlanDelivery.dissemination_id.in_(disseminations)))
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(messages)))
     await session.execute(delete(MailMessage).where(MailMessage.plan_version_id.in_(versions)))
     await session.execute(delete(Dissemination).where(Dissemination.case_id.in_(case_ids)))
     await session.execute(delete(ActionFollowUp).where(ActionFollowUp.case_id.in_(case_ids)))

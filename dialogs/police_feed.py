@@ -5,17 +5,23 @@ the coordinator, and each bad row is reported by line with nothing of it stored 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.referrals import ReferralError, read_form, submit
+from dialogs.safe_text import safe_text
 from dialogs.scheduling import local_today
+from storage.crypto import blind_index
+from storage.database import Store
 from storage.models import Marac, Referral, ReferralSource, ReferralStatus
 
 COLUMNS = (
@@ -26,6 +32,8 @@ COLUMNS = (
 )
 REQUIRED = COLUMNS[:13]
 MAX_BYTES = 5 * 1024 * 1024
+BATCH_SECONDS = 0.25
+SQLITE_TURN_PAUSE = 0.12
 
 
 class FeedError(ValueError):
@@ -39,6 +47,11 @@ class ImportReport:
     possible_duplicates: list[tuple[int, Referral]] = field(default_factory=list)
     linked: list[tuple[int, Referral]] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        """Rows stored as new referrals, whatever their triage status."""
+        return len(self.listed) + len(self.declined) + len(self.possible_duplicates)
 
     @property
     def rows(self) -> int:
@@ -63,9 +76,36 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     rows = []
     first_line = reader.line_num + 1
     for row in reader:  # a quoted cell may span lines: a row is numbered by its first
-        rows.append((first_line, {k: (v or "").strip() for k, v in row.items() if k}))
+        rows.append((first_line, {k: safe_text(v or "").strip() for k, v in row.items() if k}))
         first_line = reader.line_num + 1
     return rows
+
+
+async def import_in_batches(store: Store, marac_id: int,
+                            rows: list[tuple[int, dict[str, str]]], now: datetime,
+                            progress: Callable[[int], None] = lambda _: None) -> ImportReport:
+    """The rows in batches, each its own committed transaction of at most BATCH_SECONDS, so
+    that a long file never holds SQLite's write lock (or PostgreSQL's row locks) for long:
+    everyone else's turns run between batches. A file stopped half-way keeps the batches
+    done; sent again, their rows are linked to the referrals already stored."""
+    report = ImportReport()
+    loop = asyncio.get_running_loop()
+    done = 0
+    while done < len(rows):
+        async with store.unit_of_work() as session:
+            marac = await session.get_one(Marac, marac_id)
+            today = local_today(marac, now)
+            began = loop.time()
+            while done < len(rows) and loop.time() - began < BATCH_SECONDS:
+                line, row = rows[done]
+                await _import_row(session, marac, line, row, today, now, report)
+                progress(1)
+                done += 1
+        if store.engine.dialect.name == "sqlite":
+            # Longer than SQLite's longest wait between tries for its lock (100 ms), so a
+            # turn waiting for it takes it before the next batch does.
+            await asyncio.sleep(SQLITE_TURN_PAUSE)
+    return report
 
 
 async def import_rows(session: AsyncSession, marac: Marac, rows: list[tuple[int, dict[str, str]]],
@@ -84,7 +124,8 @@ async def _import_row(session: AsyncSession, marac: Marac, line: int, row: dict[
     incident = row.get("police_incident_ref", "")
     if incident:
         listed = await session.scalar(select(Referral).where(
-            Referral.marac_id == marac.id, Referral.police_incident_ref == incident))
+            Referral.marac_id == marac.id,
+            Referral.police_incident_index == blind_index(incident)))
         if listed is not None:
             report.linked.append((line, listed))
             return
@@ -103,3 +144,38 @@ async def _import_row(session: AsyncSession, marac: Marac, line: int, row: dict[
     bucket = {ReferralStatus.DECLINED: report.declined,
               ReferralStatus.POSSIBLE_DUPLICATE: report.possible_duplicates}
     bucket.get(referral.status, report.listed).append((line, referral))
+
+
+def download_refusal(url: str, development: bool, first_host: str | None = None) -> str | None:
+    """Why the feed may not be fetched from this address (the download link Teams sent, or a
+    redirect from it), in one sentence; None if it may. Only https on port 443; a redirect
+    only to the same host; a loopback address only when developing (the Playground serves
+    the file on one)."""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port
+    except ValueError:
+        return "its download link is not a web address."
+    host = parsed.hostname
+    if first_host is not None and host != first_host:
+        return "its download link redirects to another address."
+    if _is_loopback(host):
+        if development and parsed.scheme in ("http", "https"):
+            return None
+        return "its download link points at this machine."
+    if parsed.scheme != "https" or not host:
+        return "its download link is not a secure (https) address."
+    if port not in (None, 443):
+        return "its download link is not on the https port (443)."
+    return None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

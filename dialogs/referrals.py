@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import first_names
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
+from dialogs.refusal import Refusal
 from dialogs.working_days import Nation, WorkingCalendar
 from storage.crypto import blind_index
 from storage.models import (
@@ -27,13 +29,23 @@ from storage.models import (
 )
 
 AGE_BANDS = ("16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+# The equality profile of the SafeLives data return: each optional, each from its list.
+EQUALITY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "victim_gender": ("the victim's gender", ("Female", "Male", "Other")),
+    "victim_ethnicity": ("the victim's ethnicity", (
+        "White", "Asian or Asian British", "Black or Black British", "Mixed",
+        "Other ethnic group")),
+    "victim_disability": ("whether the victim has a disability", ("Yes", "No")),
+    "victim_sexual_orientation": ("the victim's sexual orientation", (
+        "Heterosexual", "Lesbian, gay or bisexual", "Other")),
+}
 OPEN_STATUSES = (ReferralStatus.PENDING, ReferralStatus.NEEDS_INFORMATION,
                  ReferralStatus.POSSIBLE_DUPLICATE, ReferralStatus.ACCEPTED)
 _TRUE = ("true", "yes", "y", "1")
 _FALSE = ("false", "no", "n", "0", "")
 
 
-class ReferralError(ValueError):
+class ReferralError(Refusal):
     """A referral that cannot be taken; str() is the one sentence the referrer sees."""
 
 
@@ -57,6 +69,7 @@ class ReferralForm:
     professional_judgement: bool = False
     rationale: str = ""
     police_incident_ref: str | None = None
+    equality: dict[str, str] = field(default_factory=dict)  # only the fields given
 
 
 def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
@@ -93,6 +106,8 @@ def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
         professional_judgement=_flag(raw, "professional_judgement", "professional judgement"),
         rationale=_optional(raw, "rationale", 4000),
         police_incident_ref=_optional(raw, "police_incident_ref", 64) or None,
+        equality={key: _choice(raw, key, label, choices)
+                  for key, (label, choices) in EQUALITY.items() if raw.get(key)},
     )
 
 
@@ -122,13 +137,13 @@ def _optional(raw: Mapping[str, object], key: str, limit: int) -> str:
 
 def _name(raw: Mapping[str, object], key: str, label: str) -> str:
     name = _text(raw, key, label, 40)
-    if len(name.split()) > 2 or any(c.isdigit() for c in name):
-        raise ReferralError(f"Give {label} only, as a first name.")
+    if not first_names.is_first_name(name):
+        raise ReferralError(first_names.refusal(label))
     return name
 
 
 def _choice(raw: Mapping[str, object], key: str, label: str, choices: tuple[str, ...]) -> str:
-    value = _text(raw, key, label, 20)
+    value = _text(raw, key, label, 40)
     if value not in choices:
         raise ReferralError(f"{label[0].upper()}{label[1:]} must be one of {', '.join(choices)}.")
     return value
@@ -172,6 +187,35 @@ def _date(raw: Mapping[str, object], key: str, label: str, today: date) -> date:
 
 
 @dataclass(frozen=True)
+class ReferralSummary:
+    """A referral as its cards show it (the referrer's summary, a line of the triage card)."""
+
+    id: int
+    victim_first_name: str
+    victim_reference: str
+    received_on: date
+    agency: str
+    dash_yes_count: int
+    qualifying_reasons: tuple[str, ...]
+    status: str
+    risk_level: str
+    decision_explanation: str
+    triage_note: str
+    closed_panel: bool  # honour-based violence is heard in a closed panel
+    duplicate_of_reference: str | None = None
+
+
+def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | None = None
+               ) -> ReferralSummary:
+    return ReferralSummary(
+        referral.id, referral.victim_first_name, referral.victim_reference,
+        referral.received_on, agency, referral.dash_yes_count,
+        tuple(referral.qualifying_reasons or ()), referral.status.value,
+        referral.risk_level, referral.decision_explanation, referral.triage_note or "",
+        referral.honour_based_violence, duplicate_of_reference)
+
+
+@dataclass(frozen=True)
 class Submission:
     referral: Referral
     decision: Decision
@@ -200,6 +244,8 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
     referral = Referral(
         marac_id=marac.id, source=source, source_message_id=source_message_id,
         police_incident_ref=form.police_incident_ref,
+        police_incident_index=(blind_index(form.police_incident_ref)
+                               if form.police_incident_ref else None),
         victim_first_name=form.victim_first_name, victim_reference=form.victim_reference,
         victim_index=blind_index(form.victim_reference),
         victim_age_band=form.victim_age_band, children_in_household=form.children_in_household,
@@ -216,7 +262,7 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
         decision_explanation=decision.explanation,
         repeat_of_id=earlier[0].id if earlier and "repeat" in decision.reasons else None,
         duplicate_of_id=duplicate.id if duplicate else None,
-        status=status, created_at=now, updated_at=now,
+        status=status, created_at=now, updated_at=now, **form.equality,
     )
     session.add(referral)
     await session.flush()

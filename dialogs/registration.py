@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.installation import ConversationSeen, Installation, record_installation
+from dialogs.refusal import Refusal
 from storage.models import Conversation, Marac, Role, RoleGrant
 
 
-class RegistrationError(ValueError):
+class RegistrationError(Refusal):
     """Why the conversation cannot be registered, in one sentence."""
 
 

@@ -27,6 +27,7 @@ from storage.models import (
     Marac,
     Meeting,
     OutboxMessage,
+    PlanDelivery,
     PlannedAction,
     ProcessedMessage,
     Referral,
@@ -84,9 +85,11 @@ async def _locked_job(session: AsyncSession, name: str, now: datetime) -> Schedu
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> list[Purged]:
+    # A plan's own message is the record of its dissemination: it goes with the case.
+    plan_messages = select(PlanDelivery.outbox_id).where(PlanDelivery.outbox_id.is_not(None))
     await session.execute(delete(OutboxMessage).where(or_(
         OutboxMessage.delivered_at < now - OUTBOX_KEPT,
-        OutboxMessage.failed_at < now - OUTBOX_KEPT)))
+        OutboxMessage.failed_at < now - OUTBOX_KEPT), OutboxMessage.id.not_in(plan_messages)))
     await session.execute(delete(ProcessedMessage).where(
         ProcessedMessage.at < now - timedelta(days=1)))
     maracs = (await session.execute(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.refusal import Refusal
 from storage.crypto import blind_index
 from storage.models import AgencyInformation, Case, PlannedAction, Referral
 
@@ -22,7 +23,7 @@ WITHHELD = "[withheld by the operations manager]"
 MAX_REDACTIONS = 50
 
 
-class ReviewError(ValueError):
+class ReviewError(Refusal):
     """Why the review cannot be applied, in one sentence."""
 
 

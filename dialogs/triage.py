@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.refusal import Refusal
 from dialogs.scheduling import Placement, SchedulingError, calendar_of, place
 from storage.database import lock_marac
 from storage.models import Case, Marac, Meeting, Referral, ReferralStatus
@@ -18,7 +19,7 @@ AWAITING_TRIAGE = (ReferralStatus.PENDING, ReferralStatus.NEEDS_INFORMATION,
                    ReferralStatus.POSSIBLE_DUPLICATE)
 
 
-class TriageError(ValueError):
+class TriageError(Refusal):
     """A triage decision that cannot be taken; str() is one plain sentence."""
 
 

@@ -50,6 +50,14 @@ class Keyring:
     def rotate(self, token: str) -> str:
         return self.fernet.rotate(token.encode()).decode()
 
+    def signature(self, purpose: str, text: str) -> str:
+        """A keyed signature of exactly this text, for this purpose: proof the bot wrote it."""
+        return hmac.new(self.index_key, f"{purpose}\n{text}".encode(),
+                        hashlib.sha256).hexdigest()
+
+    def signed(self, purpose: str, text: str, signature: str) -> bool:
+        return hmac.compare_digest(self.signature(purpose, text), signature)
+
     def blind_index(self, text: str) -> str:
         normalised = " ".join(text.split()).casefold()
         return hmac.new(self.index_key, normalised.encode(), hashlib.sha256).hexdigest()

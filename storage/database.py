@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,13 +39,21 @@ def check_url(url: str) -> str:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """With hide_parameters: a failed statement is logged without its values, which may
+    identify someone (a DASH answer, a name, an incident reference)."""
     check_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    client_id = os.environ.get("DATABASE_MANAGED_IDENTITY_CLIENT_ID", "")
+    if client_id:  # Entra authentication: the password is the managed identity's token
+        from storage.identity import postgres_password
+
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True,
+                                   connect_args={"password": postgres_password(client_id)})
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

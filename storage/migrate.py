@@ -38,3 +38,32 @@ async def is_current(url: str) -> bool:
     finally:
         await engine.dispose()
     return current == heads
+
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Undo migrations down to `revision` (a revision id, or -1 for the last one)."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def head() -> str:
+    """The revision this code expects."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ", ".join(sorted(heads))
+
+
+async def current(url: str) -> list[str]:
+    """The revisions the database is at (none: an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.database import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return sorted(await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_heads()))
+    finally:
+        await engine.dispose()

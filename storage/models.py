@@ -115,6 +115,8 @@ class Marac(Base):
     # How long a case is kept after its meeting before it is purged (the area's retention
     # schedule decides; six years is a common one).
     retention_days: Mapped[int] = mapped_column(default=6 * 365)
+    # Adults (16+) living in the MARAC's area: cases heard are reported per 10,000 of them.
+    adult_population: Mapped[int | None] = mapped_column()
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="marac")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="marac")
@@ -243,7 +245,7 @@ class Referral(Base):
 
     __tablename__ = "referral"
     __table_args__ = (
-        UniqueConstraint("marac_id", "police_incident_ref"),
+        UniqueConstraint("marac_id", "police_incident_index"),
         Index("ix_referral_victim", "marac_id", "victim_index"),
     )
 
@@ -252,12 +254,19 @@ class Referral(Base):
     source: Mapped[ReferralSource] = mapped_column(_enum(ReferralSource, "referral_source"))
     # The Teams message of the card it was submitted from: a second press finds it again.
     source_message_id: Mapped[str | None] = mapped_column(String(600), unique=True)
-    police_incident_ref: Mapped[str | None] = mapped_column(String(64))
+    police_incident_ref: Mapped[str | None] = mapped_column(EncryptedText)
+    police_incident_index: Mapped[str | None] = mapped_column(String(64))  # keyed, to match
     victim_first_name: Mapped[str] = mapped_column(EncryptedText)
     victim_reference: Mapped[str] = mapped_column(EncryptedText)
     # A keyed hash of the reference, to find the same victim again without decrypting.
     victim_index: Mapped[str] = mapped_column(String(64))
     victim_age_band: Mapped[str] = mapped_column(String(20))
+    # The equality profile SafeLives asks for, each optional and from a fixed list
+    # (dialogs.referrals.EQUALITY); reported only as counts of 5 or more.
+    victim_gender: Mapped[str | None] = mapped_column(String(40))
+    victim_ethnicity: Mapped[str | None] = mapped_column(String(40))
+    victim_disability: Mapped[str | None] = mapped_column(String(40))
+    victim_sexual_orientation: Mapped[str | None] = mapped_column(String(40))
     children_in_household: Mapped[int] = mapped_column(default=0)
     perpetrator_first_name: Mapped[str] = mapped_column(EncryptedText)
     referring_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
@@ -267,7 +276,7 @@ class Referral(Base):
     received_on: Mapped[date] = mapped_column()
     area: Mapped[str] = mapped_column(String(200))
     honour_based_violence: Mapped[bool] = mapped_column(default=False)
-    dash_answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    dash_answers: Mapped[dict[str, str]] = mapped_column(EncryptedJSON, default=dict)
     dash_yes_count: Mapped[int] = mapped_column()
     escalation: Mapped[bool] = mapped_column(default=False)
     escalation_detail: Mapped[str] = mapped_column(EncryptedText, default="")

@@ -38,3 +38,21 @@ async def rotate_all(session: AsyncSession) -> int:
                                       {**values, "id": row[0]})
                 rotated += len(values)
     return rotated
+
+
+async def check_keys(session: AsyncSession) -> tuple[int, int]:
+    """(values the configured keys decrypt, values they do not): after a restore or a
+    rotation, whether the keys at hand open the data, before anyone relies on it."""
+    opened = refused = 0
+    ring = keyring()
+    for table, names in encrypted_columns().items():
+        rows = (await session.execute(text(
+            f"SELECT {', '.join(names)} FROM {table}"))).all()  # noqa: S608 (our names)
+        for token in (token for row in rows for token in row if token is not None):
+            try:
+                ring.decrypt(token)
+            except ValueError:
+                refused += 1
+            else:
+                opened += 1
+    return opened, refused

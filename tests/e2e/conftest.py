@@ -41,7 +41,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.playground import MARAC_TEAM_CONFIG, start_playground
+from bot.ops.playground import MARAC_TEAM_CONFIG, start_playground
 from dialogs.clock import freeze_clock, read_clock, set_clock
 from tests.clock import pinned_now
 
@@ -325,7 +325,7 @@ async def connected(port: int) -> AsyncIterator[PlaygroundClient]:
 @asynccontextmanager
 async def database_of(stack: Stack) -> AsyncIterator[AsyncEngine]:
     """The stack's database, to check what the bot stored (no pool: nothing is held open)."""
-    engine = create_async_engine(stack.database_url, poolclass=NullPool)
+    engine = create_async_engine(stack.database_url, poolclass=NullPool, hide_parameters=True)
     try:
         yield engine
     finally:

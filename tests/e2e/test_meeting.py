@@ -37,11 +37,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dialogs.clock import set_clock
-from storage.models import Case, CaseStatus, OutboxMessage, PlannedAction
+from dialogs.demo import DEMO_PEOPLE
+from storage.models import Case, CaseStatus, OutboxMessage, Person, PlannedAction
 from tests.clock import pinned_now
 
 from .conftest import (
@@ -793,6 +794,38 @@ async def test_a_restart_during_a_delivery_leaves_nothing_to_be_posted_again(
             handled = meeting_stack.deliveries()
             await playground.send_activity(installed)
             await meeting_stack.wait_for_deliveries(handled + 1)
+
+
+async def test_the_chair_names_a_stand_in_and_admits_someone_to_a_closed_panel(
+        playground: PlaygroundClient, meeting_stack: Stack, meeting_db: AsyncEngine,
+        meeting: Meeting) -> None:
+    """Names are stored encrypted: `standin` and `admit` find the person by first name (any
+    case) among this MARAC's people, and refuse a name that matches no one."""
+    number = meeting.number(2)  # open at the second meeting
+    assert await said(playground, meeting_stack, IMOGEN, "pause") == (
+        "Only a chair of this MARAC can use 'pause'; ask your coordinator if you need it.")
+    assert await said(playground, meeting_stack, CHRIS, "standin imogen") == (
+        "Imogen may now advance the agenda for the chair.")
+    assert await said(playground, meeting_stack, IMOGEN, "pause") == (
+        "The meeting is paused; the slot clock has stopped.")
+    assert await said(playground, meeting_stack, IMOGEN, "resume") == "The meeting has resumed."
+
+    assert await said(playground, meeting_stack, CHRIS, "admit Owen") == (
+        "Admit people while a closed-panel case is open.")
+    async with AsyncSession(meeting_db) as session:  # as an honour-based violence referral
+        await session.execute(update(Case).where(Case.number == number)
+                              .values(closed_panel=True))
+        await session.commit()
+    assert await said(playground, meeting_stack, CHRIS, "admit Owen") == (
+        f"Owen is admitted to {number}.")
+    assert await said(playground, meeting_stack, CHRIS, "admit Nobody") == (
+        "Name one person of this MARAC by first name; 'Nobody' matches 0.")
+    async with AsyncSession(meeting_db) as session:
+        admitted = await session.scalar(select(Case.admitted_person_ids)
+                                        .where(Case.number == number))
+        [owen_aad] = [p.aad_object_id for p in DEMO_PEOPLE if p.full_name.startswith("Owen")]
+        owen = await session.scalar(select(Person.id).where(Person.aad_object_id == owen_aad))
+    assert admitted == [owen]
 
 
 async def test_every_card_of_the_meeting_is_valid_for_teams(

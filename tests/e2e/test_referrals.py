@@ -454,7 +454,8 @@ async def test_the_police_feed_is_imported_cleansed_and_reported(
     report = await send_feed(playground, base_url, "police-feed.csv")
     assert card_texts(report)[0] == "Police feed: police-feed.csv"
     assert report_counts(report) == {
-        "Rows read": "5", "Waiting for triage": "2", "Declined (below the criteria)": "0",
+        "Rows read": "5", "Loaded": "3", "Waiting for triage": "2",
+        "Declined (below the criteria)": "0",
         "Possible duplicates to confirm": "1", "Linked to an incident already listed": "1",
         "Refused": "1"}
     lines = {title: value for title, value in facts_of(report) if title.startswith("Line ")}

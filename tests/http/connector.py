@@ -15,6 +15,7 @@ class Connector:
         self.members: list[dict[str, object]] = []  # the roster, as Teams lists members
         self.page_size = 2  # Teams may give fewer than asked
         self.roster_reads: list[tuple[str, str]] = []  # (conversation, continuation token)
+        self.largest: int | None = None  # bytes of a message, beyond which 413, as Teams
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations", self._open)
         self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
@@ -56,6 +57,8 @@ class Connector:
     async def _post(self, request: web.Request) -> web.Response:
         if self.refuse_next:
             return web.json_response({"error": "refused"}, status=self.refuse_next.pop(0))
+        if self.largest is not None and len(await request.read()) > self.largest:
+            return web.json_response({"error": {"code": "MessageSizeTooBig"}}, status=413)
         activity = await request.json()
         activity["conversation_id"] = request.match_info["conversation"]
         self.sent.append(activity)

@@ -31,10 +31,13 @@ class SigningAuthority:
         return f"{self.url}/.well-known/openidconfiguration"
 
     def token(self, *, audience: str, service_url: str, key: Any = None,
-              issuer: str = CHANNEL_ISSUER, expires_in: int = 3600) -> str:
+              issuer: str = CHANNEL_ISSUER, expires_in: int | None = 3600) -> str:
+        """`expires_in` None: a token with no `exp` claim at all."""
         now = int(time.time())
         claims = {"iss": issuer, "aud": audience, "serviceurl": service_url,
-                  "nbf": now - 60, "iat": now - 60, "exp": now + expires_in}
+                  "nbf": now - 60, "iat": now - 60}
+        if expires_in is not None:
+            claims["exp"] = now + expires_in
         return jwt.encode(claims, key or self.key, algorithm="RS256",
                           headers={"kid": "marac-test-key"})
 

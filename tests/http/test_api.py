@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.teams.app import create_app
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import FixedClock
 from dialogs.demo import DEMO_TENANT, seed_demo
@@ -190,7 +190,8 @@ def attacker_key() -> rsa.RSAPrivateKey:
 
 
 @pytest.mark.parametrize("forge", ["missing", "not a jwt", "attacker's key", "expired",
-                                   "wrong audience", "wrong issuer", "other service url"])
+                                   "wrong audience", "wrong issuer", "other service url",
+                                   "no expiry"])
 async def test_with_an_app_id_a_bad_token_gets_401_and_reaches_nothing(secured, authority, forge):
     client, store = secured
     service_url = "https://smba.example/emea/"
@@ -204,12 +205,25 @@ async def test_with_an_app_id_a_bad_token_gets_401_and_reaches_nothing(secured, 
         "wrong issuer": authority.token(audience=APP_ID, service_url=service_url,
                                         issuer="https://evil.example"),
         "other service url": authority.token(audience=APP_ID, service_url="https://evil.example"),
+        "no expiry": authority.token(audience=APP_ID, service_url=service_url, expires_in=None),
     }
     token = tokens[forge]
     headers = {"Authorization": token if token is None or token.startswith("Bearer")
                else f"Bearer {token}"} if token else {}
     response = await client.post("/api/messages", json=activity(service_url), headers=headers)
     assert response.status == 401
+    assert await conversations(store) == 0
+
+
+async def test_with_an_app_id_a_hostile_body_is_refused_before_the_token(secured):
+    """Issue 13, finding 8: these reached a 5xx before the token was even checked."""
+    client, store = secured
+    for body in (b'{"type": "message", "value": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+                 b'{"type": "message", "text": "\xc3\x28"}',
+                 b'{"type": "message", "id": ' + b"9" * 5000 + b"}"):
+        response = await client.post("/api/messages", data=body,
+                                     headers={"Content-Type": "application/json"})
+        assert response.status == 400, await response.text()
     assert await conversations(store) == 0
 
 

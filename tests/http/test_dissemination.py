@@ -16,12 +16,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.timers import Timers
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
-from storage.models import ActionFollowUp, ConversationKind
+from storage.models import ActionFollowUp, AuditEvent, ConversationKind
 from tests.http.connector import Connector
 from tests.store.plan_factory import end_meeting, follow_up_of, heard
 
@@ -182,8 +182,10 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     from botbuilder.schema.teams import FileConsentCardResponse, FileUploadInfo
     from docx import Document
 
-    from bot.files import FILE_CONSENT, FILE_INFO
-    from bot.plan_export import accept
+    from bot.features.documents import FILE_CONSENT
+    from bot.features.plan_export import EXPORTED
+    from bot.teams.file_consent import accept
+    from bot.teams.files import FILE_INFO
 
     fake, service_url = connector
     await install(store, clock, service_url)
@@ -216,7 +218,7 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
             adapter = TestAdapter()
             activity = Activity().deserialize(personal(who, service_url, type="invoke",
                                                        name="fileConsent/invoke"))
-            await accept(TurnContext(adapter, activity), response, store)
+            await accept(TurnContext(adapter, activity), response, store, clock)
             (sent,) = adapter.activity_buffer
             if who == "Priya":
                 assert sent.text == "Only the coordinator can export a plan."
@@ -225,3 +227,8 @@ async def test_plan_export_offers_the_document_and_uploads_it_once_accepted(
     (document,) = uploads
     paragraphs = [p.text for p in Document(io.BytesIO(document)).paragraphs]
     assert f"MARAC action plan {h.number} · Amy" in paragraphs
+    async with store.unit_of_work() as session:  # Priya's refusal and Cara's export, audited
+        exported = [(e.outcome, e.subject) for e in (await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == EXPORTED)
+            .order_by(AuditEvent.id))).all()]
+    assert exported == [("refused", h.number), ("done", h.number)]

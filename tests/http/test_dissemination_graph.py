@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from docx import Document
 from sqlalchemy import select
 
-from bot.graph import GraphMailer, GraphSettings, deliver_mail
+from bot.proactive.graph import GraphMailer, GraphSettings, deliver_mail
 from dialogs import dissemination
 from storage.models import MailMessage
 from tests.store.meeting_factory import next_case

@@ -19,12 +19,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.graph import GraphMailer, GraphSettings
-from bot.installation_graph import WAITING, AppInstaller
-from bot.outbox import MAX_ATTEMPTS, backoff
-from bot.timers import Timers
+from bot.proactive.graph import GraphMailer, GraphSettings
+from bot.proactive.installation_graph import WAITING, AppInstaller
+from bot.proactive.outbox import MAX_ATTEMPTS, backoff
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
 from dialogs import dissemination
 from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT
 from storage.models import Marac, OutboxMessage, Person

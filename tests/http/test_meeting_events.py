@@ -14,9 +14,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.timers import Timers
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT
 from dialogs.installation import ConversationSeen
 from dialogs.registration import register

@@ -15,10 +15,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.meeting_notice import MeetingNotice
-from bot.timers import Timers
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
+from bot.teams.meeting_notice import MeetingNotice
 from dialogs.demo import DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
 from storage.models import ConversationKind, Meeting, Person
@@ -89,13 +89,28 @@ async def client(store) -> TestClient:
 
 
 async def test_the_bubble_page_shows_the_warning_and_nothing_it_was_not_given(client):
-    answer = await client.get("/meeting-notice", params={
-        "text": "RIV-2026-001: 5 minutes of the slot remain.<script>alert(1)</script>"})
+    text = "RIV-2026-001: 5 minutes of the slot remain.<script>alert(1)</script>"
+    issued = parse_qs(urlsplit(parse_qs(urlsplit(NOTICE.bubble_url(text)).query)["url"][0])
+                      .query)
+    answer = await client.get("/meeting-notice", params={k: v[0] for k, v in issued.items()})
     assert answer.status == 200 and answer.content_type == "text/html"
     page = await answer.text()
     assert "RIV-2026-001: 5 minutes of the slot remain." in page
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("query", [
+    {"text": "Your case is closed: call 0800 000 000 now."},
+    {"text": "Your case is closed.", "sig": "0" * 64},
+    {"text": "RIV-2026-001: 5 minutes of the slot remain.", "sig": "forged"},
+])
+async def test_the_bubble_page_shows_no_text_the_bot_did_not_issue(client, query):
+    """Issue 13, finding 9: the page displayed any text given in its query."""
+    answer = await client.get("/meeting-notice", params=query)
+    assert answer.status == 404
+    page = await answer.text()
+    assert query["text"] not in page and "not issued by the MARAC bot" in page
 
 
 @pytest.mark.parametrize("public_url", ["http://marac.example.gov.uk", "marac.example.gov.uk",

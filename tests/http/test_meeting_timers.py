@@ -13,10 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 
-from bot import outbox
-from bot.app import create_adapter
 from bot.config import Settings
-from bot.timers import Timers
+from bot.proactive import outbox
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter
 from dialogs.demo import DEMO_TEAM, DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
 from storage.models import Case, ConversationKind, OutboxMessage

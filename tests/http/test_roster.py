@@ -13,11 +13,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
-from bot import outbox
-from bot.app import create_adapter, create_app
 from bot.config import Settings
-from bot.replies import text_reply
-from bot.timers import Timers
+from bot.proactive import outbox
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter, create_app
+from bot.turns.replies import text_reply
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.models import Person
 from tests.http.connector import Connector

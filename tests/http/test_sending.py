@@ -25,8 +25,8 @@ from botbuilder.schema import (
 )
 from botframework.connector.models import ErrorResponseException
 
-from bot.connector import CachedBotFrameworkAuthentication
-from bot.sending import Answer, Pacing, Route
+from bot.teams.connector import CachedBotFrameworkAuthentication
+from bot.teams.sending import Answer, Pacing, Route
 from tests.http.limited_connector import (
     CONVERSATION_LIMITS,
     TENANT_LIMITS,

@@ -15,9 +15,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from docx import Document
+from sqlalchemy import select
 
-from bot.files import FILE_CONSENT, FILE_INFO, MARKING
+from bot.features.documents import FILE_CONSENT, MARKING
+from bot.teams.files import FILE_INFO
 from dialogs.subject_access import REDACTED, WITHHELD
+from storage.models import AuditEvent
 from tests.http.test_dissemination import bot, connector, invoke, personal, say  # noqa: F401
 from tests.store.test_subject_access import held_with_a_case
 
@@ -56,6 +59,14 @@ async def accept(client, who: str, service_url: str, offer: dict[str, Any],
     assert response.status == 200, await response.text()
 
 
+async def exports_audited(store) -> list[tuple[str, str]]:
+    """The audit trail's export rows (the button's own and the file saved), oldest first."""
+    async with store.unit_of_work() as session:
+        return [(e.action, e.outcome) for e in (await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sar.export")
+            .order_by(AuditEvent.id))).all()]
+
+
 def text_of_document(document: bytes) -> str:
     word = Document(io.BytesIO(document))
     cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
@@ -89,6 +100,7 @@ async def test_the_reviewed_record_is_exported_with_items_withheld_and_words_red
     assert text.startswith(MARKING) and f"Subject access record: {REFERENCE}" in text
     assert WITHHELD in text and "Mill Lane" not in text  # item 1, the information, withheld
     assert f"about the {REDACTED}" in text and "Quillon" not in text and "Priya" not in text
+    assert ("sar.export", "done") in await exports_audited(store)  # the file saved, audited
 
 
 @pytest.mark.parametrize("who", ["Cara", "Priya"])
@@ -110,6 +122,7 @@ async def test_no_one_but_the_operations_manager_reviews_or_exports(
     assert fake.sent[-1]["text"] == ("Only the operations manager can export a subject "
                                      "access record.")
     assert drive.uploads == []
+    assert (await exports_audited(store))[-1] == ("sar.export", "refused")
 
 
 async def test_a_review_naming_an_item_not_held_offers_nothing(

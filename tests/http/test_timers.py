@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.app import create_adapter
 from bot.config import Settings
-from bot.timers import Timers
+from bot.proactive.timers import Timers
+from bot.teams.app import create_adapter
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, seed_demo
 from dialogs.installation import ConversationSeen, record_installation
 from storage.models import (

@@ -63,7 +63,7 @@ def start(name: str, database_url: str, logs: Path, **settings: str) -> Replica:
     port = free_port()
     log = logs / f"{name}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+        [sys.executable, "-m", "bot.ops.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
         stdout=log.open("wb"), stderr=subprocess.STDOUT)
     return Replica(name, port, process, log)
 

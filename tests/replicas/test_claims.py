@@ -14,7 +14,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot.proactive import outbox
 from dialogs.circulation import case_list_due_at, claim_due_case_lists
 from dialogs.demo import DEMO_TEAM
 from dialogs.meeting_record import claim_slot_warnings

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.circulation import queue_due
+from bot.proactive.circulation import queue_due
 from dialogs import case_work
 from dialogs import meeting as run
 from storage.database import Store
@@ -188,19 +188,21 @@ async def planned(store: Store, action_id: int) -> PlannedAction:
 async def press(store: Store, clock: Any, h: Heard, who: str, verb: str,
                 data: dict[str, object], roles: frozenset[Role] = frozenset(
                     {Role.AGENCY_REPRESENTATIVE})) -> dict[str, Any]:
-    """A button of the plan pressed in personal chat, as bot.card_actions runs it once the
+    """A button of the plan pressed in personal chat, as bot.turns.pipeline runs it once the
     command table has let the press through; the invoke answer."""
     from types import SimpleNamespace
 
-    from bot.access import Context
-    from bot.commands import Place
-    from bot.plan_actions import PLAN_BUTTONS
-    from bot.press import Press
+    from bot.turns.access import Context
+    from bot.turns.pipeline import handled, press_answer
+    from bot.turns.press import Press
+    from bot.turns.registry import Place, find_button
     from dialogs.actor import Actor
 
     actor = Actor("tenant", "aad", who, h.demo.people[who], roles)
-    activity: Any = SimpleNamespace(conversation=SimpleNamespace(id="personal"))
+    arrival: Any = SimpleNamespace(conversation_id="personal", place="personal")
     async with store.unit_of_work() as session:
-        return await PLAN_BUTTONS[verb](Press(
-            session, Context(actor, h.demo.marac_id, Place.PERSONAL), data, "card-1", clock,
-            activity))
+        pressed = Press(session, Context(actor, h.demo.marac_id, Place.PERSONAL), data,
+                        "card-1", clock, arrival)
+        button = find_button(verb)
+        assert button is not None
+        return press_answer(pressed, *await handled(button, pressed))

@@ -4,13 +4,14 @@ held is reported to the operations manager as the third ends; on SQLite and Post
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from bot.access import Context
-from bot.commands import Place
-from bot.meeting import MEETING_HANDLERS
-from bot.request import Request
+from bot.turns.access import Context
+from bot.turns.pipeline import handled, posts_of
+from bot.turns.registry import Place, find
+from bot.turns.request import Request
 from dialogs.actor import Actor
 from dialogs.attendance_record import persistently_absent
 from storage.models import (
@@ -41,15 +42,17 @@ async def earlier_meetings(store, clock, demo, held: int, police_attending: bool
 
 
 async def end_today(store, clock, demo) -> None:
-    """The chair's `end`, as the bot runs it (bot.meeting)."""
+    """The chair's `end`, as the bot runs it once the table lets it through."""
     async with store.unit_of_work() as session:
         actor = Actor("t", "a", "Chris", demo.chair, frozenset({Role.CHAIR}))
-        activity = type("Typed", (), {"conversation": type("C", (), {
-            "id": "19:riverside-marac@thread.tacv2"})()})()
+        arrival = SimpleNamespace(conversation_id="19:riverside-marac@thread.tacv2",
+                                  place="19:riverside-marac@thread.tacv2")
         request = Request(session, Context(actor, demo.marac_id, Place.CHANNEL), "", clock,
-                          activity)  # type: ignore[arg-type]
-        [summary] = await MEETING_HANDLERS["end"](request)
-    assert summary.activity.attachments, summary.activity.text  # the summary card, not a refusal
+                          arrival)  # type: ignore[arg-type]
+        end = find("end")
+        assert end is not None
+        [summary] = posts_of(*await handled(end, request))
+    assert summary.message.attachments, summary.message.text  # the summary card, not a refusal
 
 
 async def reports(store) -> list[tuple[int | None, str]]:

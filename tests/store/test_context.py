@@ -1,4 +1,4 @@
-"""bot.access.context_of: who is acting, in which MARAC, with which roles, from one query;
+"""bot.turns.access.context_of: who is acting, in which MARAC, with which roles, from one query;
 the tenant check folded into it raises NotThisTenant."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import pytest
 from botbuilder.schema import Activity
 from sqlalchemy import select
 
-from bot.access import NotThisTenant, context_of
-from bot.commands import Place, find
+from bot.teams.conversation import arrival_of
+from bot.turns.access import NotThisTenant, context_of
+from bot.turns.arrival import Arrival
+from bot.turns.registry import Place, find
 from dialogs.demo import DEMO_TEAM, DEMO_TENANT, seed_demo
 from storage.models import Marac, Meeting, MeetingStatus, Person, Role
 
@@ -19,7 +21,8 @@ PRIYA = "0d3a1c00-0000-4000-8000-000000000004"
 
 
 def _activity(aad: str, *, channel: bool = True, tenant: str = DEMO_TENANT,
-              user_id: str = "user-id-3") -> Activity:
+              user_id: str = "user-id-3") -> Arrival:
+    """Who is acting and from where, as bot.teams reads it from Teams' activity."""
     body: dict[str, Any] = {
         "type": "message", "id": "m1", "channelId": "msteams", "serviceUrl": "http://x/",
         "from": {"id": user_id, "aadObjectId": aad, "name": "Someone Else"},
@@ -30,7 +33,7 @@ def _activity(aad: str, *, channel: bool = True, tenant: str = DEMO_TENANT,
         "channelData": {"tenant": {"id": tenant},
                         **({"team": {"id": DEMO_TEAM}} if channel else {})},
     }
-    return Activity().deserialize(body)
+    return arrival_of(Activity().deserialize(body))
 
 
 async def test_roles_marac_stand_in_and_tenant(store, clock):

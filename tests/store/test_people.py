@@ -72,5 +72,5 @@ async def test_the_audit_trail_of_a_case_names_who_did_what(store, clock):
         record(session, cara, where, "case.view", clock.now(), subject="RIV-2026-002")
     async with store.unit_of_work() as session:
         trail = await people.audit_of(session, marac_id, "RIV-2026-001")
-    assert [(e.action, e.outcome, who) for e, who in trail] == [
+    assert [(e.action, e.outcome, e.who) for e in trail] == [
         ("next", "refused", "Cara"), ("case.view", "done", "Cara")]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from docx import Document
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.ops.cli import main
 from dialogs.clock import FixedClock
 from storage.database import Store
 from storage.models import AgencyMailbox

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot import outbox
-from bot.outbox import Undeliverable
-from bot.replies import text_reply
+from bot.proactive import outbox
+from bot.proactive.outbox import Undeliverable
+from bot.teams.delivery import address_of
+from bot.turns.replies import text_reply
 from storage.models import (
     AgencyMailbox,
     Base,
@@ -100,7 +101,7 @@ async def test_a_conversation_the_bot_was_not_installed_in_is_never_sent_to(stor
         session.add(message)
         await session.flush()
         with pytest.raises(Undeliverable, match="not in that conversation"):
-            await outbox.route_of(session, message)
+            await address_of(session, message)
 
 
 async def test_after_a_whole_run_every_recipient_is_a_professional_or_a_stored_conversation(

@@ -163,3 +163,8 @@ async def test_a_row_with_an_empty_dash_count_is_refused(store, clock):
     assert report.refused == [(2, "Please give the DASH yes-count: answer the DASH checklist.")]
     assert lines(report.listed) == [3]
     assert await stored_refs(store) == ["INC-1002"]
+
+
+def test_control_characters_in_a_row_are_made_safe_for_word():
+    [(_, row)] = read_rows(csv_bytes([police_row(escalation_detail="Texts\x0bthen calls\x01.")]))
+    assert row["escalation_detail"] == "Texts\nthen calls."

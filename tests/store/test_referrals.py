@@ -72,14 +72,29 @@ AGE_BANDS = "16-17, 18-24, 25-34, 35-44, 45-54, 55-64, 65+"
                  "The number of children in the household must be a whole number from 0 to 20.",
                  id="children-not-a-number"),
     pytest.param({"perpetrator_first_name": "Mark Anthony Smith"},
-                 "Give the perpetrator's first name only, as a first name.",
-                 id="perpetrator-full-name"),
+                 "Give the perpetrator's first name only, as one word (a first name, no "
+                 "surname or initials).", id="perpetrator-full-name"),
+    # Issue 13, finding 4: two words reached the shared channel as "RIV-2026-006 · Amy Smith".
+    pytest.param({"victim_first_name": "Amy Smith"},
+                 "Give the victim's first name only, as one word (a first name, no surname "
+                 "or initials).", id="victim-two-words"),
+    pytest.param({"perpetrator_first_name": "Mark Smith"},
+                 "Give the perpetrator's first name only, as one word (a first name, no "
+                 "surname or initials).", id="perpetrator-two-words"),
+    pytest.param({"victim_first_name": "Amy S."},
+                 "Give the victim's first name only, as one word (a first name, no surname "
+                 "or initials).", id="victim-initial"),
 ])
 def test_a_card_that_cannot_be_taken_is_refused_in_one_sentence(overrides, sentence):
     with pytest.raises(ReferralError) as refused:
         read_form(card_payload(**overrides), TODAY)
     assert str(refused.value) == sentence
     assert "\n" not in sentence and sentence.endswith(".")
+
+
+@pytest.mark.parametrize("name", ["Amy", "Mary-Jane", "D'Arcy", "Zoë", "Siân"])
+def test_a_one_word_first_name_is_taken(name):
+    assert read_form(card_payload(victim_first_name=name), TODAY).victim_first_name == name
 
 
 def test_a_police_row_with_an_impossible_yes_count_is_refused():

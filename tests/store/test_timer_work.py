@@ -16,9 +16,9 @@ from botbuilder.schema import Activity, ResourceResponse
 from sqlalchemy import event, func, select
 
 from bench.seeding import seed
-from bot import outbox
-from bot.replies import text_reply
-from bot.timers import CONCURRENCY, PER_CONVERSATION, Timers
+from bot.proactive import outbox
+from bot.proactive.timers import CONCURRENCY, PER_CONVERSATION, Timers
+from bot.turns.replies import text_reply
 from dialogs.meeting_record import claim_slot_warnings
 from dialogs.retention import EVERY, purge_when_due
 from storage.models import Conversation, ConversationKind, OutboxMessage, ScheduledJob

@@ -10,13 +10,14 @@ from cards.help import help_card
 from cards.import_report import import_report_card
 from cards.meeting import Present, attendance_card, case_card, case_details_card, summary_card
 from cards.referral import referral_form_card, referral_summary_card
-from cards.triage import TriageLine, triage_card
+from cards.triage import triage_card
 from cards.welcome import welcome_card
 from dialogs.agenda import Agenda, AgendaLine, PlannedLine
-from dialogs.case_work import ActionLine, CaseView, InformationLine
+from dialogs.case_work import ActionLine, CaseView, InformationLine, SharedCase
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
 from dialogs.police_feed import ImportReport
+from dialogs.referrals import summary_of
 from storage.models import Case, CaseStatus, Referral, ReferralStatus
 from tests.cards_check import assert_valid_for_teams, teams_findings
 
@@ -73,9 +74,9 @@ EVERY_CARD = {
     "referral form": referral_form_card(AGENCIES, date(2026, 11, 24)),
     "referral form with a problem": referral_form_card(
         AGENCIES, date(2026, 11, 24), {"victim_first_name": "Amy"}, 12, "Please give x."),
-    "referral summary": referral_summary_card(REFERRAL, "Police"),
+    "referral summary": referral_summary_card(summary_of(REFERRAL, "Police")),
     "triage, empty": triage_card([]),
-    "triage, ten waiting": triage_card([TriageLine(REFERRAL, "Police", "VR-0")] * 10, "Done."),
+    "triage, ten waiting": triage_card([summary_of(REFERRAL, "Police", "VR-0")] * 10, "Done."),
     "police feed report": import_report_card("feed.csv", FEED),
     "attendance, nobody yet": attendance_card("Riverside MARAC", [], ["Police"], AGENCIES,
                                               ["RIV-2026-001"]),
@@ -83,8 +84,8 @@ EVERY_CARD = {
         "Riverside MARAC", [Present(f"P{n}", AGENCIES[n % 6], "agency_representative")
                             for n in range(12)], [], AGENCIES,
         [f"RIV-2026-{n:03d}" for n in range(1, 13)]),
-    "case card, open": case_card(OPEN_CASE, Slot(1200, 700), (2, 3), AGENCIES),
-    "case card, overrun": case_card(OPEN_CASE, Slot(1200, -125), (2, 3), AGENCIES),
+    "case card, open": case_card(SharedCase.of(OPEN_CASE), Slot(1200, 700), (2, 3), AGENCIES),
+    "case card, overrun": case_card(SharedCase.of(OPEN_CASE), Slot(1200, -125), (2, 3), AGENCIES),
     "case details": case_details_card(CASE_VIEW, Slot(1200, 700)),
     "meeting summary": summary_card("Riverside MARAC", SUMMARY),
 }
@@ -103,7 +104,7 @@ def test_the_validator_does_refuse_a_card_teams_would_not_take():
 
 
 def test_the_shared_case_card_shows_no_case_papers():
-    shared = str(case_card(OPEN_CASE, Slot(1200, -125), (2, 3), AGENCIES).to_dict())
+    shared = str(case_card(SharedCase.of(OPEN_CASE), Slot(1200, -125), (2, 3), AGENCIES).to_dict())
     assert "RIV-2026-001 · Amy" in shared and "Overrun: 2 min 5 s" in shared
     assert "declaration" in shared and "frightened" not in shared and "Imogen" not in shared
     details = str(case_details_card(CASE_VIEW, Slot(1200, 700)).to_dict())
@@ -122,3 +123,16 @@ def test_agenda_in_a_channel_shows_case_numbers_and_first_names_only():
     text = str(agenda_card(FULL_AGENDA).to_dict())
     assert "RIV-2026-001 · Amy" in text
     assert "09:30" in text and "09:50" in text  # 20-minute slots, London time
+
+
+def test_a_shared_agenda_card_shows_one_word_of_a_name_kept_before_the_rule():
+    """Issue 13, finding 4: a two-word name stored earlier never reaches the shared channel."""
+    from datetime import UTC, datetime
+
+    from cards.agenda import agenda_card
+    from dialogs.agenda import Agenda, AgendaLine
+
+    when = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    card = agenda_card(Agenda("Riverside MARAC", when, (
+        AgendaLine(1, when, "RIV-2026-006", "Amy Smith"),)))
+    assert "RIV-2026-006 · Amy" in card.to_json() and "Smith" not in card.to_json()

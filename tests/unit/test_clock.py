@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.cli import main
 from bot.config import ConfigurationError, Settings
+from bot.ops.cli import main
 from dialogs.clock import (
     ClockFileError,
     SetClock,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.cli import main
 from bot.config import ConfigurationError, Settings
+from bot.ops.cli import main
 
 
 def test_defaults_are_local_and_anonymous():

@@ -14,10 +14,10 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from msrest.pipeline import Request
 from msrest.universal_http import ClientRequest
 
-from bot.app import create_adapter
 from bot.config import Settings
-from bot.connector import BearerToken, CachedBotFrameworkAuthentication
-from bot.sending import Pacing, Route, _seconds, route_of
+from bot.teams.app import create_adapter
+from bot.teams.connector import BearerToken, CachedBotFrameworkAuthentication
+from bot.teams.sending import Pacing, Route, _seconds, route_of
 
 TENANT = "6a1f0c2e-5d0b-4c55-9a3e-7f3c4b2d9e10"
 

@@ -17,9 +17,9 @@ from jsonschema import Draft6Validator, FormatChecker, ValidationError, validato
 from jsonschema.protocols import Validator
 from referencing import Registry
 
-from bot.commands import COMMANDS, Place
-from bot.handler import MaracBot
-from bot.teams_package import MEETING_PERMISSIONS, PLACEHOLDER_ID, TEAMS_DIR, build_package
+from bot.ops.teams_package import MEETING_PERMISSIONS, PLACEHOLDER_ID, TEAMS_DIR, build_package
+from bot.teams.handler import MaracBot
+from bot.turns.registry import Place, commands
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams"
@@ -96,7 +96,7 @@ def test_each_scope_lists_exactly_the_commands_usable_there() -> None:
     assert sorted(scopes) == sorted(bot["scopes"])
     for command_list in bot["commandLists"]:
         (scope,) = command_list["scopes"]
-        usable = [c for c in COMMANDS if c.menu and SCOPE_PLACE[scope] in c.places]
+        usable = [c for c in commands() if c.menu and SCOPE_PLACE[scope] in c.places]
         listed = [(c["title"], c["description"]) for c in command_list["commands"]]
         assert listed == [(c.menu_title, c.summary) for c in usable], scope
         assert len(listed) <= 10, "Teams shows at most 10 commands per scope"

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from docx import Document
 
-from bot.files import MARKING
-from bot.plan_export import file_name, render_docx
+from bot.features.documents import MARKING
+from bot.features.plan_export import file_name, render_docx
 from cards.plan import (
     action_card,
     alert_notice,

@@ -2,7 +2,7 @@
 
 import re
 
-from bot.playground import MARAC_TEAM_CONFIG
+from bot.ops.playground import MARAC_TEAM_CONFIG
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 
 

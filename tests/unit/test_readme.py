@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bot.commands import as_markdown
+from bot.turns.registry import as_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -1,0 +1,12 @@
+"""One module per MARAC word, each declaring its commands and buttons beside their code
+(bot.turns.registry). Imported in this order, which is the order of `help`, the README's
+table and the Teams app manifest's command lists."""
+
+import importlib
+
+FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation",
+            "registration", "people", "meeting", "meeting_actions", "plans", "subject_access",
+            "report")
+
+for _feature in FEATURES:
+    importlib.import_module(f"{__name__}.{_feature}")

@@ -1,0 +1,1 @@
+"""What gathers a card's data from the store, for the cards to draw."""
