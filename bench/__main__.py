@@ -7,7 +7,8 @@
 3. timer precision: how late slot warnings arrive with many meetings running
    (bench.timer_precision);
 4. memory: each replica's resident memory, idle and at its peak;
-5. the report over a year of a busy MARAC (50 cases a week) on PostgreSQL (bench.report_year).
+5. the report over a year of a busy MARAC (50 cases a week) on PostgreSQL (bench.report_year);
+6. identical presses at once: one press sent 50 times at the same instant (bench.simultaneous).
 
 Figures go to bench/results/<time>.json and bench/results/latest.json, and a short table
 is printed. Every server runs as its own process, stopped at the end; every PostgreSQL
@@ -25,17 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cost, meetings, profiles, report_year, servers, timer_precision
+from bench import cost, meetings, profiles, report_year, servers, simultaneous, timer_precision
 from bench.databases import POSTGRES_ADMIN, postgres_reachable
 from bench.report import machine, table, write
 
-PARTS = ("cost", "meetings", "timers", "report")
+PARTS = ("cost", "meetings", "timers", "report", "presses")
 FULL = {"sizes": "10,50,200", "duration": 20.0, "activities": 300, "setups":
         "sqlite:1,postgresql:1,postgresql:3", "timer_setups": "sqlite:1,postgresql:3",
-        "timer_meetings": 200, "slot": 40, "warning": 30, "window": 20.0}
+        "timer_meetings": 200, "slot": 40, "warning": 30, "window": 20.0,
+        "press_setups": "sqlite,postgresql"}
 QUICK = {"sizes": "10,50", "duration": 8.0, "activities": 60, "setups":
          "sqlite:1,postgresql:1,postgresql:3", "timer_setups": "postgresql:3",
-         "timer_meetings": 50, "slot": 20, "warning": 14, "window": 8.0}
+         "timer_meetings": 50, "slot": 20, "warning": 14, "window": 8.0,
+         "press_setups": "sqlite"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,12 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and short runs, for trying the benchmark out")
     parser.add_argument("--parts", default=",".join(PARTS),
-                        help="any of cost,meetings,timers,report")
+                        help="any of cost,meetings,timers,report,presses")
     parser.add_argument("--sizes", help="meetings at once (full: 10,50,200)")
     parser.add_argument("--duration", type=float, help="seconds of load per size (full: 20)")
     parser.add_argument("--activities", type=int, help="activities of each kind in part 1")
     parser.add_argument("--setups", help="database:replicas for part 2")
     parser.add_argument("--timer-setups", help="database:replicas for part 3")
+    parser.add_argument("--press-setups", help="databases for part 6 (full: sqlite,postgresql)")
     parser.add_argument("--timer-meetings", type=int, help="meetings running in part 3")
     parser.add_argument("--timer-seconds", type=float, default=0.5,
                         help="the replicas' TIMER_SECONDS in part 3 (default 0.5)")
@@ -101,6 +105,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await _meetings(figures, options, args, connector, logs, postgres)
         if "timers" in parts:
             await _timers(figures, options, args, connector, logs, postgres)
+        if "presses" in parts:
+            await _presses(figures, options, args, connector, logs, postgres)
     if "report" in parts and _usable("postgresql", postgres, figures, "report over a year"):
         print("Part 5: the report over a year", flush=True)
         figures["report"] = await report_year.run("postgresql", 50, 5, args.postgres)
@@ -143,6 +149,19 @@ async def _timers(figures: dict[str, Any], options: dict[str, Any], args: argpar
                   f"{result['received']}/{result['expected']}", flush=True)
 
 
+async def _presses(figures: dict[str, Any], options: dict[str, Any], args: argparse.Namespace,
+                   connector: servers.Server, logs: Path, postgres: bool) -> None:
+    print("Part 6: identical presses at once", flush=True)
+    figures["presses"] = []
+    for kind in options["press_setups"].split(","):
+        if _usable(kind, postgres, figures, f"presses at once on {kind}"):
+            result = await simultaneous.run(kind, connector, logs, args.log_level,
+                                            args.postgres)
+            figures["presses"].append(result)
+            print(f"  {kind}: {result['presses']} at once, p99 {result['p99_ms']} ms, "
+                  f"errors {result['errors']}, refused {result['refused']}", flush=True)
+
+
 def render(figures: dict[str, Any], markdown: bool = False) -> str:
     out = []
     if "cost" in figures:
@@ -162,6 +181,9 @@ def render(figures: dict[str, Any], markdown: bool = False) -> str:
             ["database", "cases a week", "cases heard", "first ms", "median ms", "max ms"],
             [[r["database"], r["per_week"], r["cases_heard"], r["first_ms"], r["median_ms"],
               r["max_ms"]]], markdown)]
+    if figures.get("presses"):
+        out += ["", "Identical presses at once (target p99 under 2 s)",
+                _presses_table(figures["presses"], markdown)]
     out += [f"\nSkipped: {s}" for s in figures.get("skipped", [])]
     return "\n".join(out)
 
@@ -194,6 +216,13 @@ def _timers_table(rows: list[dict[str, Any]], markdown: bool) -> str:
                  [[r["database"], r["replicas"], r["meetings"], r["timer_seconds"],
                    f"{r['received']}/{r['expected']}", r["duplicates"], r["late"]["p50_ms"],
                    r["late"]["p99_ms"], r["late"]["max_ms"]] for r in rows], markdown)
+
+
+def _presses_table(rows: list[dict[str, Any]], markdown: bool) -> str:
+    return table(["database", "presses", "answered", "p50 ms", "p99 ms", "max ms", "errors",
+                  "refused"],
+                 [[r["database"], r["presses"], r["ok"], r["p50_ms"], r["p99_ms"], r["max_ms"],
+                   r["errors"], r["refused"]] for r in rows], markdown)
 
 
 def _memory_table(rows: list[dict[str, Any]], markdown: bool) -> str:

@@ -38,9 +38,8 @@ class Outcome:
             self.samples.append(why[:300])
 
 
-def client() -> ClientSession:
-    return ClientSession(connector=TCPConnector(limit=0),
-                         timeout=ClientTimeout(total=REQUEST_TIMEOUT))
+def client(timeout: float = REQUEST_TIMEOUT) -> ClientSession:
+    return ClientSession(connector=TCPConnector(limit=0), timeout=ClientTimeout(total=timeout))
 
 
 async def send(session: ClientSession, url: str, activity: dict[str, Any], outcome: Outcome,

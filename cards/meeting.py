@@ -135,12 +135,18 @@ def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
         items.append(paragraph("; ".join(view.risks)))
     items.append(ac.TextBlock(text="Agency information", weight=act.FontWeight.BOLDER))
     items.append(facts([(line.agency, line.text) for line in view.information]))
+    if view.earlier:
+        items.append(ac.TextBlock(text=f"The last plan ({view.earlier[0].case_number}): "
+                                  "what became of its actions", weight=act.FontWeight.BOLDER))
+        items.append(facts([(a.agency, f"{a.description} — {a.shown}") for a in view.earlier]))
+    # The earlier plan's copied lines add nothing once its outcomes are shown above.
+    actions = [a for a in view.actions if not (view.earlier and a.from_earlier_plan)]
     items.append(ac.TextBlock(text="Actions", weight=act.FontWeight.BOLDER))
     items.append(facts([(f"{a.agency}{' (earlier plan)' if a.from_earlier_plan else ''}",
                          f"{a.description} — for the {a.for_whom}"
                          + (f"; owner {a.owner}" if a.owner else "")
                          + (f"; due {a.due_on.isoformat()}" if a.due_on else ""))
-                        for a in view.actions]) if view.actions else paragraph("None yet."))
+                        for a in actions]) if actions else paragraph("None yet."))
     items.append(paragraph(f"Updates the victim: {case.victim_contact or 'not named yet'}"))
     if case.exceptional:
         items.append(paragraph(f"Exceptional ({case.exceptional}): {case.exceptional_note}"))

@@ -270,6 +270,54 @@ def cannot_complete_notice(action: OwnedAction, by: str, reason: str) -> str:
             "the operations manager decides on follow-up.")
 
 
+REVIEWED = {"accepted": "accepted as it cannot be completed",
+            "reassigned": "reassigned to another agency", "closed": "closed"}
+
+
+def review_card(action: OwnedAction, agencies: Sequence[str], reviewed: str = "",
+                problem: str | None = None) -> ac.AdaptiveCard:
+    """The operations manager's review of an action that cannot be completed: accept it,
+    reassign it to another agency with a new owner, or close it with a reason."""
+    items: list[Any] = [
+        heading(f"Review: {action.case_number} · {action.victim_first_name}"),
+        paragraph(action.description),
+        facts([("Agency", action.agency), ("Owner", action.owner or action.agency),
+               ("Why not", action.note or "not given"),
+               ("Review", REVIEWED.get(reviewed, "awaiting your decision"))]),
+    ]
+    if problem:
+        items.append(ac.TextBlock(text=problem, color=act.Colors.ATTENTION, wrap=True))
+    if reviewed:
+        return build(items)
+    data = {"follow_up": action.follow_up_id}
+    return build(items, [
+        ac.ActionShowCard(title="Accept", card=build(
+            [text_input("reason", "Note (optional)", multiline=True, max_length=1000)],
+            [execute("Accept", "action.review", decision="accepted", **data)])),
+        ac.ActionShowCard(title="Reassign", card=build(
+            [choice_input("agency", "Agency", [(a, a) for a in agencies], required=True),
+             text_input("owner", "New owner's first name", required=True, max_length=100),
+             text_input("due_on", "Due date (YYYY-MM-DD)", required=True, max_length=10),
+             text_input("reason", "Why (optional)", multiline=True, max_length=1000)],
+            [execute("Reassign", "action.review", decision="reassigned", **data)])),
+        ac.ActionShowCard(title="Close", card=build(
+            [text_input("reason", "Why it is closed", required=True, multiline=True,
+                        max_length=1000)],
+            [execute("Close", "action.review", decision="closed", **data)])),
+    ])
+
+
+def overdue_notice(action: OwnedAction, working_days: int, to_manager: bool) -> str:
+    due = action.due_on.strftime("%d %B %Y") if action.due_on else "its due date"
+    head = (f"An action on {action.case_number} is still open {working_days} working days "
+            f"after it was due ({due}): {action.agency} ({action.owner}): {action.description}")
+    if to_manager:
+        return (f"{head}. The coordinator was told at 2 working days; please decide on "
+                "follow-up with the agency.")
+    return (f"{head}. Please chase the owning agency; the operations manager is told at 5 "
+            "working days.")
+
+
 def reminder_notice(action: OwnedAction, due: bool) -> str:
     if due:
         return (f"Your action on {action.case_number} is due today: {action.description}. "

@@ -70,7 +70,7 @@ class OwnedAction:
         return self.status in OPEN
 
 
-def _follow_ups() -> Select[tuple[ActionFollowUp, PlannedAction, Case, Agency, Marac]]:
+def follow_ups() -> Select[tuple[ActionFollowUp, PlannedAction, Case, Agency, Marac]]:
     """Follow-ups with their action, case, owning agency and MARAC."""
     return (select(ActionFollowUp, PlannedAction, Case, Agency, Marac)
             .join(PlannedAction, PlannedAction.id == ActionFollowUp.action_id)
@@ -82,14 +82,14 @@ def _follow_ups() -> Select[tuple[ActionFollowUp, PlannedAction, Case, Agency, M
 
 async def owned(session: AsyncSession, follow_up_id: int) -> OwnedAction:
     row = (await session.execute(
-        _follow_ups()
+        follow_ups()
         .where(ActionFollowUp.id == follow_up_id))).tuples().first()
     if row is None:
         raise PlanError("That action is not on any plan.")
-    return _owned(*row)
+    return as_owned(*row)
 
 
-def _owned(follow_up: ActionFollowUp, action: PlannedAction, case: Case, agency: Agency | None,
+def as_owned(follow_up: ActionFollowUp, action: PlannedAction, case: Case, agency: Agency | None,
            marac: Marac) -> OwnedAction:
     return OwnedAction(follow_up.id, case.number, case.victim_first_name, marac.name,
                        agency.name if agency else "Any agency", action.owner,
@@ -104,6 +104,7 @@ class Answered:
     version: PlanVersion | None  # the plan's new version, when the answer changed the plan
     answered_by: str
     tell: tuple[int, ...]  # coordinators and operations managers, when it cannot be completed
+    reviewers: tuple[int, ...] = ()  # of those, the operations managers, who review it
 
 
 async def may_answer(session: AsyncSession, follow_up: ActionFollowUp, action: PlannedAction,
@@ -139,8 +140,10 @@ async def answer(session: AsyncSession, follow_up_id: int, person_id: int | None
     text = " ".join(text.split())[:1000]
     changed, version, tell = await _apply(session, follow_up, action, case, meeting, person,
                                           verb, text, now)
+    reviewers = await people_with(session, meeting.marac_id,
+                                  (Role.OPERATIONS_MANAGER,)) if tell else ()
     return Answered(await owned(session, follow_up_id), changed, version, person.first_name,
-                    tell)
+                    tell, reviewers)
 
 
 async def _apply(session: AsyncSession, follow_up: ActionFollowUp, action: PlannedAction,
@@ -189,10 +192,10 @@ async def open_actions(session: AsyncSession, person_id: int, marac_id: int | No
         mine = or_(mine, (ActionFollowUp.owner_person_id.is_(None))
                    & (PlannedAction.owning_agency_id == person.agency_id))
     rows = (await session.execute(
-        _follow_ups()
+        follow_ups()
         .where(ActionFollowUp.status.in_(OPEN), mine,
                *(() if marac_id is None else (Marac.id == marac_id,))))).tuples().all()
-    actions = [_owned(*row) for row in rows]
+    actions = [as_owned(*row) for row in rows]
     return sorted(actions, key=lambda a: (a.due_on or date.max, a.case_number, a.follow_up_id))
 
 
@@ -217,7 +220,7 @@ def due_reminder_at(marac: Marac, due_on: date) -> datetime:
 
 async def claim_reminders(session: AsyncSession, now: datetime) -> list[ActionReminder]:
     rows = (await session.execute(
-        _follow_ups()
+        follow_ups()
         .where(ActionFollowUp.status.in_(OPEN),
                or_(ActionFollowUp.acknowledge_reminded_at.is_(None),
                    ActionFollowUp.due_reminded_at.is_(None)))
@@ -238,7 +241,7 @@ async def claim_reminders(session: AsyncSession, now: datetime) -> list[ActionRe
             continue
         recipients = await _answerers(session, follow_up, action, case, marac)
         for due in kinds:
-            reminders.append(ActionReminder(_owned(follow_up, action, case, agency, marac), due,
+            reminders.append(ActionReminder(as_owned(follow_up, action, case, agency, marac), due,
                                             recipients))
     return reminders
 

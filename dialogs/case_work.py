@@ -10,7 +10,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import earlier_plan
 from dialogs.dash import BY_KEY
+from dialogs.earlier_plan import EarlierAction
 from dialogs.meeting import MeetingError
 from storage.models import (
     ActionOrigin,
@@ -73,6 +75,7 @@ class CaseView:
     risks: tuple[str, ...]
     information: tuple[InformationLine, ...]
     actions: tuple[ActionLine, ...]
+    earlier: tuple[EarlierAction, ...] = ()  # a repeat: the last plan's actions and outcomes
 
 
 def _must_be_open(case: Case) -> None:
@@ -225,5 +228,6 @@ async def view(session: AsyncSession, case: Case, marac_id: int) -> CaseView:
     risks = tuple(BY_KEY[key].text for key, answer in (referral.dash_answers if referral
                                                        else {}).items()
                   if answer == "yes" and key in BY_KEY)
-    return CaseView(case, referral, risks, information, actions)
+    return CaseView(case, referral, risks, information, actions,
+                    await earlier_plan.outcomes(session, referral))
 

@@ -95,6 +95,19 @@ class Store:
             return False
         return True
 
+    async def cannot_write(self) -> str | None:
+        """Why the database refuses writes (a read-only file, a full disk), or None. A row
+        the schema always has is written unchanged and committed: only a commit shows a full
+        disk, and the row is one no turn ever waits for."""
+        try:
+            async with self.unit_of_work() as session:
+                await session.execute(
+                    text("UPDATE alembic_version SET version_num = version_num"))
+        except Exception as error:
+            cause = getattr(error, "orig", None) or error
+            return str(cause).rstrip(".") or type(cause).__name__
+        return None
+
     async def close(self) -> None:
         await self.engine.dispose()
 

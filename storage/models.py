@@ -526,6 +526,16 @@ class ActionFollowUp(Base):
     note: Mapped[str] = mapped_column(EncryptedText, default="")  # the done note or the reason
     acknowledge_reminded_at: Mapped[datetime | None] = mapped_column()
     due_reminded_at: Mapped[datetime | None] = mapped_column()
+    # Still open 2 and 5 working days after its due date: escalated once each (002).
+    coordinator_escalated_at: Mapped[datetime | None] = mapped_column()
+    manager_escalated_at: Mapped[datetime | None] = mapped_column()
+    # The operations manager's review of an action that cannot be completed (002).
+    review: Mapped[str | None] = mapped_column(String(20))  # accepted, reassigned, closed
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    review_note: Mapped[str] = mapped_column(EncryptedText, default="")
+    # A reassigned action's successor, with its new agency and owner.
+    reassigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("planned_action.id"))
 
 
 class Dissemination(Base):

@@ -1,6 +1,7 @@
 """The commands and buttons of the plan after the meeting, in personal chat: `plan CASE`,
 `plan CASE export`, `dissemination`, `my actions`, `update CASE`; the action owners'
-Acknowledge, Done and Cannot complete, and the update form's button. A refusal answers in one
+Acknowledge, Done and Cannot complete, the operations manager's review of an action that
+cannot be completed, and the update form's button. A refusal answers in one
 sentence and changes nothing; pressing the same button twice does nothing twice."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from bot.turns.posts import Post
 from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
 from bot.turns.registry import (
     COORDINATORS,
+    MANAGERS,
     PERSONAL_ONLY,
     PLAN_READERS,
     PLANNERS,
@@ -32,10 +35,12 @@ from cards.plan import (
     dissemination_card,
     my_actions_card,
     plan_card,
+    review_card,
     update_card,
 )
-from dialogs import acknowledgement, dissemination, plans
+from dialogs import acknowledgement, action_review, dissemination, plans
 from dialogs.acknowledgement import Verb
+from dialogs.action_review import Decision, Reassignment
 from dialogs.ids import row_id
 from dialogs.plan_updates import add_update
 from dialogs.plans import NotEntitled, PlanError
@@ -120,8 +125,13 @@ def _answering(verb: Verb, key: str) -> Callable[[Press], Awaitable[InvokeAnswer
             note = text_reply(cannot_complete_notice(answered.action, answered.answered_by,
                                                      answered.action.note),
                               f"Action cannot be completed: {answered.action.case_number}")
+            _, agencies = await action_review.review_of(press.session,
+                                                        answered.action.follow_up_id)
+            with_review = replace(card_reply(review_card(answered.action, agencies), note.summary),
+                                  text=note.text)
             for person_id in answered.tell:
-                send_to(press.session, note, "action cannot be completed", now, person_id)
+                send_to(press.session, with_review if person_id in answered.reviewers else note,
+                        "action cannot be completed", now, person_id)
         return card_answer(action_card(answered.action))
     return run
 
@@ -147,6 +157,39 @@ _owner_button("acknowledge", "Acknowledge an action you own.", Verb.ACKNOWLEDGE,
 _owner_button("done", "Mark your action done, with a note.", Verb.DONE, "note")
 _owner_button("cannot", "Say your action cannot be completed, with the reason.", Verb.CANNOT,
               "reason")
+
+
+async def _review_again(press: Press, refused: Refusal) -> InvokeAnswer:
+    """A refused review: the review card again with why, to the operations manager."""
+    follow_up = _id(press.data.get("follow_up"))
+    if isinstance(refused, NotEntitled) or follow_up is None:
+        return message_answer(str(refused))
+    try:
+        shown = await acknowledgement.owned(press.session, follow_up)
+    except PlanError:
+        return message_answer(str(refused))
+    reviewed, agencies = await action_review.review_of(press.session, follow_up)
+    return card_answer(review_card(shown, agencies, reviewed, str(refused)))
+
+
+@button("action.review", "Review an action that cannot be completed: accept, reassign, close.",
+        roles=MANAGERS, places=PERSONAL_ONLY, refused=_review_again)
+async def _review(press: Press) -> InvokeAnswer:
+    now = press.clock.now()
+    try:
+        decision = Decision(_text(press, "decision"))
+    except ValueError as error:
+        raise PlanError("Choose to accept, reassign or close the action.") from error
+    to = Reassignment(_text(press, "agency"), _text(press, "owner"), _text(press, "due_on")
+                      ) if decision is Decision.REASSIGNED else None
+    reviewed = await action_review.review(press.session, _follow_up(press), press.person_id,
+                                          decision, _text(press, "reason"), to, now)
+    if reviewed.successor is not None and reviewed.new_owner is not None:
+        successor = await acknowledgement.owned(press.session, reviewed.successor)
+        card = card_reply(action_card(successor), f"Action: {successor.case_number}")
+        send_to(press.session, card, "action", now, reviewed.new_owner)
+    _, agencies = await action_review.review_of(press.session, reviewed.action.follow_up_id)
+    return card_answer(review_card(reviewed.action, agencies, reviewed.decision.value))
 
 
 @button("plan.update", "Add new information to a plan.", roles=PLANNERS,

@@ -209,6 +209,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print("marac: the database schema is not up to date; run `marac db upgrade` first.",
               file=sys.stderr)
         return 2
+    refused = asyncio.run(_cannot_write(settings.database_url))
+    if refused:
+        print(f"marac: the database cannot be written ({refused}); check its file or disk, "
+              "then start again.", file=sys.stderr)
+        return 2
     from bot.ops import telemetry
     from bot.teams.app import create_app
 
@@ -217,6 +222,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     web.run_app(create_app(settings), host=host, port=port,
                 print=lambda _: print(f"MARAC bot listening on http://{host}:{port}/api/messages"))
     return 0
+
+
+async def _cannot_write(url: str) -> str | None:
+    store = Store.from_url(url)
+    try:
+        return await store.cannot_write()
+    finally:
+        await store.close()
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

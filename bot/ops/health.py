@@ -1,8 +1,9 @@
 """Liveness and readiness, apart. `/livez` says only that the process answers, so an
 orchestrator restarts a replica that hangs and never one that merely cannot reach the
 database (restarting every replica in a loop would not bring the database back). `/readyz`
-says whether this replica can do its work: the database answers, its schema is the one this
-code expects, and this replica's timer has ticked within three intervals."""
+says whether this replica can do its work: the database answers and takes writes (not a
+read-only file or a full disk), its schema is the one this code expects, and this replica's
+timer has ticked within three intervals."""
 
 from __future__ import annotations
 
@@ -63,21 +64,23 @@ async def migrations_at_head(store: Store) -> bool:
 
 async def readiness(store: Store, heartbeat: Heartbeat | None) -> dict[str, Any]:
     checks: dict[str, Any] = {"database": "reachable", "migrations": "at head",
-                              "timer": "ticking"}
+                              "writes": "accepted", "timer": "ticking"}
     if not await store.is_reachable():
-        checks.update(database="unreachable", migrations="unknown")
+        checks.update(database="unreachable", migrations="unknown", writes="unknown")
     else:
         try:
             if not await migrations_at_head(store):
                 checks["migrations"] = "behind"
         except Exception:  # no schema at all, or the database went away meanwhile
             checks["migrations"] = "unknown"
+        if checks["migrations"] != "unknown" and await store.cannot_write():
+            checks["writes"] = "refused"
     if heartbeat is not None and heartbeat.stalled():
         checks["timer"] = "stalled"
     elif heartbeat is None or not heartbeat.interval:
         checks["timer"] = "off"
-    ready = (checks["database"], checks["migrations"]) == ("reachable", "at head") and (
-        checks["timer"] != "stalled")
+    ready = (checks["database"], checks["migrations"], checks["writes"]) == (
+        "reachable", "at head", "accepted") and checks["timer"] != "stalled"
     return {"status": "ready" if ready else "unready", **checks}
 
 

@@ -36,6 +36,10 @@ async def queue_due(session: AsyncSession, now: datetime,
     await purge_when_due(session, now)
 
 
+# What a running meeting needs within seconds: delivered before anything else is looked at.
+SLOT_PURPOSES = ("slot warning", "case card")
+
+
 async def queue_slot_warnings(session: AsyncSession, now: datetime,
                               notice: MeetingNotice | None = None) -> None:
     for warning in await claim_slot_warnings(session, now):

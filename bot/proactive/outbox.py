@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.teams.sending import retry_after_seconds
 from bot.turns.replies import Message
 from storage.models import OutboxMessage
 
@@ -64,8 +66,8 @@ def conversation_of(message: OutboxMessage) -> str:
 
 async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEASE,
                     limit: int = BATCH, *, busy: Collection[str] = (),
-                    per_conversation: int | None = None, conversations: int | None = None
-                    ) -> list[OutboxMessage]:
+                    per_conversation: int | None = None, conversations: int | None = None,
+                    purposes: Collection[str] | None = None) -> list[OutboxMessage]:
     """Due messages, leased to this sender: until the lease runs out no other replica takes
     them, and after it (the sender died mid-send) the next one that looks does. Each claim
     counts an attempt, which is also the claim's token (see settle).
@@ -73,14 +75,15 @@ async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEA
     `busy` conversations (see conversation_of), which this sender is still sending to, are
     left alone; at most `per_conversation` messages of each are claimed, the earliest, so
     that a conversation's messages go out in order and a claim's lease only has to outlast
-    a few paced sends; and those of at most `conversations` conversations. What is read but
-    not claimed is left as it was."""
+    a few paced sends; and those of at most `conversations` conversations; only those for
+    `purposes`, when given. What is read but not claimed is left as it was."""
     channels = [c for c in busy if not c.startswith("person ")]
     people = [int(c.split(" ", 1)[1]) for c in busy if c.startswith("person ")]
     due = list((await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None),
                OutboxMessage.next_attempt_at <= now,
+               *((OutboxMessage.purpose.in_(purposes),) if purposes is not None else ()),
                *((or_(OutboxMessage.conversation_id.is_(None),
                       OutboxMessage.conversation_id.not_in(channels)),)
                  if channels else ()),
@@ -107,10 +110,11 @@ async def claim_due(session: AsyncSession, now: datetime, lease: timedelta = LEA
 
 
 def settle(message: OutboxMessage, now: datetime, error: str | None,
-           attempt: int | None = None) -> None:
+           attempt: int | None = None, not_before: datetime | None = None) -> None:
     """Record how the send of `attempt` went. A message once delivered stays delivered; a
     failure of a sender whose lease ran out and whose message was claimed again since
-    changes nothing, for the newer attempt decides."""
+    changes nothing, for the newer attempt decides. A failed message is tried again after
+    its backoff, and never before `not_before` (when Teams said it would take it)."""
     if error is None:
         message.delivered_at = message.delivered_at or now
         return
@@ -120,7 +124,28 @@ def settle(message: OutboxMessage, now: datetime, error: str | None,
     if message.attempts >= MAX_ATTEMPTS:
         message.failed_at = now
     else:
-        message.next_attempt_at = now + backoff(message.attempts)
+        message.next_attempt_at = max(now + backoff(message.attempts), not_before or now)
+
+
+async def hold(session: AsyncSession, conversation: str, until: datetime,
+               unsent: Collection[OutboxMessage] = ()) -> None:
+    """Nothing more goes to `conversation` before `until` (Teams asked for a pause there), so
+    that none of its later messages overtakes the one put back. Those claimed with it but
+    not tried (`unsent`) get their attempt back."""
+    for message in unsent:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts)
+            .values(attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False))
+    to = (OutboxMessage.person_id == int(conversation.split(" ", 1)[1])
+          if conversation.startswith("person ") else
+          OutboxMessage.conversation_id == conversation)
+    await session.execute(
+        update(OutboxMessage)
+        .where(to, OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None),
+               OutboxMessage.next_attempt_at < until)
+        .values(next_attempt_at=until).execution_options(synchronize_session=False))
 
 
 # Teams refuses a message over about 28 KB with 413; sending it again as it was would fail the
@@ -129,12 +154,26 @@ TOO_LARGE = "Teams refused it as too large (413)."
 SENT_SHORT = "Teams refused it as too large (413): sent in short form."
 
 
-def failure_of(error: Exception) -> str:
-    """How a send failed, as recorded; TOO_LARGE for Teams' size limit."""
+@dataclass(frozen=True)
+class Failure:
+    """Why a send failed, as recorded; and, when Teams asked for a pause (429 with
+    Retry-After), how long it asked for."""
+
+    reason: str
+    retry_after: timedelta | None = None
+
+
+def failure_of(error: Exception) -> Failure:
+    """How a send failed; TOO_LARGE for Teams' size limit."""
     response = getattr(error, "response", None)  # msrest's: aiohttp's or requests' response
-    if 413 in (getattr(response, "status", None), getattr(response, "status_code", None)):
-        return TOO_LARGE
-    return f"{type(error).__name__}: {error}"
+    status = getattr(response, "status", None) or getattr(response, "status_code", None)
+    if status == 413:
+        return Failure(TOO_LARGE)
+    asked = retry_after_seconds((getattr(response, "headers", None) or {}).get("Retry-After"))
+    if status == 429 and asked is not None:
+        return Failure(f"Teams asked for a pause of {asked:.0f} s (429).",
+                       timedelta(seconds=asked))
+    return Failure(f"{type(error).__name__}: {error}")
 
 
 def short_form(payload: dict[str, Any]) -> dict[str, Any]:

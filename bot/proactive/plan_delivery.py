@@ -1,7 +1,7 @@
 """After the meeting, from the timer: closed cases' plans into the outbox as 1:1 cards (and
 emails into the mail outbox), the 48-hour clock's alerts, failed deliveries reported to the
-coordinators, and the action owners' reminders. Every message goes to a Person through the
-outbox, in the same transaction as the record that caused it."""
+coordinators, the action owners' reminders and overdue actions' escalations. Every message
+goes to a Person through the outbox, in the same transaction as the record that caused it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from cards.plan import (
     alert_notice,
     disseminated_card,
     failure_notice,
+    overdue_notice,
     reminder_notice,
     withheld_notice,
 )
@@ -28,6 +29,7 @@ from dialogs.dissemination import (
     claim_failures,
     start_clocks,
 )
+from dialogs.overdue import claim_escalations
 from storage.models import DeliveryKind, OutboxMessage
 
 
@@ -63,6 +65,13 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
         for person_id in reminder.recipients:
             send_to(session, note, "action due" if reminder.due else "action acknowledge",
                     now, person_id)
+    for escalation in await claim_escalations(session, now):
+        note = text_reply(overdue_notice(escalation.action, escalation.working_days,
+                                         escalation.to_manager),
+                          f"Action overdue: {escalation.action.case_number}")
+        purpose = "action overdue 5d" if escalation.to_manager else "action overdue 2d"
+        for person_id in escalation.recipients:
+            send_to(session, note, purpose, now, person_id)
 
 
 async def queue_plan(session: AsyncSession, queued: Queued, now: datetime) -> None:

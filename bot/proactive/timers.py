@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -17,10 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ops import telemetry
 from bot.ops.health import Heartbeat
 from bot.proactive import outbox
-from bot.proactive.circulation import RENDER, queue_scheduled, queue_slot_warnings, render_now
+from bot.proactive.circulation import (
+    RENDER,
+    SLOT_PURPOSES,
+    queue_scheduled,
+    queue_slot_warnings,
+    render_now,
+)
 from bot.proactive.graph import GraphMailer, deliver_mail
 from bot.proactive.installation_graph import AppInstaller, install_for
-from bot.proactive.outbox import NoTeamsId, Undeliverable
+from bot.proactive.outbox import Failure, NoTeamsId, Undeliverable
 from bot.teams.delivery import Adapter, Address, TeamsDelivery, address_of
 from bot.teams.meeting_notice import MeetingNotice
 from dialogs.clock import Clock
@@ -68,10 +74,12 @@ class Timers:
 
     async def tick(self) -> None:
         """The time-critical work first: slot warnings, queued and delivered before anything
-        slower is looked at; then case lists, reminders and what follows meetings, and what
-        they queued; then, when due (hourly, one replica), the retention purge; then mail."""
+        else in the outbox is looked at; then case lists, reminders and what follows meetings,
+        and everything due; then, when due (hourly, one replica), the retention purge; then
+        mail. No conversation holds up the others: one Teams asks to wait for longer than
+        bot.teams.sending waits in place goes back in the outbox until then."""
         await self.warn()
-        await self.deliver()
+        await self.deliver(SLOT_PURPOSES)
         await self.circulate()
         await self.deliver()
         await self.purge()
@@ -94,7 +102,7 @@ class Timers:
         async with self._unit_of_work() as session:
             await purge_when_due(session, self.clock.now())
 
-    async def deliver(self) -> int:
+    async def deliver(self, purposes: Collection[str] | None = None) -> int:
         """Send what is due, until nothing due is left; the number delivered.
 
         Conversations are sent to at once, each by its own task that sends its messages one
@@ -102,13 +110,14 @@ class Timers:
         asks to be retried). A conversation's few earliest messages are claimed together,
         just before they are sent, so their lease need only outlast a few sends and a
         replica that dies leaves only those to be taken over when the lease runs out. A
-        conversation still being sent to is not claimed from again until its task is done."""
+        conversation still being sent to is not claimed from again until its task is done.
+        Only messages for `purposes`, when given."""
         running: dict[str, asyncio.Task[int]] = {}
         delivered = 0
         try:
             while True:
                 claimed, more = ({}, False) if len(running) >= CONCURRENCY else (
-                    await self._claim(busy=running.keys(), room=CONCURRENCY - len(running)))
+                    await self._claim(running.keys(), CONCURRENCY - len(running), purposes))
                 for conversation, batch in claimed.items():
                     running[conversation] = asyncio.create_task(self._deliver_in_order(batch))
                 if more:
@@ -128,7 +137,7 @@ class Timers:
             if running:
                 await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _claim(self, busy: Collection[str], room: int
+    async def _claim(self, busy: Collection[str], room: int, purposes: Collection[str] | None
                      ) -> tuple[dict[str, list[Ready]], bool]:
         """Up to `room` conversations' earliest due messages, claimed, with where to send
         them (those that cannot be sent as things stand are settled here); and whether
@@ -136,7 +145,8 @@ class Timers:
         async with self._unit_of_work() as session:
             due = await outbox.claim_due(session, self.clock.now(), self.lease,
                                          limit=CLAIM, busy=busy,
-                                         per_conversation=PER_CONVERSATION, conversations=room)
+                                         per_conversation=PER_CONVERSATION, conversations=room,
+                                         purposes=purposes)
             claimed: dict[str, list[Ready]] = {}
             routes: dict[str, Address] = {}  # a conversation's messages share its route
             for message in due:
@@ -158,12 +168,21 @@ class Timers:
             await install_for(self.store, self.installer, self.clock, waiting)
 
     async def _deliver_in_order(self, batch: list[Ready]) -> int:
+        """A conversation's claimed messages, one after another; when Teams asks for a
+        pause longer than is waited for in place, the conversation is put back in the
+        outbox until then, and the tick goes on without it."""
         delivered = 0
-        for message, route in batch:
+        for at, (message, route) in enumerate(batch):
             with telemetry.delivery(message):
-                sent = await self._deliver_one(message, route)
-                telemetry.delivered(message, bool(sent))
-            delivered += sent
+                failure = await self._deliver_one(message, route)
+                telemetry.delivered(message, failure is None)
+            delivered += failure is None
+            if failure is not None and failure.retry_after is not None:
+                async with self._unit_of_work() as session:
+                    await outbox.hold(session, outbox.conversation_of(message),
+                                      self.clock.now() + failure.retry_after,
+                                      unsent=[m for m, _ in batch[at + 1:]])
+                break
         return delivered
 
     async def _payload(self, message: OutboxMessage) -> dict[str, Any]:
@@ -174,14 +193,14 @@ class Timers:
         async with self._unit_of_work() as session:
             return await render_now(session, message.activity, self.clock.now())
 
-    async def _deliver_one(self, message: OutboxMessage, route: Address) -> int:
+    async def _deliver_one(self, message: OutboxMessage, route: Address) -> Failure | None:
         try:
             payload = await self._payload(message)
         except Exception as error:  # retried with backoff, then reported, like a failed send
-            failure: str | None = f"{type(error).__name__}: {error}"
+            failure: Failure | None = Failure(f"{type(error).__name__}: {error}")
         else:
             failure = await self._send(route, payload, message.replaces_activity_id)
-        shortened = failure == outbox.TOO_LARGE
+        shortened = failure is not None and failure.reason == outbox.TOO_LARGE
         if shortened:
             failure = await self._send(route, outbox.short_form(payload),
                                        message.replaces_activity_id)
@@ -194,13 +213,17 @@ class Timers:
                             **({"last_error": outbox.SENT_SHORT} if shortened else {})))
             else:
                 stored = await session.get_one(OutboxMessage, message.id, with_for_update=True)
-                outbox.settle(stored, self.clock.now(), failure, message.attempts)
+                outbox.settle(stored, self.clock.now(), failure.reason, message.attempts,
+                              not_before=self._after(failure))
         if failure:
-            log.warning("outbox %s not delivered: %s", message.id, failure)
-        return 0 if failure else 1
+            log.warning("outbox %s not delivered: %s", message.id, failure.reason)
+        return failure
+
+    def _after(self, failure: Failure) -> datetime | None:
+        return None if failure.retry_after is None else self.clock.now() + failure.retry_after
 
     async def _send(self, route: Address, payload: dict[str, object],
-                    replaces: str | None) -> str | None:
+                    replaces: str | None) -> Failure | None:
         return await TeamsDelivery(self.adapter, self.app_id).send(route, payload, replaces)
 
     def start(self) -> None:

@@ -172,9 +172,13 @@ def _plain(body: Any) -> Any:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    if await request.app[STORE].is_reachable():
-        return web.json_response({"status": "ok", "database": "reachable"})
-    return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+    store = request.app[STORE]
+    if not await store.is_reachable():
+        return web.json_response({"status": "unhealthy", "database": "unreachable"},
+                                 status=503)
+    if await store.cannot_write():
+        return web.json_response({"status": "unhealthy", "database": "read-only"}, status=503)
+    return web.json_response({"status": "ok", "database": "reachable"})
 
 
 async def _start_timers(app: web.Application) -> None:

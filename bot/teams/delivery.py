@@ -17,7 +17,7 @@ from botbuilder.schema import (
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.proactive.outbox import NoTeamsId, Undeliverable, failure_of
+from bot.proactive.outbox import Failure, NoTeamsId, Undeliverable, failure_of
 from bot.teams.meeting_notification import is_notification, send_notification
 from storage.models import Conversation, OutboxMessage, Person
 
@@ -76,9 +76,9 @@ class TeamsDelivery:
         self.adapter, self.app_id = adapter, app_id
 
     async def send(self, address: Address, payload: dict[str, Any], replaces: str | None
-                   ) -> str | None:
+                   ) -> Failure | None:
         """Send, or replace the message `replaces`; why it failed, or None."""
-        failure: str | None = None
+        failure: Failure | None = None
 
         async def send(context: TurnContext) -> None:
             # Caught here: botbuilder would hand an error raised in this callback to the
@@ -105,5 +105,5 @@ class TeamsDelivery:
                     self.app_id, send, address.personal, "msteams",
                     address.reference.service_url)
         except Exception as error:  # any failure is retried, then reported, never dropped
-            return f"{type(error).__name__}: {error}"
+            return failure_of(error)  # a new chat Teams throttled, too
         return failure

@@ -39,6 +39,10 @@ RETRIED_STATUSES = frozenset({412, 429, 502, 504})
 # Sends are spaced this much beyond each window's edge, so that a connector timing our
 # requests a little later than we do never counts one too many.
 MARGIN_SECONDS = 0.001
+# The longest Teams' Retry-After is waited for in place: beyond it the refusal is the answer,
+# so that an in-turn reply fails within Teams' 15 s and an outbox message goes back to the
+# outbox, due when Teams said, rather than holding up the timer's other conversations.
+LONGEST_WAIT_SECONDS = 10.0
 
 
 class Lane:
@@ -79,8 +83,8 @@ class Route:
 class Pacing:
     """Waits for room in the conversation's and the tenant's windows before each attempt;
     retries 412, 429, 502 and 504 with exponential backoff and jitter, honouring
-    Retry-After. One conversation's requests go out one at a time, in the order asked, so
-    a retried message is never overtaken by the next."""
+    Retry-After up to LONGEST_WAIT_SECONDS. One conversation's requests go out one at a
+    time, in the order asked, so a retried message is never overtaken by the next."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
@@ -119,7 +123,10 @@ class Pacing:
                 telemetry.throttled()
             if status not in RETRIED_STATUSES or tried == self.attempts:
                 return answer
-            await self.sleep(self.backoff(tried, retry_after))
+            wait = self.backoff(tried, retry_after)
+            if wait > LONGEST_WAIT_SECONDS:
+                return answer
+            await self.sleep(wait)
         raise AssertionError("unreachable")
 
     def backoff(self, tried: int, retry_after: str | None) -> float:
@@ -165,6 +172,11 @@ class Pacing:
     @staticmethod
     def _wall_now() -> float:
         return time.time()
+
+
+def retry_after_seconds(retry_after: str | None) -> float | None:
+    """Retry-After as seconds to wait from now, or None when there is none."""
+    return _seconds(retry_after, time.time())
 
 
 def _seconds(retry_after: str | None, wall_now: float) -> float | None:

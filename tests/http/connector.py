@@ -16,6 +16,9 @@ class Connector:
         self.page_size = 2  # Teams may give fewer than asked
         self.roster_reads: list[tuple[str, str]] = []  # (conversation, continuation token)
         self.largest: int | None = None  # bytes of a message, beyond which 413, as Teams
+        self.throttle_new_chats: str | None = None  # Retry-After of a 429 to every new chat
+        self.arrived: list[str] = []  # what was accepted, in order: a new chat's member id
+        # or a message's text
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations", self._open)
         self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
@@ -47,11 +50,15 @@ class Connector:
         return web.json_response(page)
 
     async def _open(self, request: web.Request) -> web.Response:
+        if self.throttle_new_chats is not None:
+            return web.json_response({"error": {"code": "Throttled"}}, status=429,
+                                     headers={"Retry-After": self.throttle_new_chats})
         if self.refuse_next:
             return web.json_response({"error": "refused"}, status=self.refuse_next.pop(0))
         body = await request.json()
         self.opened.append(body)
         member = body["members"][0]["id"]
+        self.arrived.append(member)
         return web.json_response({"id": f"a:1:1-{member}", "serviceUrl": str(request.url)})
 
     async def _post(self, request: web.Request) -> web.Response:
@@ -62,4 +69,5 @@ class Connector:
         activity = await request.json()
         activity["conversation_id"] = request.match_info["conversation"]
         self.sent.append(activity)
+        self.arrived.append(str(activity.get("text")))
         return web.json_response({"id": f"sent-{len(self.sent)}"})

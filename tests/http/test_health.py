@@ -54,7 +54,8 @@ async def bot(database_url: str, clock: FixedClock) -> AsyncIterator[TestClient]
 
 async def test_a_stopped_timer_turns_readiness_off_within_three_intervals(bot, clock):
     assert await until_ready(bot) == {"status": "ready", "database": "reachable",
-                                      "migrations": "at head", "timer": "ticking"}
+                                      "migrations": "at head", "writes": "accepted",
+                                      "timer": "ticking"}
     await bot.app[TIMERS].stop()
     stopped_at = clock.now()
     clock.set(stopped_at + timedelta(seconds=3 * INTERVAL))
@@ -62,7 +63,7 @@ async def test_a_stopped_timer_turns_readiness_off_within_three_intervals(bot, c
     clock.set(stopped_at + timedelta(seconds=3 * INTERVAL + 1))
     assert await status(bot, "/readyz") == (503, {
         "status": "unready", "database": "reachable", "migrations": "at head",
-        "timer": "stalled"})
+        "writes": "accepted", "timer": "stalled"})
     assert await status(bot, "/livez") == (200, {"status": "live"})
     bot.app[TIMERS].start()  # the timer ticking again makes the replica ready again
     await until_ready(bot)
@@ -105,5 +106,26 @@ async def test_a_schema_behind_the_code_is_unready(one_migration_behind, clock):
         code, body = await status(client, "/readyz")
         assert (code, body["migrations"]) == (503, "behind")
         assert (await status(client, "/livez"))[0] == 200
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def read_only(tmp_path) -> str:
+    """A migrated database whose file is opened read-only, as SQLite opens a file it may
+    not write (the tests run as root, whom file modes do not stop)."""
+    path = tmp_path / "marac.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+
+
+async def test_a_store_that_cannot_be_written_is_unready(read_only, clock):
+    client = await started(read_only, clock)
+    try:
+        assert await status(client, "/readyz") == (503, {
+            "status": "unready", "database": "reachable", "migrations": "at head",
+            "writes": "refused", "timer": "ticking"})
+        assert (await status(client, "/healthz"))[0] == 503
+        assert await status(client, "/livez") == (200, {"status": "live"})
     finally:
         await client.close()

@@ -17,9 +17,11 @@ from bot.config import Settings
 from bot.proactive import outbox
 from bot.proactive.timers import Timers
 from bot.teams.app import create_adapter
+from bot.teams.sending import LONGEST_WAIT_SECONDS
+from bot.turns.replies import Message
 from dialogs.demo import DEMO_TEAM, DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
-from storage.models import Case, ConversationKind, OutboxMessage
+from storage.models import Case, ConversationKind, OutboxMessage, Person
 from tests.http.connector import Connector
 from tests.store.meeting_factory import next_case, pause, resume, started
 
@@ -207,3 +209,65 @@ async def test_a_card_update_sent_after_the_case_closed_does_not_show_it_open(
     await restarted.tick()
     assert [u["activity_id"] for u in fake.updated] == [CARD_MESSAGE]
     assert "left of the slot" not in card_text(fake.updated[0])
+
+
+async def test_a_chat_under_retry_after_holds_up_no_other_conversations_warning(
+        store, clock, connector, meeting):
+    """Teams answers one new 1:1 chat 429 with Retry-After: 120. The sender does not wait
+    two minutes inside the tick: the chat's message goes back in the outbox, due when Teams
+    said, and the slot warning in the meeting's channel goes out on the next tick."""
+    fake, _ = connector
+    fake.throttle_new_chats = "120"
+    timers = new_timers(store, clock)
+    waits: list[float] = []
+
+    async def waited(seconds: float) -> None:  # the sender's waits, noted, not slept
+        waits.append(seconds)
+
+    timers.adapter.bot_framework_authentication.pacing.sleep = waited  # type: ignore[attr-defined]
+    async with store.unit_of_work() as session:
+        person = await session.scalar(select(Person).where(Person.teams_user_id.is_not(None))
+                                      .order_by(Person.id).limit(1))
+        assert person is not None
+        throttled = outbox.enqueue(
+            session, Message(text="Your case list is ready.", summary="Case list"),
+            "case list", clock.now(), person_id=person.id)
+    await timers.tick()
+    assert fake.opened == [] and max(waits, default=0.0) <= LONGEST_WAIT_SECONDS
+    async with store.unit_of_work() as session:
+        held = await session.get_one(OutboxMessage, throttled.id)
+        assert held.delivered_at is None and held.failed_at is None
+        assert held.next_attempt_at == clock.now() + timedelta(seconds=120)
+        assert "429" in (held.last_error or "")
+
+    clock.set(meeting + timedelta(seconds=41))
+    await timers.tick()
+    assert texts(fake) == ["RIV-2026-001: 19 seconds of the slot remain."]
+    assert len(fake.updated) == 1 and fake.opened == []  # not tried again before it is due
+
+    fake.throttle_new_chats = None
+    clock.set(meeting + timedelta(seconds=120))
+    await timers.tick()
+    assert [o["members"][0]["id"] for o in fake.opened] == [person.teams_user_id]  # type: ignore[index]
+    assert "Your case list is ready." in [m.get("text") for m in fake.sent]
+
+
+async def test_a_slot_warning_goes_out_before_a_backlog_of_other_messages(
+        store, clock, connector, meeting):
+    """120 messages to people, queued before the warning fell due and not yet sent: the
+    warning in the meeting's channel is not sent behind them."""
+    fake, _ = connector
+    async with store.unit_of_work() as session:
+        people = list((await session.scalars(
+            select(Person.id).where(Person.teams_user_id.is_not(None)))).all())
+        for n in range(120):
+            outbox.enqueue(session, Message(text=f"Reminder {n}", summary="Reminder"),
+                           "information reminder", clock.now(),
+                           person_id=people[n % len(people)])
+    clock.set(meeting + timedelta(seconds=41))
+    await new_timers(store, clock).tick()
+    warning = "RIV-2026-001: 19 seconds of the slot remain."
+    assert fake.arrived[0] == warning
+    assert fake.arrived.count(warning) == 1  # and the backlog after it, whole
+    assert sorted(t for t in fake.arrived if t.startswith("Reminder")) == sorted(
+        f"Reminder {n}" for n in range(120))

@@ -1,7 +1,9 @@
 """The audit trail stores each press as it turned out: a press the command table lets
-through but the MARAC's rules refuse inside its handler (another MARAC's referral, a case
+through but the MARAC's rules refuse inside its handler (a referral triaged already, a case
 whose planning is closed, someone else's action) is stored as refused, with the reason the
-presser was told; a press that went through is stored as done."""
+presser was told; a press that went through is stored as done. (Another MARAC's referral
+is now refused before the handler: a button acts in the MARAC of the referral it names,
+where the presser holds no role; tests/store/test_marac_scope.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from bot.turns.press import read_invoke
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from storage.models import ActionFollowUp, ActionStatus, AuditEvent
 from tests.store.plan_factory import follow_up_of, heard, tick
-from tests.store.referral_factory import card_payload, other_marac, refer
+from tests.store.referral_factory import card_payload, refer
 
 PEOPLE = {p.full_name.split()[0]: p for p in DEMO_PEOPLE}
 
@@ -59,15 +61,20 @@ async def test_refusals_inside_the_handler_are_audited_as_refused_with_their_rea
     h = await heard(store, clock)  # the first case heard; its planning closed by `next`
     await tick(store, clock)  # the plan disseminated: each owner has their action's card
 
-    # Another MARAC's referral, pressed by this MARAC's coordinator.
-    theirs = await refer(store, clock, await other_marac(store), card_payload())
-    await press(store, clock, "Cara", "triage.accept", {"referral_id": theirs.id})
-    assert await trail(store, "triage.accept") == [
-        (str(theirs.id), "refused", "That referral is not one of this MARAC's.")]
+    # A referral triaged already: accepted, then declined by the coordinator.
+    ours = await refer(store, clock, h.demo.marac_id, card_payload())
+    await press(store, clock, "Cara", "triage.accept", {"referral_id": ours.id})
+    await press(store, clock, "Cara", "triage.decline",
+                {"referral_id": ours.id, f"note_{ours.id}": "Below the threshold."})
+    assert [outcome for _, outcome, _ in await trail(store, "triage.accept")] == ["done"]
+    assert await trail(store, "triage.decline") == [
+        (str(ours.id), "refused",
+         "This referral was already accepted, so it cannot be marked declined.")]
 
     # A case whose planning is closed, in the meeting's channel.
     answer = await press(store, clock, "Priya", "case.action",
-                         {"case": h.number, "description": "Too late."}, channel=True)
+                         {"case": h.number, "agency": "Police", "owner": "Priya",
+                          "description": "Too late."}, channel=True)
     closed = f"{h.number} is not open for planning now."
     assert answer["value"] == closed
     assert await trail(store, "case.action") == [(h.number, "refused", closed)]

@@ -301,5 +301,8 @@ async def test_each_message_after_the_meeting_is_summarised_by_its_case_number_a
     h = await heard(store, clock, probation_rep=True)
     await tick(store, clock)
     summaries = {(m.purpose, m.activity["summary"]) for m in await outbox(store)}
-    assert summaries == {("plan", f"Plan {h.number}"), ("action", f"Action: {h.number}"),
+    # The plan's also says what to type, for the short form Teams' size limit may need.
+    plan = (f"Plan {h.number}: type **plan {h.number}** to see it; the Word document holds "
+            "it whole.")
+    assert summaries == {("plan", plan), ("action", f"Action: {h.number}"),
                          ("dissemination withheld", f"Plan withheld: {h.number}")}

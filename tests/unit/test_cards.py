@@ -1,5 +1,6 @@
 """Every card the code can produce is valid for Teams (schema and size)."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from cards.triage import triage_card
 from cards.welcome import welcome_card
 from dialogs.agenda import Agenda, AgendaLine, PlannedLine
 from dialogs.case_work import ActionLine, CaseView, InformationLine, SharedCase
+from dialogs.earlier_plan import EarlierAction
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
 from dialogs.police_feed import ImportReport
@@ -58,6 +60,10 @@ CASE_VIEW = CaseView(
     tuple(ActionLine("Police", "Priya", "Flag the address. " * 5, "victim", "repeat call-outs",
                      date(2026, 12, 9), n == 0) for n in range(12)),
 )
+REPEAT_VIEW = replace(CASE_VIEW, earlier=tuple(
+    EarlierAction("RIV-2026-001", "Police", "Flag the address. " * 5, outcome,
+                  "Moved out of the area. " * 20 if outcome != "not done" else "")
+    for outcome in ("done", "could not be done", "not done") * 4))
 SUMMARY = Summary(("RIV-2026-001",), ("RIV-2026-002",), ("RIV-2026-003",), (), 3600, 3725,
                   (("Police", 3), ("IDVA Service", 2)))
 
@@ -87,6 +93,7 @@ EVERY_CARD = {
     "case card, open": case_card(SharedCase.of(OPEN_CASE), Slot(1200, 700), (2, 3), AGENCIES),
     "case card, overrun": case_card(SharedCase.of(OPEN_CASE), Slot(1200, -125), (2, 3), AGENCIES),
     "case details": case_details_card(CASE_VIEW, Slot(1200, 700)),
+    "case details at a repeat hearing": case_details_card(REPEAT_VIEW, Slot(1200, 700)),
     "meeting summary": summary_card("Riverside MARAC", SUMMARY),
 }
 

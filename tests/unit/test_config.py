@@ -3,7 +3,9 @@
 import pytest
 
 from bot.config import ConfigurationError, Settings
+from bot.ops import cli
 from bot.ops.cli import main
+from storage.migrate import upgrade
 
 
 def test_defaults_are_local_and_anonymous():
@@ -40,6 +42,19 @@ def test_serve_refuses_a_database_that_was_never_migrated(monkeypatch, tmp_path,
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
     assert main(["serve", "--port", "3990"]) == 2
     assert "run `marac db upgrade` first" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_read_only_database_in_one_sentence(monkeypatch, tmp_path, capsys):
+    """The database file opened read-only, as SQLite opens a file it may not write (the
+    tests run as root, whom file modes do not stop)."""
+    path = tmp_path / "marac.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    monkeypatch.setattr(cli.web, "run_app", lambda *_, **__: pytest.fail("served it"))
+    assert main(["serve", "--port", "3990"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("marac: the database cannot be written (attempt to write a readonly "
+                   "database); check its file or disk, then start again.\n")
 
 
 @pytest.mark.parametrize("command", [["--help"], ["serve", "--help"], ["db", "upgrade", "--help"],

@@ -4,7 +4,7 @@ ended with the MARAC meeting still open (once), and the Teams meeting's own id (
 in-meeting notifications are addressed to it).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
