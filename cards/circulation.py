@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
-from cards.base import build, facts, heading, paragraph
+from cards.base import build, execute, facts, heading, paragraph
 from dialogs.circulation import CaseList, Reminder
 from dialogs.first_names import shown
 
@@ -29,11 +29,17 @@ def case_list_card(case_list: CaseList) -> ac.AdaptiveCard:
         rows.append((entry.number, f"{shown(entry.first_name)} · {', '.join(flags) or 'listed'}"))
     return build([
         heading(title),
-        paragraph("Please research these cases. If you cannot attend, send your agency's "
-                  "information no later than one working day before the meeting, titled with "
-                  "the meeting date and case number."),
+        paragraph("Please research these cases and return your agency's research on each "
+                  "(Research below) no later than one working day before the meeting, "
+                  "especially if you cannot attend."),
         facts(rows),
-    ])
+    ], _research_buttons(case_list))
+
+
+def _research_buttons(case_list: CaseList) -> list[ac.ActionExecute]:
+    """One button per case not heard in a closed panel (whose papers go to the admitted only)."""
+    return [execute(f"Research {entry.number}", "research.open", case=entry.number)
+            for entry in case_list.entries if not entry.closed_panel]
 
 
 def reminder_card(reminder: Reminder) -> ac.AdaptiveCard:
@@ -42,4 +48,5 @@ def reminder_card(reminder: Reminder) -> ac.AdaptiveCard:
         paragraph("Your agency has not sent information for these cases. Without an update "
                   "the meeting will record \"no relevant information held\"."),
         facts([(number, "no information sent yet") for number in reminder.case_numbers]),
-    ])
+    ], [execute(f"Research {number}", "research.open", case=number)
+        for number in reminder.case_numbers])

@@ -30,8 +30,10 @@ class Present:
 
 def attendance_card(marac_name: str, present: Sequence[Present], missing_core: Sequence[str],
                     agencies: Sequence[str], case_numbers: Sequence[str],
-                    joined: Sequence[str] = ()) -> ac.AdaptiveCard:
-    """`joined`: first names of those in the Teams call who have not confirmed yet."""
+                    joined: Sequence[str] = (),
+                    apologies: Sequence[tuple[str, str]] = ()) -> ac.AdaptiveCard:
+    """`joined`: first names of those in the Teams call who have not confirmed yet;
+    `apologies`: (agency, "apologies, deputy Dee" or "apologies, information sent")."""
     by_agency: dict[str, list[str]] = {}
     for person in present:
         by_agency.setdefault(person.agency or person.role.replace("_", " "), []).append(
@@ -41,6 +43,8 @@ def attendance_card(marac_name: str, present: Sequence[Present], missing_core: S
                  if by_agency else paragraph("Nobody has confirmed yet."))
     if joined:
         items.append(paragraph("Joined, not yet confirmed: " + ", ".join(joined)))
+    if apologies:
+        items.append(facts(list(apologies)))
     items.append(paragraph("Core agencies missing: " + ", ".join(missing_core)
                            if missing_core else "All core agencies are present."))
     items += [
@@ -60,15 +64,17 @@ def _clock(slot: Slot) -> str:
     return f"over by {slot.overrun // 60}:{slot.overrun % 60:02d}"
 
 
-def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: Sequence[str]
-              ) -> ac.AdaptiveCard:
-    """The card everyone in the channel sees: number, first name, the slot, and buttons."""
+def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: Sequence[str],
+              before_meeting: int = 0) -> ac.AdaptiveCard:
+    """The card everyone in the channel sees: number, first name, the slot, and buttons.
+    `before_meeting`: how many of the agencies sharing information returned it beforehand."""
     status = {"open": _clock(slot), "closed": "planning closed", "listed": "not opened yet",
               "deferred": "deferred", "exceptional": "exceptional"}[case.status]
     shared, agreed = counts
+    beforehand = f" ({before_meeting} before the meeting)" if before_meeting else ""
     lines = [f"Status: {status}",
-             f"{shared} {'agency has' if shared == 1 else 'agencies have'} shared information; "
-             f"{agreed} {'action' if agreed == 1 else 'actions'} agreed."]
+             f"{shared} {'agency has' if shared == 1 else 'agencies have'} shared information"
+             f"{beforehand}; {agreed} {'action' if agreed == 1 else 'actions'} agreed."]
     if slot.remaining <= 0 and case.status == "open":
         lines.append(f"**Overrun: {slot.overrun // 60} min {slot.overrun % 60} s**")
     if case.declaration_pending:

@@ -4,6 +4,7 @@ possible duplicates to confirm or split. Personal chat only: it shows the referr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from adaptive_cards import card as ac
@@ -39,6 +40,9 @@ def _referral_block(r: ReferralSummary) -> ac.Container:
     ]
     if r.status == "needs_information":
         rows.append(("Information asked for", r.triage_note))
+    elif r.information_answer:
+        rows += [("Information asked for", r.triage_note),
+                 ("Referrer's answer", r.information_answer)]
     note_id = f"note_{r.id}"
     actions = [execute("Accept", "triage.accept", referral_id=r.id),
                execute("Decline", "triage.decline", referral_id=r.id),
@@ -56,3 +60,47 @@ def _referral_block(r: ReferralSummary) -> ac.Container:
         text_input(note_id, "Reason or note", multiline=False, max_length=500),
         ac.ActionSet(actions=buttons),
     ])
+
+
+# What the referrer is told, in their personal chat: their own referral, so its reference
+# and the victim's first name may be shown there.
+
+def accepted_notice(reference: str, first_name: str, meeting_at: datetime,
+                    slot_at: datetime | None) -> ac.AdaptiveCard:
+    slot = f" Expected slot: {slot_at:%H:%M}." if slot_at is not None else ""
+    return build([
+        heading("Referral accepted"),
+        paragraph(f"Your referral {reference} for {first_name} was accepted: it will be heard "
+                  f"at the MARAC on {meeting_at:%A %d %B %Y}, starting {meeting_at:%H:%M}."
+                  + slot),
+        paragraph("The perpetrator must not be told of the referral or the meeting."),
+    ])
+
+
+def declined_notice(reference: str, first_name: str, reason: str) -> ac.AdaptiveCard:
+    return build([
+        heading("Referral declined"),
+        paragraph(f"Your referral {reference} for {first_name} was declined."),
+        facts([("Reason", reason)]),
+    ])
+
+
+def question_card(referral_id: int, reference: str, first_name: str, question: str,
+                  note: str | None = None) -> ac.AdaptiveCard:
+    """Triage asks the referrer for more; their answer puts the referral back in triage."""
+    items: list[object] = [heading("More information needed")]
+    if note:
+        items.append(ac.TextBlock(text=note, wrap=True, weight=act.FontWeight.BOLDER))
+    items += [
+        paragraph(f"Triage needs more information on your referral {reference} for "
+                  f"{first_name} before deciding."),
+        facts([("Question", question)]),
+        text_input("answer", "Your answer", multiline=True, max_length=2000),
+    ]
+    return build(items, [execute("Send answer", "triage.answer", referral_id=referral_id)])
+
+
+def answered_card(reference: str) -> ac.AdaptiveCard:
+    return build([heading("Answer sent"),
+                  paragraph(f"Thank you: referral {reference} is back with triage, "
+                            "with your answer beside the question.")])

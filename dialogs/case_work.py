@@ -104,6 +104,7 @@ async def add_information(session: AsyncSession, case: Case, agency_id: int, tex
     found.text = text or "Not involved: systems flagged."
     found.no_action_reason = no_action_reason or None
     found.not_involved, found.sent_by_person_id, found.sent_at = not_involved, person_id, now
+    found.before_meeting = found.late = False  # replaced live: it is the meeting's now
 
 
 async def add_action(session: AsyncSession, case: Case, fields: Mapping[str, object],
@@ -210,12 +211,25 @@ async def declare_knowing(session: AsyncSession, case: Case, person_id: int, now
     return True
 
 
+def information_text(sent: AgencyInformation) -> str:
+    """What an agency shared as the case view and the plan show it: research returned before
+    the meeting is marked so (and late when it was), with its risks and actions."""
+    parts = [sent.text]
+    if sent.before_meeting:
+        parts.insert(0, "Sent before the meeting" + (", late:" if sent.late else ":"))
+        parts += [f"{label}: {value}" for label, value in (
+            ("Risks seen", sent.risks), ("Actions already taken", sent.actions_taken),
+            ("Actions proposed", sent.actions_proposed)) if value]
+    if sent.no_action_reason:
+        parts.append(f"No action follows: {sent.no_action_reason}")
+    return " ".join(parts)
+
+
 async def view(session: AsyncSession, case: Case, marac_id: int) -> CaseView:
     referral = await session.get(Referral, case.referral_id) if case.referral_id else None
     agencies = {a.id: a.name for a in (await session.scalars(
         select(Agency).where(Agency.marac_id == marac_id).order_by(Agency.id))).all()}
-    sent = {i.agency_id: i.text + (f" No action follows: {i.no_action_reason}"
-                                   if i.no_action_reason else "")
+    sent = {i.agency_id: information_text(i)
             for i in (await session.scalars(select(AgencyInformation).where(
                 AgencyInformation.case_id == case.id))).all()}
     information = tuple(InformationLine(name, sent.get(agency_id, NO_INFORMATION))

@@ -81,19 +81,25 @@ async def circulate(session: AsyncSession, marac: Marac, meeting: Meeting, now: 
                     ) -> CaseList:
     """The case list of one meeting, marked sent (also for `publish agenda` on demand)."""
     meeting.case_list_sent_at = now
+    return await case_list_of(session, marac, meeting,
+                              await people_with(session, marac.id, CASE_LIST_READERS))
+
+
+async def case_list_of(session: AsyncSession, marac: Marac, meeting: Meeting,
+                       recipients: tuple[int, ...]) -> CaseList:
+    """The meeting's case list for these people (a deputy named in apologies, too)."""
     cases = await _cases(session, meeting)
     entries = tuple(CaseListEntry(
         c.number, c.victim_first_name,
         tuple(c.referral.qualifying_reasons) if c.referral else (),
         c.closed_panel, bool(c.referral and c.referral.repeat_of_id),
     ) for c in cases)
-    return CaseList(marac, meeting, entries, await _case_list_readers(session, marac.id))
+    return CaseList(marac, meeting, entries, await _signed_only(session, recipients))
 
 
-async def _case_list_readers(session: AsyncSession, marac_id: int) -> tuple[int, ...]:
+async def _signed_only(session: AsyncSession, readers: tuple[int, ...]) -> tuple[int, ...]:
     """The case list names victims: like the plan, it goes to no one whose agency has not
     signed the information sharing agreement."""
-    readers = await people_with(session, marac_id, CASE_LIST_READERS)
     unsigned = set((await session.scalars(
         select(Person.id).join(Agency, Agency.id == Person.agency_id)
         .where(Person.id.in_(readers), Agency.signed_sharing_agreement.is_(False)))).all())

@@ -203,6 +203,7 @@ class ReferralSummary:
     triage_note: str
     closed_panel: bool  # honour-based violence is heard in a closed panel
     duplicate_of_reference: str | None = None
+    information_answer: str = ""  # the referrer's answer to the question triage asked
 
 
 def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | None = None
@@ -212,7 +213,8 @@ def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | No
         referral.received_on, agency, referral.dash_yes_count,
         tuple(referral.qualifying_reasons or ()), referral.status.value,
         referral.risk_level, referral.decision_explanation, referral.triage_note or "",
-        referral.honour_based_violence, duplicate_of_reference)
+        referral.honour_based_violence, duplicate_of_reference,
+        referral.information_answer or "")
 
 
 @dataclass(frozen=True)

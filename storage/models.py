@@ -290,6 +290,8 @@ class Referral(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"))
     triage_note: Mapped[str] = mapped_column(EncryptedText, default="")
+    # The referrer's answer to "needs more information", shown to triage beside the question.
+    information_answer: Mapped[str | None] = mapped_column(EncryptedText)
     triaged_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
@@ -382,6 +384,28 @@ class AgencyInformation(Base):
     # A core agency whose information leads to no action of its own says why (002).
     no_action_reason: Mapped[str | None] = mapped_column(EncryptedText)
     sent_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    sent_at: Mapped[datetime] = mapped_column()
+    # Research returned before the meeting (issue 16): the risks the agency sees, what it has
+    # already done and what it proposes; marked late when it came after the deadline.
+    risks: Mapped[str | None] = mapped_column(EncryptedText)
+    actions_taken: Mapped[str | None] = mapped_column(EncryptedText)
+    actions_proposed: Mapped[str | None] = mapped_column(EncryptedText)
+    before_meeting: Mapped[bool] = mapped_column(default=False)
+    late: Mapped[bool] = mapped_column(default=False)
+
+
+class Apology(Base):
+    """A representative's apologies for one meeting, with the deputy from their agency who
+    holds the representative's rights at that meeting only (002)."""
+
+    __tablename__ = "apology"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    deputy_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     sent_at: Mapped[datetime] = mapped_column()
 
 

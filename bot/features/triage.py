@@ -1,20 +1,25 @@
 """`triage` and its buttons: accept, decline, ask for more, and settle possible duplicates.
 Each answers with the refreshed triage card, saying what was done or why not; pressing the
-same button twice does nothing twice."""
+same button twice does nothing twice. The referrer is told each decision in their personal
+chat, through the outbox, and answers "needs more information" on the card they are sent."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.turns.press import InvokeAnswer, Press, card_answer
-from bot.turns.registry import PERSONAL_ONLY, TRIAGERS, button, command
+from adaptive_cards.card import AdaptiveCard
+
+from bot.proactive import outbox
+from bot.turns.press import InvokeAnswer, Press, card_answer, message_answer
+from bot.turns.registry import PERSONAL_ONLY, REFERRERS, TRIAGERS, button, command
 from bot.turns.replies import Message, card_reply
 from bot.turns.request import Request
 from bot.views.referrals import triage_view
+from cards.triage import accepted_notice, answered_card, declined_notice, question_card
 from dialogs import triage
 from dialogs.ids import row_id
 from dialogs.refusal import Refusal
-from dialogs.triage import TriageError
+from dialogs.triage import TriageError, TriageOutcome
 from storage.models import Marac
 
 
@@ -23,6 +28,13 @@ def _referral_id(press: Press) -> int:
     if referral_id is None:
         raise TriageError("That button does not name a referral.")
     return referral_id
+
+
+def _tell_referrer(press: Press, outcome: TriageOutcome, card: AdaptiveCard) -> None:
+    if outcome.tell is not None:
+        summary = "Your referral: the triage decision"
+        outbox.enqueue(press.session, card_reply(card, summary), "referral decision",
+                       press.clock.now(), person_id=outcome.tell)
 
 
 def _note(press: Press) -> str:
@@ -51,7 +63,11 @@ async def _accept(press: Press) -> InvokeAnswer:
     if placement is None:
         return await _triage_again(press, "That referral was already accepted.")
     marac = await press.session.get_one(Marac, press.marac_id)
-    when = placement.meeting.starts_at.astimezone(ZoneInfo(marac.timezone))
+    local = ZoneInfo(marac.timezone)
+    when = placement.meeting.starts_at.astimezone(local)
+    slot_at = outcome.slot_starts_at.astimezone(local) if outcome.slot_starts_at else None
+    _tell_referrer(press, outcome, accepted_notice(
+        outcome.referral.victim_reference, placement.case.victim_first_name, when, slot_at))
     listed = (f"Accepted: {placement.case.victim_first_name} is listed as "
               f"{placement.case.number} for the meeting on {when:%A %d %B at %H:%M}.")
     if placement.breaches_target:
@@ -67,6 +83,9 @@ async def _decline(press: Press) -> InvokeAnswer:
     referral_id = _referral_id(press)
     outcome = await triage.decline(press.session, press.marac_id, referral_id, press.person_id,
                                    _note(press), press.clock.now())
+    referral = outcome.referral
+    _tell_referrer(press, outcome, declined_notice(
+        referral.victim_reference, referral.victim_first_name, referral.triage_note))
     return await _triage_again(press, f"Declined referral {outcome.referral.victim_reference}: "
                                       f"{outcome.referral.triage_note}")
 
@@ -77,8 +96,33 @@ async def _more(press: Press) -> InvokeAnswer:
     referral_id = _referral_id(press)
     outcome = await triage.needs_information(press.session, press.marac_id, referral_id,
                                              press.person_id, _note(press), press.clock.now())
+    referral = outcome.referral
+    _tell_referrer(press, outcome, question_card(
+        referral.id, referral.victim_reference, referral.victim_first_name,
+        referral.triage_note))
     return await _triage_again(
         press, f"Asked for more information on {outcome.referral.victim_reference}.")
+
+
+async def _ask_again(press: Press, refusal: Refusal) -> InvokeAnswer:
+    """The question card again, saying why the answer was not taken."""
+    referral = await triage.question_for(press.session, press.marac_id,
+                                         row_id(press.data.get("referral_id")), press.person_id)
+    if referral is None:
+        return message_answer(str(refusal))
+    return card_answer(question_card(referral.id, referral.victim_reference,
+                                     referral.victim_first_name, referral.triage_note,
+                                     str(refusal)))
+
+
+@button("triage.answer", "Answer triage's question on your referral: it goes back to triage.",
+        roles=REFERRERS, places=PERSONAL_ONLY, refused=_ask_again)
+async def _answer(press: Press) -> InvokeAnswer:
+    answer = press.data.get("answer", "")
+    outcome = await triage.answer_information(
+        press.session, press.marac_id, _referral_id(press), press.person_id,
+        answer[:2000] if isinstance(answer, str) else "", press.clock.now())
+    return card_answer(answered_card(outcome.referral.victim_reference))
 
 
 @button("triage.same", "Confirm a possible duplicate as the same matter.", roles=TRIAGERS,

@@ -20,7 +20,16 @@ from cards import notice
 from dialogs.actor import CASE_PAPER_ROLES, Actor, gets_case_papers
 from dialogs.audit import Where, append
 from dialogs.membership import Grant, marac_of_press, named_in, roles_in, scope
-from storage.models import Conversation, Marac, Meeting, MeetingStatus, Person, Role, RoleGrant
+from storage.models import (
+    Apology,
+    Conversation,
+    Marac,
+    Meeting,
+    MeetingStatus,
+    Person,
+    Role,
+    RoleGrant,
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,8 @@ async def context_of(session: AsyncSession, arrival: Arrival,
 
     One query: the conversation's MARAC, whether the tenant is served, the person acting with
     the grants that count here (and so, in personal chat, their first MARAC), and whether they
-    are the chair's named stand-in in a meeting running here."""
+    are the chair's named stand-in, or a deputy named in apologies, in a meeting running
+    here."""
     place = Place.of(arrival.kind)
     tenant = arrival.tenant_id or ""
     checks_tenant = tenants is not None and tenant not in tenants
@@ -88,6 +98,8 @@ async def context_of(session: AsyncSession, arrival: Arrival,
         roles = roles_in(grants, marac_id)
         if first.stand_in:
             roles |= {Role.CHAIR}  # the person the chair named to advance the agenda
+        if first.deputy:
+            roles |= {Role.AGENCY_REPRESENTATIVE}  # named in apologies, for this meeting only
     actor = Actor(tenant, aad_object_id, first.first_name, first.person_id, roles)
     return Context(actor, marac_id, place, unnamed)
 
@@ -117,6 +129,12 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
             or_(Meeting.status == MeetingStatus.RUNNING,
                 Meeting.status == MeetingStatus.PAUSED),
             Meeting.stand_in_person_id == Person.id).label("stand_in"))
+        columns.append(exists().where(
+            Meeting.conversation_id == bindparam("place"), Meeting.marac_id == marac_id,
+            or_(Meeting.status == MeetingStatus.RUNNING,
+                Meeting.status == MeetingStatus.PAUSED),
+            Apology.meeting_id == Meeting.id,
+            Apology.deputy_person_id == Person.id).label("deputy"))
     if tenant_check:
         columns.append(exists().where(Marac.tenant_id == bindparam("tenant")).label("served"))
     anchor = select(literal_column("1").label("one")).subquery("anchor")  # the one row
