@@ -52,6 +52,9 @@ class Settings:
     index_key: str = ""
     # The bot's public https address: Teams shows its in-meeting notification page from it.
     public_url: str = ""
+    # The app's id in the tenant's Teams app catalog: with Graph configured, the bot installs
+    # the app for people it cannot reach yet (bot.proactive.installation_graph).
+    catalog_app_id: str = ""
     # A clock file (dialogs.clock.SetClock) for tests and demos; empty: the system clock.
     clock_file: str = ""
 
@@ -100,6 +103,7 @@ class Settings:
                                   .split(",") if k.strip()),
             index_key=env.get("MARAC_INDEX_KEY", ""),
             public_url=env.get("PUBLIC_URL", "").strip(),
+            catalog_app_id=env.get("TEAMS_CATALOG_APP_ID", "").strip(),
             clock_file=env.get("MARAC_CLOCK_FILE", "").strip(),
             allowed_tenants=frozenset(t.strip() for t in env.get("ALLOWED_TENANTS", "")
                                       .split(",") if t.strip()),

@@ -30,8 +30,10 @@ class Present:
 
 def attendance_card(marac_name: str, present: Sequence[Present], missing_core: Sequence[str],
                     agencies: Sequence[str], case_numbers: Sequence[str],
+                    joined: Sequence[str] = (),
                     apologies: Sequence[tuple[str, str]] = ()) -> ac.AdaptiveCard:
-    """`apologies`: (agency, "apologies, deputy Dee" or "apologies, information sent")."""
+    """`joined`: first names of those in the Teams call who have not confirmed yet;
+    `apologies`: (agency, "apologies, deputy Dee" or "apologies, information sent")."""
     by_agency: dict[str, list[str]] = {}
     for person in present:
         by_agency.setdefault(person.agency or person.role.replace("_", " "), []).append(
@@ -39,6 +41,8 @@ def attendance_card(marac_name: str, present: Sequence[Present], missing_core: S
     items: list[Any] = [heading(f"{marac_name}: attendance")]
     items.append(facts([(agency, ", ".join(names)) for agency, names in by_agency.items()])
                  if by_agency else paragraph("Nobody has confirmed yet."))
+    if joined:
+        items.append(paragraph("Joined, not yet confirmed: " + ", ".join(joined)))
     if apologies:
         items.append(facts(list(apologies)))
     items.append(paragraph("Core agencies missing: " + ", ".join(missing_core)

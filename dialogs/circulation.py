@@ -20,6 +20,7 @@ from storage.models import (
     Case,
     Marac,
     Meeting,
+    Person,
     Role,
 )
 
@@ -93,7 +94,16 @@ async def case_list_of(session: AsyncSession, marac: Marac, meeting: Meeting,
         tuple(c.referral.qualifying_reasons) if c.referral else (),
         c.closed_panel, bool(c.referral and c.referral.repeat_of_id),
     ) for c in cases)
-    return CaseList(marac, meeting, entries, recipients)
+    return CaseList(marac, meeting, entries, await _signed_only(session, recipients))
+
+
+async def _signed_only(session: AsyncSession, readers: tuple[int, ...]) -> tuple[int, ...]:
+    """The case list names victims: like the plan, it goes to no one whose agency has not
+    signed the information sharing agreement."""
+    unsigned = set((await session.scalars(
+        select(Person.id).join(Agency, Agency.id == Person.agency_id)
+        .where(Person.id.in_(readers), Agency.signed_sharing_agreement.is_(False)))).all())
+    return tuple(p for p in readers if p not in unsigned)
 
 
 async def claim_due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:

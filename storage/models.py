@@ -213,6 +213,10 @@ class Meeting(Base):
     paused_at: Mapped[datetime | None] = mapped_column()
     attendance_message_id: Mapped[str | None] = mapped_column(String(200))
     deferred_seconds_used: Mapped[int] = mapped_column(default=0)  # on cases then deferred
+    # The Teams meeting ended with this one still open: the chair was reminded, once.
+    end_reminded_at: Mapped[datetime | None] = mapped_column()
+    # Teams' id of the meeting whose chat this runs in (from its events), for notifications.
+    teams_meeting_id: Mapped[str | None] = mapped_column(String(400))
 
     marac: Mapped[Marac] = relationship(back_populates="meetings")
     cases: Mapped[list[Case]] = relationship(back_populates="meeting", order_by="Case.slot",
@@ -442,6 +446,19 @@ class Attendance(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     role: Mapped[AttendanceRole] = mapped_column(_enum(AttendanceRole, "attendance_role"))
     confirmed_at: Mapped[datetime] = mapped_column()
+
+
+class MeetingArrival(Base):
+    """Someone Teams says joined the meeting's call: shown on the attendance card as joined,
+    not yet confirmed, until they confirm their agency and role (an explicit press)."""
+
+    __tablename__ = "meeting_arrival"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    joined_at: Mapped[datetime] = mapped_column()
 
 
 class ConflictDeclaration(Base):

@@ -18,4 +18,4 @@ async def _agenda(request: Request) -> Message:
     agenda = await next_agenda(request.session, request.marac_id, request.clock.now(),
                                Viewer(actor.roles, actor.person_id))
     return card_reply(agenda_card(agenda, detailed=request.context.place is Place.PERSONAL
-                                  and gets_case_papers(request.context.actor.roles)))
+                                  and gets_case_papers(request.context.actor.roles)), "Agenda")

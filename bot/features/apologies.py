@@ -29,7 +29,8 @@ async def _apologies(request: Request) -> Message:
         return text_reply(said + " Please return your agency's research on each case before "
                                  "then, from the case list.")
     case_list = await case_list_of(request.session, marac, sent.meeting, (sent.deputy.id,))
-    outbox.enqueue(request.session, card_reply(case_list_card(case_list)), "case list", now,
+    outbox.enqueue(request.session, card_reply(case_list_card(case_list),
+                                               f"Case list: {marac.name}"), "case list", now,
                    person_id=sent.deputy.id)
     return text_reply(said + f" {sent.deputy.first_name} attends as your agency's deputy at "
                              "that meeting only and has been sent the case list.")

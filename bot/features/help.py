@@ -14,4 +14,4 @@ async def _help(request: Request) -> Message:
     listed = registry.available(context.actor.roles, context.place)
     roles = sorted(role.label for role in context.actor.roles)
     return card_reply(help_card([(c.usage, c.summary) for c in listed], roles,
-                                context.place.value))
+                                context.place.value), "Help")

@@ -41,8 +41,8 @@ async def start_posts(session: AsyncSession, marac_id: int, place: str,
     if not new:
         return [Post(text_reply("The meeting is already running here."))]
     agenda = Agenda(marac.name, meeting.starts_at, await agenda_lines(session, marac, meeting))
-    return [Post(card_reply(agenda_card(agenda))),
-            Post(card_reply(await attendance_view(session, marac, meeting)),
+    return [Post(card_reply(agenda_card(agenda), "Agenda")),
+            Post(card_reply(await attendance_view(session, marac, meeting), "Attendance"),
                  keep_attendance_card(meeting.id)),
             Post(text_reply("The meeting is open. The chair opens the first case with "
                             "**next**."))]
@@ -65,8 +65,8 @@ async def _next(request: Request) -> list[Post]:
                                      "meeting.")))
     else:
         marac = await session.get_one(Marac, meeting.marac_id)
-        posts.append(Post(card_reply(await case_card_view(session, marac, meeting, opened, now)),
-                          keep_case_card(opened.id)))
+        posts.append(Post(card_reply(await case_card_view(session, marac, meeting, opened, now),
+                                     f"Case {opened.number}"), keep_case_card(opened.id)))
     return posts
 
 
@@ -78,8 +78,8 @@ async def _back(request: Request) -> list[Post]:
     case = await run.go_back(session, meeting, now)
     marac = await session.get_one(Marac, meeting.marac_id)
     return [Post(text_reply(f"Back to {case.number}.")),
-            Post(card_reply(await case_card_view(session, marac, meeting, case, now)),
-                 keep_case_card(case.id))]
+            Post(card_reply(await case_card_view(session, marac, meeting, case, now),
+                            f"Case {case.number}"), keep_case_card(case.id))]
 
 
 @command("extend", "Give the open case more minutes.", "extend MINUTES",
@@ -182,7 +182,8 @@ async def _end(request: Request) -> list[Post]:
     marac = await session.get_one(Marac, meeting.marac_id)
     await _report_non_attendance(session, marac, now)
     return [Post(card_reply(summary_card(marac.name, await summarise(session, marac, meeting,
-                                                                     now))))]
+                                                                     now)),
+                            "Meeting closed"))]
 
 
 async def _report_non_attendance(session: AsyncSession, marac: Marac, now: datetime) -> None:
@@ -191,6 +192,6 @@ async def _report_non_attendance(session: AsyncSession, marac: Marac, now: datet
         return
     note = text_reply(f"{' and '.join(absent)} sent no one to the last {PERSISTENT} meetings "
                       f"of the {marac.name}, today's included: persistent non-attendance, to "
-                      "be taken up with the agency.")
+                      "be taken up with the agency.", "Persistent non-attendance")
     for manager in await people_with(session, marac.id, (Role.OPERATIONS_MANAGER,)):
         outbox.enqueue(session, note, "non-attendance", now, person_id=manager)

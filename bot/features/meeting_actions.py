@@ -69,7 +69,7 @@ async def _confirm(press: Press) -> InvokeAnswer:
                                  press.clock.now())
     card = await attendance_view(press.session, marac, meeting)
     if meeting.attendance_message_id:
-        press.updates.append((meeting.attendance_message_id, card_reply(card)))
+        press.updates.append((meeting.attendance_message_id, card_reply(card, "Attendance")))
     return card_answer(card)
 
 
@@ -111,7 +111,8 @@ async def _declare(press: Press) -> InvokeAnswer:
     if await case_work.declare_knowing(press.session, case, person.id, now):
         managers = await people_with(press.session, marac.id, (Role.OPERATIONS_MANAGER,))
         note = text_reply(f"{person.first_name} has declared knowing someone in {case.number} "
-                          f"at today's {marac.name}. Please decide how to proceed.")
+                          f"at today's {marac.name}. Please decide how to proceed.",
+                          f"Declaration to decide: {case.number}")
         for manager in managers:
             outbox.enqueue(press.session, note, "declaration", now, person_id=manager)
         await _refresh_case_card(press, marac, meeting, case)
@@ -206,4 +207,4 @@ async def _after_change(press: Press, marac: Marac, meeting: Meeting, case: Case
 async def _refresh_case_card(press: Press, marac: Marac, meeting: Meeting, case: Case) -> None:
     if case.card_message_id:
         card = await case_card_view(press.session, marac, meeting, case, press.clock.now())
-        press.updates.append((case.card_message_id, card_reply(card)))
+        press.updates.append((case.card_message_id, card_reply(card, f"Case {case.number}")))

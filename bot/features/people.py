@@ -15,7 +15,8 @@ from storage.models import Marac
 async def _people(request: Request) -> Message:
     marac = await request.session.get_one(Marac, request.marac_id)
     return card_reply(people_card(marac.name, await people.members(request.session,
-                                                                   marac.id)))
+                                                                   marac.id)),
+                      "People and roles")
 
 
 async def _change(request: Request, granting: bool) -> Message:
@@ -50,7 +51,7 @@ async def _audit(request: Request) -> Message:
     if not subject:
         return text_reply("Say which case, e.g. **audit RIV-2026-001**.")
     events = await people.audit_of(request.session, request.marac_id, subject)
-    return card_reply(audit_card(subject, events))
+    return card_reply(audit_card(subject, events), f"Audit trail: {subject}")
 
 
 @command("sar", "Everything held about a victim, redacted, for a subject access request.",
@@ -60,5 +61,5 @@ async def _sar(request: Request) -> Message:
     if not reference:
         return text_reply("Say whose, by the victim's reference, e.g. **sar VR-1042**.")
     held = await subject_access.gather(request.session, request.marac_id, reference)
-    return card_reply(subject_access_card(held, request.marac_id))
+    return card_reply(subject_access_card(held, request.marac_id), "Subject access request")
 

@@ -65,7 +65,8 @@ async def _plan(request: Request) -> Message | list[Post]:
         return await export_reply(request, words[0])
     seen = await plans.show(request.session, request.marac_id, words[0],
                             request.context.actor.roles, request.context.actor.person_id)
-    return card_reply(plan_card(seen, await _zone(request)))
+    return card_reply(plan_card(seen, await _zone(request)),
+                      f"Plan {seen.plan.case_number}")
 
 
 @command("dissemination", "What each plan's dissemination has sent, and the time left.",
@@ -73,11 +74,11 @@ async def _plan(request: Request) -> Message | list[Post]:
 async def _dissemination(request: Request) -> Message:
     now = request.clock.now()
     states = await dissemination.status(request.session, request.marac_id, now)
-    return card_reply(dissemination_card(states, now, await _zone(request)))
+    return card_reply(dissemination_card(states, now, await _zone(request)), "Dissemination")
 
 
 @command("my", "List your open actions across cases.", "my actions",
-         roles=REFERRERS, places=PERSONAL_ONLY, menu=False)
+         roles=REFERRERS, places=PERSONAL_ONLY, title="my actions")
 async def _my(request: Request) -> Message:
     if request.arguments.strip().lower() != "actions":
         return text_reply("Type **my actions** to list your open actions.")
@@ -85,7 +86,7 @@ async def _my(request: Request) -> Message:
     if person_id is None:
         raise PlanError("You are not one of this MARAC's people.")
     return card_reply(my_actions_card(await acknowledgement.open_actions(
-        request.session, person_id, request.marac_id)))
+        request.session, person_id, request.marac_id)), "Your open actions")
 
 
 @command("update", "Add new information to a case's plan after the meeting.",
@@ -95,7 +96,7 @@ async def _update(request: Request) -> Message:
     case = await plans.case_numbered(request.session, request.marac_id, number)
     await plans.may_see(request.session, request.context.actor.roles,
                         request.context.actor.person_id, case)
-    return card_reply(update_card(case.number))
+    return card_reply(update_card(case.number), f"Update: {case.number}")
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -122,10 +123,11 @@ def _answering(verb: Verb, key: str) -> Callable[[Press], Awaitable[InvokeAnswer
                                                 press.person_id, verb, _text(press, key), now)
         if answered.changed and verb is Verb.CANNOT:
             note = text_reply(cannot_complete_notice(answered.action, answered.answered_by,
-                                                     answered.action.note))
+                                                     answered.action.note),
+                              f"Action cannot be completed: {answered.action.case_number}")
             _, agencies = await action_review.review_of(press.session,
                                                         answered.action.follow_up_id)
-            with_review = replace(card_reply(review_card(answered.action, agencies)),
+            with_review = replace(card_reply(review_card(answered.action, agencies), note.summary),
                                   text=note.text)
             for person_id in answered.tell:
                 send_to(press.session, with_review if person_id in answered.reviewers else note,
@@ -183,8 +185,8 @@ async def _review(press: Press) -> InvokeAnswer:
     reviewed = await action_review.review(press.session, _follow_up(press), press.person_id,
                                           decision, _text(press, "reason"), to, now)
     if reviewed.successor is not None and reviewed.new_owner is not None:
-        card = card_reply(action_card(await acknowledgement.owned(press.session,
-                                                                  reviewed.successor)))
+        successor = await acknowledgement.owned(press.session, reviewed.successor)
+        card = card_reply(action_card(successor), f"Action: {successor.case_number}")
         send_to(press.session, card, "action", now, reviewed.new_owner)
     _, agencies = await action_review.review_of(press.session, reviewed.action.follow_up_id)
     return card_answer(review_card(reviewed.action, agencies, reviewed.decision.value))
@@ -203,7 +205,8 @@ async def _add_update(press: Press) -> InvokeAnswer:
     if not updated.repeated and updated.children_services_by is not None:
         note = text_reply(children_services_notice(
             updated.case.number, updated.agency, updated.children_services_by,
-            updated.tell_is_referrer, await _zone(press)))
+            updated.tell_is_referrer, await _zone(press)),
+            f"Update children's services: {updated.case.number}")
         for person_id in updated.tell:
             send_to(press.session, note, "children's services update", now, person_id)
     return message_answer(

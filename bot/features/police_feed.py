@@ -60,7 +60,7 @@ async def handle_feed_file(arrival: Arrival, file_name: str | None, content: Any
                           "imported: its report follows); to import it again, send it in a "
                           "new message.")
     report = await import_in_batches(store, context.marac_id, rows, clock.now())
-    return card_reply(import_report_card(name, report))
+    return card_reply(import_report_card(name, report), "Police feed imported")
 
 
 def _download_url(content: Any, development: bool) -> str:

@@ -18,7 +18,8 @@ from storage.database import lock_marac
          roles=REFERRERS, places=PERSONAL_ONLY)
 async def _refer(request: Request) -> Message:
     return card_reply(await referral_form(request.session, request.marac_id,
-                                          request.context.actor.person_id, request.clock.now()))
+                                          request.context.actor.person_id, request.clock.now()),
+                      "Referral form")
 
 
 @button("referral.count", "Count the yes answers so far.", roles=REFERRERS,

@@ -19,5 +19,5 @@ async def _register(request: Request) -> Message:
     registered = await register(session, request.arrival.seen(), marac, request.clock.now())
     if not registered.installation.should_welcome:
         return text_reply(f"This conversation is already the {registered.marac_name}'s.")
-    return card_reply(welcome_card(registered.marac_name))
+    return card_reply(welcome_card(registered.marac_name), "MARAC bot: welcome")
 

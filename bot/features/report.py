@@ -37,7 +37,7 @@ async def _report(request: Request) -> Message:
     period = read_period(" ".join(words), local_today(marac, now))
     figures = await build(request.session, request.marac_id, period, now)
     if kind is None:
-        return card_reply(report_card(figures))
+        return card_reply(report_card(figures), "MARAC report")
     content = RENDER[kind](figures)
     what = "SafeLives data return" if kind == "csv" else "steering group's report"
     return offer(file_name(figures, kind), f"The {what}, {period.label}", len(content),

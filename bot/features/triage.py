@@ -32,8 +32,9 @@ def _referral_id(press: Press) -> int:
 
 def _tell_referrer(press: Press, outcome: TriageOutcome, card: AdaptiveCard) -> None:
     if outcome.tell is not None:
-        outbox.enqueue(press.session, card_reply(card), "referral decision", press.clock.now(),
-                       person_id=outcome.tell)
+        summary = "Your referral: the triage decision"
+        outbox.enqueue(press.session, card_reply(card, summary), "referral decision",
+                       press.clock.now(), person_id=outcome.tell)
 
 
 def _note(press: Press) -> str:
@@ -44,7 +45,7 @@ def _note(press: Press) -> str:
 @command("triage", "Accept, decline or query the referrals waiting for triage.", "triage",
          roles=TRIAGERS, places=PERSONAL_ONLY)
 async def _triage(request: Request) -> Message:
-    return card_reply(await triage_view(request.session, request.marac_id))
+    return card_reply(await triage_view(request.session, request.marac_id), "Triage")
 
 
 async def _triage_again(press: Press, note: str | Refusal) -> InvokeAnswer:

@@ -11,6 +11,19 @@ from urllib.parse import urlsplit
 TEAMS_DIR = Path(__file__).resolve().parents[2] / "infra" / "teams"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-00000000000b"
 ICONS = ("color.png", "outline.png")
+# What Teams must grant the app in a meeting's chat or team (resource-specific consent) for
+# each meeting feature: without them Teams sends no meeting events and refuses the
+# notification. Keyed by the handler method (or client call) that relies on them.
+MEETING_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "on_teams_meeting_start_event": ("OnlineMeeting.ReadBasic.Chat",
+                                     "ChannelMeeting.ReadBasic.Group"),
+    "on_teams_meeting_end_event": ("OnlineMeeting.ReadBasic.Chat",
+                                   "ChannelMeeting.ReadBasic.Group"),
+    "on_teams_meeting_participants_join_event": ("OnlineMeetingParticipant.Read.Chat",
+                                                 "ChannelMeetingParticipant.Read.Group"),
+    "send_meeting_notification": ("OnlineMeetingNotification.Send.Chat",
+                                  "ChannelMeetingNotification.Send.Group"),
+}
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -24,6 +37,7 @@ def build_package(app_id: str, out_path: Path, public_url: str = "") -> Path:
     manifest = json.loads((TEAMS_DIR / "manifest.json").read_text(encoding="utf-8"))
     manifest["id"] = app_id
     manifest["bots"][0]["botId"] = app_id
+    manifest["webApplicationInfo"] = {"id": app_id, "resource": f"api://botid-{app_id}"}
     if public_url:
         manifest["validDomains"] = [urlsplit(public_url).netloc]
     out_path.parent.mkdir(parents=True, exist_ok=True)

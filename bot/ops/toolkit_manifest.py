@@ -20,6 +20,8 @@ def toolkit_manifest() -> dict[str, Any]:
     manifest: dict[str, Any] = json.loads((TEAMS_DIR / "manifest.json").read_text("utf-8"))
     manifest["id"] = "${{TEAMS_APP_ID}}"
     manifest["bots"][0]["botId"] = "${{BOT_ID}}"
+    # Resource-specific consent is granted to the bot's Azure AD app.
+    manifest["webApplicationInfo"] = {"id": "${{BOT_ID}}", "resource": "api://botid-${{BOT_ID}}"}
     manifest["validDomains"] = ["${{BOT_DOMAIN}}"]
     return manifest
 

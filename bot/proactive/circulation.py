@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.proactive import outbox
 from bot.proactive.plan_delivery import queue_after_meeting
 from bot.teams.meeting_notice import MeetingNotice
+from bot.teams.meeting_notification import spec as notification_spec
 from bot.turns.replies import card_reply, text_reply
 from bot.views.meeting import case_card_view
 from cards.circulation import case_list_card, reminder_card
@@ -20,6 +21,7 @@ from dialogs.circulation import (
     claim_due_case_lists,
     claim_due_reminders,
 )
+from dialogs.meeting_events import chairs_in_teams
 from dialogs.meeting_record import SlotWarning, claim_slot_warnings
 from dialogs.retention import purge_when_due
 from storage.models import Case, Conversation, ConversationKind, Marac, Meeting
@@ -49,7 +51,7 @@ async def queue_scheduled(session: AsyncSession, now: datetime) -> None:
     for case_list in await claim_due_case_lists(session, now):
         queue_case_list(session, case_list, now)
     for reminder in await claim_due_reminders(session, now):
-        card = card_reply(reminder_card(reminder))
+        card = card_reply(reminder_card(reminder), f"Information due: {reminder.agency}")
         for person_id in reminder.recipients:
             outbox.enqueue(session, card, "information reminder", now, person_id=person_id)
     await queue_after_meeting(session, now)  # plans, the 48-hour clock, action reminders
@@ -67,11 +69,16 @@ async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: d
         left = (f"{seconds} second{'s' * (seconds != 1)}" if seconds < 120
                 else f"{round(seconds / 60)} minutes")
         text = f"{case.number}: {left} of the slot remain."
-    activity = text_reply(text)
+    activity = text_reply(text, f"Slot: {case.number}")
     if notice is not None and await _is_meeting_chat(session, meeting.conversation_id):
         activity = notice.alert(activity, text.replace("**", ""))
     outbox.enqueue(session, activity, "slot warning", now,
                    conversation_id=meeting.conversation_id)
+    chairs = await chairs_in_teams(session, meeting)
+    if notice is not None and meeting.teams_meeting_id and chairs:
+        outbox.enqueue_render(session, notification_spec(
+            notice, meeting.teams_meeting_id, chairs, text.replace("**", "")),
+            "slot notification", now, conversation_id=meeting.conversation_id)
     if case.card_message_id:
         outbox.enqueue_render(session, {RENDER: "case card", "case_id": case.id}, "case card",
                               now, conversation_id=meeting.conversation_id,
@@ -95,12 +102,13 @@ async def render_now(session: AsyncSession, payload: dict[str, Any], now: dateti
     case = await session.get_one(Case, payload["case_id"])
     meeting = await session.get_one(Meeting, case.meeting_id)
     marac = await session.get_one(Marac, meeting.marac_id)
-    card = card_reply(await case_card_view(session, marac, meeting, case, now))
+    card = card_reply(await case_card_view(session, marac, meeting, case, now),
+                      f"Case {case.number}")
     return card.serialize()
 
 
 def queue_case_list(session: AsyncSession, case_list: CaseList, now: datetime) -> None:
-    card = card_reply(case_list_card(case_list))
+    card = card_reply(case_list_card(case_list), f"Case list: {case_list.marac.name}")
     for person_id in case_list.recipients:
         outbox.enqueue(session, card, "case list", now, person_id=person_id)
 

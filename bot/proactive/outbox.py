@@ -34,6 +34,8 @@ def enqueue(session: AsyncSession, activity: Message, purpose: str, now: datetim
             replaces_activity_id: str | None = None) -> OutboxMessage:
     if (person_id is None) == (conversation_id is None):
         raise ValueError("A message goes to one person or one conversation.")
+    if not activity.summary:
+        raise ValueError(f"A {purpose} message needs a summary for Teams' notification.")
     message = OutboxMessage(person_id=person_id, conversation_id=conversation_id,
                             replaces_activity_id=replaces_activity_id,
                             activity=activity.serialize(), purpose=purpose, created_at=now,
@@ -43,9 +45,9 @@ def enqueue(session: AsyncSession, activity: Message, purpose: str, now: datetim
 
 
 def enqueue_render(session: AsyncSession, spec: dict[str, Any], purpose: str, now: datetime,
-                   *, conversation_id: str, replaces_activity_id: str) -> None:
-    """A card to draw at delivery time (bot.proactive.circulation.render_now), so that a retry or a
-    late delivery never shows an older state than the store holds."""
+                   *, conversation_id: str, replaces_activity_id: str | None = None) -> None:
+    """A card to draw at delivery time (bot.proactive.circulation.render_now), so that a retry
+    or a late delivery never shows an older state than the store holds."""
     session.add(OutboxMessage(conversation_id=conversation_id,
                               replaces_activity_id=replaces_activity_id, activity=spec,
                               purpose=purpose, created_at=now, next_attempt_at=now))
@@ -192,3 +194,11 @@ def _title(payload: dict[str, Any]) -> str:
 
 class Undeliverable(Exception):
     """Why a message cannot be sent as things stand; retried until it can, or it fails."""
+
+
+class NoTeamsId(Undeliverable):
+    """The person has never been seen in Teams: the app may be installed for them."""
+
+    def __init__(self, message: str, aad_object_id: str) -> None:
+        super().__init__(message)
+        self.aad_object_id = aad_object_id

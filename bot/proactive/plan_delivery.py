@@ -5,7 +5,6 @@ goes to a Person through the outbox, in the same transaction as the record that 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,22 +48,27 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
     for alert in await claim_alerts(session, now):  # one message per MARAC and kind
         grouped.setdefault((alert.marac.id, alert.to_manager), []).append(alert)
     for (_, to_manager), alerts in grouped.items():
-        note = text_reply(alert_notice([a.state for a in alerts], to_manager, now))
+        note = text_reply(alert_notice([a.state for a in alerts], to_manager, now),
+                          "Plans not yet delivered: " + ", ".join(a.state.number for a in alerts))
         purpose = "dissemination 48h" if to_manager else "dissemination 36h"
         for person_id in alerts[0].recipients:
             send_to(session, note, purpose, now, person_id)
     for failure in await claim_failures(session):
-        note = text_reply(failure_notice(failure.number, failure.agency, failure.reason))
+        note = text_reply(failure_notice(failure.number, failure.agency, failure.reason),
+                          f"Plan not delivered: {failure.number}")
         for person_id in failure.coordinators:
             send_to(session, note, "dissemination failed", now, person_id)
     for reminder in await claim_reminders(session, now):
-        note = text_reply(reminder_notice(reminder.action, reminder.due))
+        note = text_reply(reminder_notice(reminder.action, reminder.due),
+                          f"Action {'due' if reminder.due else 'to acknowledge'}: "
+                          f"{reminder.action.case_number}")
         for person_id in reminder.recipients:
             send_to(session, note, "action due" if reminder.due else "action acknowledge",
                     now, person_id)
     for escalation in await claim_escalations(session, now):
         note = text_reply(overdue_notice(escalation.action, escalation.working_days,
-                                         escalation.to_manager))
+                                         escalation.to_manager),
+                          f"Action overdue: {escalation.action.case_number}")
         purpose = "action overdue 5d" if escalation.to_manager else "action overdue 2d"
         for person_id in escalation.recipients:
             send_to(session, note, purpose, now, person_id)
@@ -73,15 +77,18 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
 async def queue_plan(session: AsyncSession, queued: Queued, now: datetime) -> None:
     zone = queued.marac.timezone
     number = queued.case.number
-    card = replace(card_reply(disseminated_card(queued.plan, zone)),
-                   summary=f"Type **plan {number}** to see it; the Word document holds it whole.")
+    # The summary is also what the 413 short form says to do (bot.proactive.outbox.short_form).
+    card = card_reply(disseminated_card(queued.plan, zone),
+                      f"Plan {number}: type **plan {number}** to see it; the Word document "
+                      "holds it whole.")
     carriers = []
     for delivery in queued.deliveries:
         if delivery.kind is DeliveryKind.TEAMS and delivery.person_id is not None:
             carriers.append((delivery, send_to(session, card, "plan", now,
                                                delivery.person_id)))
     for action in queued.actions:
-        shown = card_reply(action_card(await owned(session, action.follow_up.id)))
+        shown = card_reply(action_card(await owned(session, action.follow_up.id)),
+                           f"Action: {queued.case.number}")
         for person_id in action.recipients:
             send_to(session, shown, "action", now, person_id)
     await session.flush()
@@ -90,6 +97,7 @@ async def queue_plan(session: AsyncSession, queued: Queued, now: datetime) -> No
     unsent = [(r.agency, r.withheld or "no representative or secure mailbox on record")
               for r in queued.recipients if r.withheld or not r.reachable]
     if unsent or queued.unsent_actions:
-        note = text_reply(withheld_notice(queued.case.number, unsent, queued.unsent_actions))
+        note = text_reply(withheld_notice(queued.case.number, unsent, queued.unsent_actions),
+                          f"Plan withheld: {queued.case.number}")
         for person_id in queued.coordinators:
             send_to(session, note, "dissemination withheld", now, person_id)

@@ -25,7 +25,8 @@ from bot.proactive.circulation import (
     render_now,
 )
 from bot.proactive.graph import GraphMailer, deliver_mail
-from bot.proactive.outbox import Failure, Undeliverable
+from bot.proactive.installation_graph import AppInstaller, install_for
+from bot.proactive.outbox import Failure, NoTeamsId, Undeliverable
 from bot.teams.delivery import Adapter, Address, TeamsDelivery, address_of
 from bot.teams.meeting_notice import MeetingNotice
 from dialogs.clock import Clock
@@ -51,6 +52,8 @@ class Timers:
         self.lease = timedelta(seconds=outbox_lease_seconds)
         self.mailer = mailer
         self.meeting_notice: MeetingNotice | None = None  # slot warnings over Teams meetings
+        self.installer: AppInstaller | None = None  # installs the app for the unreachable
+        self._to_install: list[tuple[int, str]] = []  # this tick's (message, Azure AD id)
         self.app_id = app_id
         self.interval = interval_seconds
         self.heartbeat = Heartbeat(clock, interval_seconds)  # /readyz reads it
@@ -120,6 +123,7 @@ class Timers:
                 if more:
                     continue  # more may be due elsewhere: claim again before waiting
                 if not running:
+                    await self._install_waiting()
                     return delivered
                 done, _ = await asyncio.wait(running.values(),
                                              return_when=asyncio.FIRST_COMPLETED)
@@ -152,9 +156,16 @@ class Timers:
                         routes[conversation] = await address_of(session, message)
                 except Undeliverable as undeliverable:
                     outbox.settle(message, self.clock.now(), str(undeliverable))
+                    if isinstance(undeliverable, NoTeamsId) and undeliverable.aad_object_id:
+                        self._to_install.append((message.id, undeliverable.aad_object_id))
                     continue
                 claimed.setdefault(conversation, []).append((message, routes[conversation]))
             return claimed, bool(due)
+
+    async def _install_waiting(self) -> None:
+        waiting, self._to_install = self._to_install, []
+        if self.installer is not None and waiting:
+            await install_for(self.store, self.installer, self.clock, waiting)
 
     async def _deliver_in_order(self, batch: list[Ready]) -> int:
         """A conversation's claimed messages, one after another; when Teams asks for a

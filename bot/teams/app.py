@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.ops.health import Heartbeat, livez, readyz_handler
 from bot.ops.telemetry import turn
 from bot.proactive.graph import GraphMailer
+from bot.proactive.installation_graph import AppInstaller
 from bot.proactive.timers import Timers
 from bot.teams import envelope
 from bot.teams.connector import CachedBotFrameworkAuthentication, close_adapter
@@ -56,6 +57,8 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
                          mailer, settings.outbox_lease_seconds)
     app.router.add_post("/api/messages", messages)
     app[TIMERS].meeting_notice = settings.meeting_notice
+    if mailer is not None and settings.catalog_app_id:
+        app[TIMERS].installer = AppInstaller(mailer, settings.catalog_app_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz_handler(STORE, HEARTBEAT))

@@ -17,7 +17,8 @@ from botbuilder.schema import (
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.proactive.outbox import Failure, Undeliverable, failure_of
+from bot.proactive.outbox import Failure, NoTeamsId, Undeliverable, failure_of
+from bot.teams.meeting_notification import is_notification, send_notification
 from storage.models import Conversation, OutboxMessage, Person
 
 Adapter = BotAdapter
@@ -45,8 +46,8 @@ async def address_of(session: AsyncSession, message: OutboxMessage) -> Address:
         return Address(reference)
     person = await session.get(Person, message.person_id)
     if person is None or not person.teams_user_id:
-        raise Undeliverable("No Teams id is known for this person yet: they must open a chat "
-                            "with the bot once.")
+        raise NoTeamsId("No Teams id is known for this person yet: they must open a chat "
+                        "with the bot once.", person.aad_object_id if person else "")
     # Any conversation in the person's tenant gives the service URL and the bot's own id.
     stored = await session.scalar(
         select(Conversation)
@@ -83,8 +84,11 @@ class TeamsDelivery:
             # Caught here: botbuilder would hand an error raised in this callback to the
             # adapter's on_turn_error, and the outbox would never know the send failed.
             nonlocal failure
-            activity = replay(payload)
             try:
+                if is_notification(payload):
+                    await send_notification(context, payload)
+                    return
+                activity = replay(payload)
                 if replaces:
                     activity.id = replaces
                     await context.update_activity(activity)

@@ -7,6 +7,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams.teams_activity_extensions import teams_get_meeting_info
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -20,9 +21,10 @@ from sqlalchemy import select
 
 from bot.features.meeting import start_posts
 from bot.features.police_feed import FILE_DOWNLOAD_INFO, handle_feed_file
-from bot.teams import file_consent
+from bot.teams import file_consent, meeting_events
 from bot.teams.conversation import arrival_of, seen
 from bot.teams.messages import activity_of
+from bot.teams.roster import learn_roster
 from bot.turns.access import Context, context_of
 from bot.turns.arrival import Arrival
 from bot.turns.pipeline import handle_message, handle_press, is_command
@@ -36,6 +38,7 @@ from cards.welcome import welcome_card
 from dialogs.clock import Clock
 from dialogs.installation import record_installation, record_removal
 from dialogs.meeting import MeetingError
+from dialogs.meeting_events import note_teams_meeting
 from dialogs.safe_text import safe_text, safe_value
 from storage.database import Store
 from storage.models import Marac
@@ -155,8 +158,18 @@ class MaracBot(TeamsActivityHandler):
             except MeetingError as error:
                 log.info("meeting start event not acted on: %s", error)
                 return
+            await note_teams_meeting(session, arrival.place,
+                                     teams_get_meeting_info(turn_context.activity).id)
         for post in posts:
             await self._post(turn_context, post)
+
+    async def on_teams_meeting_end_event(self, meeting: Any, turn_context: TurnContext
+                                         ) -> None:
+        await meeting_events.call_ended(turn_context, self.store, self.clock)
+
+    async def on_teams_meeting_participants_join_event(
+            self, meeting: Any, turn_context: TurnContext) -> None:
+        await meeting_events.participants_joined(turn_context, meeting, self.store, self.clock)
 
     async def _post(self, turn_context: TurnContext, post: Post) -> None:
         sent = await _send(turn_context, post.message)
@@ -186,6 +199,13 @@ class MaracBot(TeamsActivityHandler):
     ) -> None:
         if any(m.id == turn_context.activity.recipient.id for m in members_added):
             await self._installed(turn_context)
+        elif await self._is_marac_team(turn_context):
+            await learn_roster(turn_context, self.store)
+
+    async def _is_marac_team(self, turn_context: TurnContext) -> bool:
+        async with self.store.unit_of_work() as session:
+            context = await context_of(session, _arrival(turn_context))
+        return context.place is not Place.PERSONAL and context.marac_id is not None
 
     async def on_teams_members_added(
         self, teams_members_added: list[ChannelAccount], team_info: object,
@@ -215,7 +235,10 @@ class MaracBot(TeamsActivityHandler):
             return
         if installation.should_welcome:
             log.info("installed in %s", activity.conversation.id)
-            await turn_context.send_activity(activity_of(card_reply(welcome_card(marac_name))))
+            await turn_context.send_activity(activity_of(card_reply(welcome_card(marac_name),
+                                                                   "MARAC bot: welcome")))
+        if context.place is not Place.PERSONAL:
+            await learn_roster(turn_context, self.store)
 
 
 FILE_CONSENT = "fileConsent/invoke"

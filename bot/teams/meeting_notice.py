@@ -38,12 +38,15 @@ class MeetingNotice:
     app_id: str
     public_url: str
 
-    def bubble_url(self, text: str) -> str:
+    def page_url(self, text: str) -> str:
+        """The bubble's page, signed so that it shows only what the bot issued."""
         signature = keyring().signature(PURPOSE, text)
-        page = (f"{self.public_url.rstrip('/')}{PAGE_PATH}?"
+        return (f"{self.public_url.rstrip('/')}{PAGE_PATH}?"
                 f"{urlencode({'text': text, 'sig': signature})}")
-        query = urlencode({"url": page, "height": 180, "width": 420, "title": "MARAC",
-                           "completionBotId": self.app_id})
+
+    def bubble_url(self, text: str) -> str:
+        query = urlencode({"url": self.page_url(text), "height": 180, "width": 420,
+                           "title": "MARAC", "completionBotId": self.app_id})
         return f"https://teams.microsoft.com/l/bubble/{self.app_id}?{query}"
 
     def alert(self, message: Message, text: str) -> Message:

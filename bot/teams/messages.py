@@ -12,9 +12,10 @@ def activity_of(message: Message, message_id: str | None = None) -> Activity:
     if not message.attachments:
         return Activity(type=ActivityTypes.message, id=message_id, text=message.text or "",
                         input_hint=InputHints.accepting_input,
-                        channel_data=message.channel_data)
+                        channel_data=message.channel_data, summary=message.summary)
     return Activity(type=ActivityTypes.message, id=message_id, text=message.text,
-                    channel_data=message.channel_data, attachment_layout="list", attachments=[
+                    channel_data=message.channel_data, summary=message.summary,
+                    attachment_layout="list", attachments=[
                         Attachment(content_type=a.get("contentType"), content=a.get("content"),
                                    name=a.get("name"), content_url=a.get("contentUrl"))
                         for a in message.attachments])

@@ -55,6 +55,11 @@ class Command:
     handler: Handler | None = None
     # A button's answer when its handler refuses (the pipeline's default: the reason alone).
     refused: Refused | None = None
+    title: str = ""  # what the command menu shows and types, where not the name alone
+
+    @property
+    def menu_title(self) -> str:
+        return self.title or self.name
 
     def allows(self, roles: frozenset[Role]) -> bool:
         return self.roles is None or bool(self.roles & roles)
@@ -78,11 +83,11 @@ FEATURES = "bot.features"  # importing it declares every command and button
 
 def command(name: str, summary: str, usage: str, *, roles: frozenset[Role] | None,
             places: frozenset[Place] = EVERYWHERE, menu: bool = True,
-            before_registration: bool = False) -> Callable[[H], H]:
+            before_registration: bool = False, title: str = "") -> Callable[[H], H]:
     """Declare a typed command served by the decorated handler."""
     def declare(handler: H) -> H:
         _add(_COMMANDS, Command(name, summary, usage, roles, places, menu,
-                                before_registration, handler))
+                                before_registration, handler, title=title))
         return handler
     return declare
 

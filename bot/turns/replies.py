@@ -36,16 +36,19 @@ class Message:
         return body
 
 
-def card_reply(card: AdaptiveCard | dict[str, Any]) -> Message:
+def card_reply(card: AdaptiveCard | dict[str, Any], summary: str | None = None) -> Message:
     """A card built with adaptive-cards-py, or as JSON where it has no model of an element
-    (Teams' charts, cards.report)."""
+    (Teams' charts, cards.report). `summary` is the line Teams shows for it in notifications
+    and the chat list: what it is about (a case number, a meeting), never a person's details."""
     content = card if isinstance(card, dict) else json.loads(card.to_json())
-    return attachment_reply({"contentType": CARD_CONTENT_TYPE, "content": content})
+    return Message(attachments=({"contentType": CARD_CONTENT_TYPE, "content": content},),
+                   summary=summary)
 
 
 def attachment_reply(attachment: dict[str, Any]) -> Message:
     return Message(attachments=(attachment,))
 
 
-def text_reply(text: str) -> Message:
-    return Message(text=text)
+def text_reply(text: str, summary: str | None = None) -> Message:
+    """A sentence; one the bot sends unasked (through the outbox) needs its `summary`."""
+    return Message(text=text, summary=summary)

@@ -13,6 +13,7 @@ from cards.meeting import Present, attendance_card, case_card
 from dialogs import meeting as run
 from dialogs.apologies import apologies_for
 from dialogs.case_work import SharedCase
+from dialogs.meeting_events import joined_unconfirmed
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -43,6 +44,7 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting
         [name for name in core if name not in accounted],
         await agency_names(session, marac.id),
         [case.number for case in cases],
+        await joined_unconfirmed(session, meeting),
         [(line.agency, line.text) for line in apologies],
     )
 

@@ -1,6 +1,11 @@
 """The plan after the meeting, through the Agents Playground, on a stack of its own
 (conftest.py's `dissemination_stack`: slots longer than the test, the timer runner waking often).
 
+Imogen (IDVA Service) has never written to the bot: the demo's Teams id for her is cleared
+before the bot is installed in the MARAC channel, and the bot learns it from the team's roster
+(the Playground serves it), so that the case list, four working days before the meeting, and
+after it the plan and her action card, reach her own personal chat, each once.
+
 A short meeting in the MARAC channel: Chris (chair) starts it, Priya (Police) and Imogen (IDVA
 Service) confirm attendance, case 1 is opened; Priya shares information and takes an action,
 Imogen takes one, Chris gives one to Probation (which has not signed the information sharing
@@ -42,10 +47,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dialogs.demo import DEMO_MARAC, DEMO_TENANT
+from dialogs.circulation import case_list_due_at
+from dialogs.clock import set_clock
+from dialogs.demo import DEMO_MARAC, DEMO_PEOPLE, DEMO_TENANT
 from storage.models import (
     ActionFollowUp,
     ActionStatus,
@@ -56,6 +63,7 @@ from storage.models import (
     DeliveryKind,
     Dissemination,
     MailMessage,
+    Marac,
     Meeting,
     OutboxMessage,
     Person,
@@ -104,8 +112,11 @@ DEADLINE = timedelta(hours=48)
 BEFORE_THE_MEETING = ("case list", "information reminder")
 
 
+CASE_LIST = "Riverside MARAC: case list for "
+
+
 def is_case_list(heading: str) -> bool:
-    return heading.startswith("Riverside MARAC: case list for ")
+    return heading.startswith(CASE_LIST)
 QUIET_PERIOD = 1.0  # how long to watch for a message that must not come
 SEATS = {"priya": PRIYA, "imogen": IMOGEN, "olu": OLU, "owen": OWEN}
 
@@ -123,6 +134,7 @@ class Unseated:
         return f"a:personal-{self.teams_id}"
 
 
+IMOGEN_AAD = next(p.aad_object_id for p in DEMO_PEOPLE if p.full_name == "Imogen Reid")
 SAM = Unseated("29:sam-carter", "Sam Carter", "0d3a1c00-0000-4000-8000-000000000006")
 PAT = Unseated("29:pat-probation", "Pat Doyle", "0d3a1c00-0000-4000-8000-000000000008")
 
@@ -358,6 +370,9 @@ async def after(dissemination_stack: Stack, cara: PlaygroundClient, db: AsyncEng
     """The bot installed in the MARAC channel through Teams' connector; Pat added as Probation's
     representative; Sam and Pat have each written to the bot once."""
     stack = dissemination_stack
+    async with AsyncSession(db) as session, session.begin():  # Imogen never wrote to the bot
+        await session.execute(update(Person).where(Person.aad_object_id == IMOGEN_AAD)
+                              .values(teams_user_id=None))
     since = cara.mark()
     installed = await cara.template(CHANNEL, "botAdded")
     await cara.send_activity({**installed, "serviceUrl": connector.service_url})
@@ -368,6 +383,15 @@ async def after(dissemination_stack: Stack, cara: PlaygroundClient, db: AsyncEng
             select(Conversation.conversation_id, Conversation.service_url))).all()
     # The bot opens a 1:1 chat through the connector of a conversation it is installed in.
     assert [tuple(row) for row in installed_in] == [(CHANNEL, connector.service_url)]
+    deadline = time.monotonic() + 10  # the roster is read once the welcome is out
+    while True:
+        async with AsyncSession(db) as session:
+            learnt_from_roster = await session.scalar(select(Person.teams_user_id).where(
+                Person.aad_object_id == IMOGEN_AAD))
+        if learnt_from_roster == IMOGEN:
+            break
+        assert time.monotonic() < deadline, "Imogen's Teams id was not read from the roster"
+        await asyncio.sleep(0.05)
 
     await asyncio.to_thread(add_person, stack, PAT, "agency_representative", "Probation")
     for person in (SAM, PAT):
@@ -428,7 +452,39 @@ async def wait_until_delivered(db: AsyncEngine, timeout: float = 10) -> None:  #
         await asyncio.sleep(0.1)
 
 
-# --- 1. a short meeting -------------------------------------------------------------------
+# --- 1. before the meeting ----------------------------------------------------------------
+
+def case_list_in(client: PlaygroundClient) -> list[str]:
+    chat = personal_chat(client)
+    return [card_texts(c)[0] for f in client.frames if from_bot_in(chat)(f)
+            for c in cards_of(f) if card_texts(c)[0].startswith(CASE_LIST)]
+
+
+async def test_a_member_who_never_wrote_receives_the_case_list_four_working_days_ahead(
+        dissemination_stack: Stack, seated: dict[str, PlaygroundClient], db: AsyncEngine,
+        after: AfterMeeting) -> None:
+    stack, imogen = dissemination_stack, seated["imogen"]
+    async with AsyncSession(db) as session:
+        marac = await session.scalar(select(Marac))
+        meeting = await session.scalar(select(Meeting))
+        assert marac is not None and meeting is not None
+        due = case_list_due_at(marac, meeting)
+    assert stack.now() < due, "the stack starts before the case list is due"
+    assert not case_list_in(imogen)
+    set_clock(stack.clock_file, due + timedelta(minutes=1))
+    chat = personal_chat(imogen)
+    await imogen.wait_for(lambda f: from_bot_in(chat)(f) and bool(case_list_in_frame(f)),
+                          since=0, timeout=15, what="the case list in Imogen's chat")
+    await wait_until_delivered(db)
+    await asyncio.sleep(QUIET_PERIOD)
+    assert len(case_list_in(imogen)) == 1, case_list_in(imogen)
+
+
+def case_list_in_frame(frame: Frame) -> list[str]:
+    return [t for c in cards_of(frame) for t in card_texts(c)[:1] if t.startswith(CASE_LIST)]
+
+
+# --- 2. a short meeting -------------------------------------------------------------------
 
 def an_idva_action(**changes: str) -> dict[str, str]:
     return an_action(agency="IDVA Service", owner="Imogen",
@@ -498,7 +554,7 @@ async def test_a_short_meeting_agrees_a_plan(
     assert closed_cases == [first, after.number(2)]
 
 
-# --- 2. dissemination -----------------------------------------------------------------------
+# --- 3. dissemination -----------------------------------------------------------------------
 
 async def test_every_entitled_representative_receives_the_plan_in_personal_chat(
         seated: dict[str, PlaygroundClient], connector: TeamsConnector, db: AsyncEngine,
@@ -546,6 +602,7 @@ async def test_every_entitled_representative_receives_the_plan_in_personal_chat(
         assert sorted(h for h in headings if h.startswith("MARAC action plan")) == [
             f"MARAC action plan {first} · Amy", f"MARAC action plan {second} · Bethan"]
         assert len([h for h in headings if h.startswith("Action for")]) == 1, headings
+    assert len(case_list_in(seated["imogen"])) == 1  # still once
     assert [h for h in connector.headings(SAM) if not is_case_list(h)] == [
         "What you can do here", f"MARAC action plan {first} · Amy",
         f"MARAC action plan {second} · Bethan"]
@@ -603,7 +660,7 @@ async def test_a_withheld_agency_receives_nothing_and_the_coordinator_is_told(
     assert len(connector.kept_for(PAT)) == 1
 
 
-# --- 3. the owners answer -----------------------------------------------------------------
+# --- 4. the owners answer -----------------------------------------------------------------
 
 async def test_an_owner_acknowledges_her_action(
         seated: dict[str, PlaygroundClient], db: AsyncEngine, after: AfterMeeting) -> None:
@@ -697,7 +754,7 @@ async def test_an_action_that_cannot_be_completed_tells_the_coordinator_and_the_
     assert versions == [1, 2]
 
 
-# --- 4. the coordinator's view and the 48 hours -------------------------------------------
+# --- 5. the coordinator's view and the 48 hours -------------------------------------------
 
 def london(instant: datetime) -> str:
     return instant.astimezone(LONDON).strftime("%a %d %b %Y, %H:%M")
@@ -746,7 +803,7 @@ async def test_dissemination_shows_every_plan_delivered_against_the_deadline(
     ], facts
 
 
-# --- 5. who may not see it ----------------------------------------------------------------
+# --- 6. who may not see it ----------------------------------------------------------------
 
 async def test_an_observer_asking_for_a_plan_is_refused_politely(
         seated: dict[str, PlaygroundClient], after: AfterMeeting) -> None:
@@ -765,7 +822,7 @@ async def test_an_observers_refusal_says_why_and_does_not_deny_his_role(
     assert "observer" in sentence.lower(), sentence
 
 
-# --- 6. every card ------------------------------------------------------------------------
+# --- 7. every card ------------------------------------------------------------------------
 
 async def test_every_card_is_valid_for_teams(
         cara: PlaygroundClient, seated: dict[str, PlaygroundClient],

@@ -6,12 +6,14 @@ connector stands in for Teams here."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.proactive.timers import Timers
@@ -19,13 +21,17 @@ from bot.teams.app import create_adapter, create_app
 from bot.teams.meeting_notice import MeetingNotice
 from dialogs.demo import DEMO_TENANT
 from dialogs.installation import ConversationSeen, record_installation
-from storage.models import ConversationKind, Meeting
-from tests.http.test_meeting_timers import connector  # noqa: F401  (a fixture)
+from storage.models import ConversationKind, Meeting, Person
+from tests.http.test_meeting_timers import (
+    UpdatingConnector,
+    connector,  # noqa: F401  (a fixture)
+)
 from tests.store.meeting_factory import next_case, started
 
 MEETING_CHAT = "19:meeting_riverside@thread.v2"
 APP_ID = "5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5"
 NOTICE = MeetingNotice(APP_ID, "https://marac.example.gov.uk")
+TEAMS_MEETING = "MCMxOTptZWV0aW5nX3JpdmVyc2lkZUB0aHJlYWQudjI="  # Teams' id of the meeting
 
 
 async def run_in(store, clock, service_url: str, kind: ConversationKind) -> None:
@@ -119,3 +125,54 @@ def test_in_meeting_notifications_need_an_app_id_and_a_public_address():
     assert Settings.from_env({"PUBLIC_URL": "https://marac.example.gov.uk"}).meeting_notice is None
     assert Settings(app_id=APP_ID, public_url="https://m.example").meeting_notice == MeetingNotice(
         APP_ID, "https://m.example")
+
+
+class NotifyingConnector(UpdatingConnector):
+    """The local connector, also taking Teams' targeted in-meeting notifications."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notified: list[tuple[str, dict[str, object]]] = []
+        self.app.router.add_post("/v1/meetings/{meeting}/notification", self._notify)
+
+    async def _notify(self, request: web.Request) -> web.Response:
+        self.notified.append((request.match_info["meeting"], await request.json()))
+        return web.json_response({}, status=202)
+
+
+@pytest.fixture
+async def notifying() -> AsyncIterator[tuple[NotifyingConnector, str]]:
+    fake = NotifyingConnector()
+    async with TestServer(fake.app) as server:
+        yield fake, str(server.make_url("/"))
+
+
+async def test_the_chair_and_stand_in_get_a_targeted_notification_beside_the_chat(
+        store, clock, notifying):
+    fake, service_url = notifying
+    await run_in(store, clock, service_url, ConversationKind.MEETING)
+    async with store.unit_of_work() as session:
+        people = {p.first_name: p for p in (await session.scalars(select(Person))).all()}
+        priya = people["Priya"].id
+        await session.execute(update(Meeting).values(
+            teams_meeting_id=TEAMS_MEETING, stand_in_person_id=priya))
+    await warn(store, clock)
+    [warning] = fake.sent  # the room still sees it in the chat
+    assert warning["text"] == "RIV-2026-001: 19 seconds of the slot remain."
+    [(meeting, notification)] = fake.notified
+    assert meeting == TEAMS_MEETING
+    assert notification["type"] == "targetedMeetingNotification"
+    value = notification["value"]
+    assert value["recipients"] == [people["Chris"].teams_user_id, people["Priya"].teams_user_id]
+    [surface] = value["surfaces"]
+    assert (surface["surface"], surface["contentType"]) == ("meetingStage", "task")
+    page = urlsplit(surface["content"]["value"]["url"])
+    assert (page.netloc, page.path) == ("marac.example.gov.uk", "/meeting-notice")
+    assert parse_qs(page.query)["text"] == ["RIV-2026-001: 19 seconds of the slot remain."]
+
+
+async def test_without_the_teams_meeting_id_only_the_chat_is_told(store, clock, notifying):
+    fake, service_url = notifying
+    await run_in(store, clock, service_url, ConversationKind.MEETING)
+    await warn(store, clock)
+    assert len(fake.sent) == 1 and not fake.notified

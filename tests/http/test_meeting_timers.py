@@ -229,8 +229,9 @@ async def test_a_chat_under_retry_after_holds_up_no_other_conversations_warning(
         person = await session.scalar(select(Person).where(Person.teams_user_id.is_not(None))
                                       .order_by(Person.id).limit(1))
         assert person is not None
-        throttled = outbox.enqueue(session, Message(text="Your case list is ready."),
-                                   "case list", clock.now(), person_id=person.id)
+        throttled = outbox.enqueue(
+            session, Message(text="Your case list is ready.", summary="Case list"),
+            "case list", clock.now(), person_id=person.id)
     await timers.tick()
     assert fake.opened == [] and max(waits, default=0.0) <= LONGEST_WAIT_SECONDS
     async with store.unit_of_work() as session:
@@ -260,8 +261,9 @@ async def test_a_slot_warning_goes_out_before_a_backlog_of_other_messages(
         people = list((await session.scalars(
             select(Person.id).where(Person.teams_user_id.is_not(None)))).all())
         for n in range(120):
-            outbox.enqueue(session, Message(text=f"Reminder {n}"), "information reminder",
-                           clock.now(), person_id=people[n % len(people)])
+            outbox.enqueue(session, Message(text=f"Reminder {n}", summary="Reminder"),
+                           "information reminder", clock.now(),
+                           person_id=people[n % len(people)])
     clock.set(meeting + timedelta(seconds=41))
     await new_timers(store, clock).tick()
     warning = "RIV-2026-001: 19 seconds of the slot remain."

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from botbuilder.schema import Activity
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -25,6 +24,7 @@ from bot.config import Settings
 from bot.ops import telemetry
 from bot.proactive import outbox
 from bot.teams.app import TIMERS, create_app
+from bot.turns.replies import text_reply
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT, DEMO_VICTIMS
 from dialogs.installation import ConversationSeen, record_installation
 from storage.database import Store
@@ -145,7 +145,7 @@ async def test_a_press_and_a_delivery_are_traced_by_id_and_never_by_name(
 
     store: Store = bot.app[TIMERS].store
     async with store.unit_of_work() as session:
-        outbox.enqueue(session, Activity(type="message", text=FREE_TEXT), "case-list",
+        outbox.enqueue(session, text_reply(FREE_TEXT, "Case list"), "case-list",
                        clock.now(), conversation_id=DEMO_TEAM)
     async with store.unit_of_work() as session:
         message_id = await session.scalar(select(OutboxMessage.id).where(

@@ -95,8 +95,8 @@ async def test_a_case_list_held_by_one_replica_is_skipped_by_the_other_then_done
 async def queue_two(store: Store, clock) -> None:
     async with store.unit_of_work() as session:
         for text in ("one", "two"):
-            outbox.enqueue(session, Activity(type="message", text=text), "slot warning",
-                           clock.now(), conversation_id=DEMO_TEAM)
+            outbox.enqueue(session, Activity(type="message", text=text, summary="Slot"),
+                           "slot warning", clock.now(), conversation_id=DEMO_TEAM)
 
 
 async def test_replicas_claim_disjoint_messages_and_a_lease_keeps_them_apart(replicas, clock):

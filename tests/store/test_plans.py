@@ -292,3 +292,17 @@ async def test_a_case_reopened_at_the_meeting_and_closed_again_is_sent_again(sto
 
         (state, *_) = await dissemination.status(session, h.demo.marac_id, clock.now())
     assert [a.agency for a in state.agencies].count("Police") == 1  # the current version's
+
+
+async def test_each_message_after_the_meeting_is_summarised_by_its_case_number_alone(
+        store, clock):
+    """Teams' notification shows the summary: what the message is about, and nothing about
+    the victim."""
+    h = await heard(store, clock, probation_rep=True)
+    await tick(store, clock)
+    summaries = {(m.purpose, m.activity["summary"]) for m in await outbox(store)}
+    # The plan's also says what to type, for the short form Teams' size limit may need.
+    plan = (f"Plan {h.number}: type **plan {h.number}** to see it; the Word document holds "
+            "it whole.")
+    assert summaries == {("plan", plan), ("action", f"Action: {h.number}"),
+                         ("dissemination withheld", f"Plan withheld: {h.number}")}

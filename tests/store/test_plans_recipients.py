@@ -70,12 +70,15 @@ def test_enqueue_refuses_a_message_for_nobody_or_for_two(clock):
         def add(self, _: object) -> None:
             raise AssertionError("nothing may be stored")
 
-    note = text_reply("hello")
+    note = text_reply("hello", "Greeting")
     with pytest.raises(ValueError, match="one person or one conversation"):
         outbox.enqueue(Session(), note, "x", clock.now())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="one person or one conversation"):
         outbox.enqueue(Session(), note, "x", clock.now(), person_id=1,  # type: ignore[arg-type]
                        conversation_id="19:x")
+    with pytest.raises(ValueError, match="needs a summary"):
+        outbox.enqueue(Session(), text_reply("hello"), "x", clock.now(),  # type: ignore[arg-type]
+                       person_id=1)
 
 
 async def test_an_email_needs_a_secure_mailbox(store, clock):

@@ -79,7 +79,7 @@ async def test_the_outbox_is_delivered_until_empty_conversations_at_once_each_in
     async with store.unit_of_work() as session:
         for n in range(each):
             for conversation in conversations:
-                outbox.enqueue(session, text_reply(f"{n}"), "test", clock.now(),
+                outbox.enqueue(session, text_reply(f"{n}", "Test"), "test", clock.now(),
                                conversation_id=conversation)
     adapter = RecordingAdapter()
     timers = Timers(store, adapter, clock, app_id="")

@@ -25,12 +25,12 @@ class Colour(enum.StrEnum):
 
 
 def _activities() -> list[Activity]:
-    card = activity_of(card_reply(welcome_card("Riverside MARAC")))
+    card = activity_of(card_reply(welcome_card("Riverside MARAC"), "Welcome"))
     card.conversation = ConversationAccount(id="19:abc", tenant_id="t")
     card.recipient, card.from_property = ChannelAccount(id="u"), ChannelAccount(id="b")
     card.channel_data = {"notification": {"alert": True}}
     two = activity_of(card_reply(help_card([("help", "List the commands.")], ["Chair"],
-                                           "channel")))
+                                           "channel"), "Help"))
     two.attachments.append(Attachment(content_type="application/vnd.microsoft.teams.card.file.info",
                                       content=FileInfoCard(unique_id="x", file_type="xlsx"),
                                       name="plan.xlsx"))

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft6Validator, validators
+import regex
+from botbuilder.core.teams import TeamsActivityHandler
+from jsonschema import Draft6Validator, FormatChecker, ValidationError, validators
 from jsonschema.protocols import Validator
 from referencing import Registry
 
-from bot.ops.teams_package import PLACEHOLDER_ID, TEAMS_DIR, build_package
+from bot.ops.teams_package import MEETING_PERMISSIONS, PLACEHOLDER_ID, TEAMS_DIR, build_package
+from bot.teams.handler import MaracBot
 from bot.turns.registry import Place, commands
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +42,23 @@ def validator_for(manifest: dict[str, Any]) -> Validator:
         pytest.fail(f"@microsoft/app-manifest has no schema for manifest version {version}.")
     schema = json.loads(path.read_text("utf-8"))
     base = validators.validator_for(schema)
-    base.check_schema(schema)
+    # Newer schemas write patterns in ECMAScript's syntax (\p{L}), which the `regex` module
+    # reads and Python's `re` does not.
+    formats = FormatChecker()
+    formats.checks("regex", raises=regex.error)(regex.compile)
+    base.check_schema(schema, format_checker=formats)
     # The schemas declare draft-04 but pin manifestVersion with draft-06 `const`, which a plain
     # draft-04 validator would silently ignore; borrow draft-06's `const` so it is enforced.
-    cls = validators.extend(base, {"const": Draft6Validator.VALIDATORS["const"]})
+    cls = validators.extend(base, {"const": Draft6Validator.VALIDATORS["const"],
+                                   "pattern": _pattern})
     # An empty registry: any remote $ref fails loudly instead of being fetched.
     return cls(schema, registry=Registry())
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: dict[str, Any]
+             ) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def assert_valid(manifest: dict[str, Any]) -> None:
@@ -82,13 +98,34 @@ def test_each_scope_lists_exactly_the_commands_usable_there() -> None:
         (scope,) = command_list["scopes"]
         usable = [c for c in commands() if c.menu and SCOPE_PLACE[scope] in c.places]
         listed = [(c["title"], c["description"]) for c in command_list["commands"]]
-        assert listed == [(c.name, c.summary) for c in usable], scope
+        assert listed == [(c.menu_title, c.summary) for c in usable], scope
         assert len(listed) <= 10, "Teams shows at most 10 commands per scope"
 
 
 def test_the_template_carries_the_placeholder_id() -> None:
     manifest = load_manifest()
     assert manifest["id"] == manifest["bots"][0]["botId"] == PLACEHOLDER_ID
+    assert manifest["webApplicationInfo"]["id"] == PLACEHOLDER_ID
+
+
+def test_the_manifest_is_at_the_newest_version_the_schemas_ship() -> None:
+    shipped = [p.name[1:] for p in SCHEMAS.iterdir() if re.fullmatch(r"v[0-9.]+", p.name)]
+    newest = max(shipped, key=lambda v: tuple(int(n) for n in v.split(".")))
+    assert load_manifest()["manifestVersion"] == newest
+
+
+def test_the_manifest_grants_every_permission_the_meeting_features_need() -> None:
+    """Teams sends meeting and participant events, and takes targeted notifications, only
+    from an app whose manifest asks for them (resource-specific consent)."""
+    manifest = load_manifest()
+    assert manifest["webApplicationInfo"]["id"] == manifest["id"]
+    declared = {(p["name"], p["type"])
+                for p in manifest["authorization"]["permissions"]["resourceSpecific"]}
+    needed = {(name, "Application") for names in MEETING_PERMISSIONS.values() for name in names}
+    assert needed <= declared, f"missing: {sorted(needed - declared)}"
+    handled = [name for name in vars(TeamsActivityHandler) if name.startswith("on_teams_meeting")
+               and getattr(MaracBot, name) is not getattr(TeamsActivityHandler, name)]
+    assert handled and set(handled) <= set(MEETING_PERMISSIONS), handled
 
 
 def test_build_package_sets_the_app_id(tmp_path: Path) -> None:
@@ -99,6 +136,7 @@ def test_build_package_sets_the_app_id(tmp_path: Path) -> None:
         icons = {name: package.read(name) for name in ICON_SIZES}
     assert manifest["id"] == APP_ID
     assert manifest["bots"][0]["botId"] == APP_ID
+    assert manifest["webApplicationInfo"] == {"id": APP_ID, "resource": f"api://botid-{APP_ID}"}
     assert_valid(manifest)
     for name, side in ICON_SIZES.items():
         width, height, colour_type = png_size(icons[name])
