@@ -21,3 +21,8 @@ def pinned_now() -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"MARAC_TEST_CLOCK needs a time zone, like {PINNED.isoformat()}.")
     return at
+
+# How long a test waits for what the bot will do (a post, a delivery) before it fails: a
+# patience, not a speed target. Every wait ends as soon as the thing arrives, so a generous
+# one costs nothing when the bot is quick and keeps a busy machine from failing a test.
+PATIENCE = 60.0

@@ -43,7 +43,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.ops.playground import MARAC_TEAM_CONFIG, start_playground
 from dialogs.clock import freeze_clock, read_clock, set_clock
-from tests.clock import pinned_now
+from tests.clock import PATIENCE, pinned_now
 
 from .playground_client import PlaygroundClient
 
@@ -97,7 +97,7 @@ class Stack:
         except OSError:
             return 0
 
-    async def wait_for_deliveries(self, count: int, timeout: float = 10) -> None:  # noqa: ASYNC109
+    async def wait_for_deliveries(self, count: int, timeout: float = PATIENCE) -> None:  # noqa: ASYNC109
         """Wait until the bot has answered `count` activities in all. The Playground answers
         POST customActivities at once and delivers afterwards, concurrently, so this is how
         a test knows an activity that shows nothing has been handled."""

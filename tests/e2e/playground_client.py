@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.clock import PATIENCE
+
 BOT_ID = "00000000-0000-0000-0000-00000000000b"
 BOT_NAME = "MARAC"
 MENTION = f"<at>{BOT_NAME}</at>"
@@ -232,7 +234,7 @@ class PlaygroundClient:
 
     # --- what the users see ---------------------------------------------------------------
 
-    async def wait_for(self, predicate: Predicate, timeout: float = 10,  # noqa: ASYNC109
+    async def wait_for(self, predicate: Predicate, timeout: float = PATIENCE,  # noqa: ASYNC109
                        since: int | None = None, what: str = "") -> Frame:
         """The first frame (from `since`, by default the test's start) that matches; an
         AssertionError listing what did arrive after `timeout` seconds. (A timeout argument

@@ -70,6 +70,7 @@ from storage.models import (
     PlanDelivery,
     PlanVersion,
 )
+from tests.clock import PATIENCE
 
 from .conftest import MARAC, Stack, connected, database_of, free_port, start_seats
 from .playground_client import (
@@ -180,7 +181,7 @@ class TeamsConnector:
                 for a in k.activity.get("attachments") or []
                 if a.get("contentType") == ADAPTIVE_CARD]
 
-    async def wait_for(self, person: Unseated, heading: str, timeout: float = 10  # noqa: ASYNC109
+    async def wait_for(self, person: Unseated, heading: str, timeout: float = PATIENCE  # noqa: ASYNC109
                        ) -> None:
         deadline = time.monotonic() + timeout
         while heading not in self.headings(person):
@@ -305,7 +306,7 @@ def headed(heading: str) -> Any:
     return matches
 
 
-async def received(client: PlaygroundClient, heading: str, timeout: float = 10  # noqa: ASYNC109
+async def received(client: PlaygroundClient, heading: str, timeout: float = PATIENCE  # noqa: ASYNC109
                    ) -> Frame:
     """The card with that heading the bot sent to the seat's own personal chat."""
     chat = personal_chat(client)
@@ -436,7 +437,7 @@ async def messages_to(db: AsyncEngine, first_name: str) -> list[Any]:
             .order_by(OutboxMessage.id))).all())
 
 
-async def wait_until_delivered(db: AsyncEngine, timeout: float = 10) -> None:  # noqa: ASYNC109
+async def wait_until_delivered(db: AsyncEngine, timeout: float = PATIENCE) -> None:  # noqa: ASYNC109
     """Until the outbox holds nothing undelivered of what follows the meeting."""
     deadline = time.monotonic() + timeout
     while True:

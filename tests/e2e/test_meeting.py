@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from dialogs.clock import set_clock
 from dialogs.demo import DEMO_PEOPLE
 from storage.models import Case, CaseStatus, OutboxMessage, Person, PlannedAction
-from tests.clock import pinned_now
+from tests.clock import PATIENCE, pinned_now
 
 from .conftest import (
     MEETING_SLOT_SECONDS,
@@ -288,7 +288,7 @@ async def undelivered(db: AsyncEngine) -> list[Any]:
             .order_by(OutboxMessage.id))).all())
 
 
-async def outbox_settled(db: AsyncEngine, timeout: float = 5) -> None:  # noqa: ASYNC109
+async def outbox_settled(db: AsyncEngine, timeout: float = PATIENCE) -> None:  # noqa: ASYNC109
     """Wait until the outbox has delivered all it holds: a quiet moment to restart the bot
     in (a restart in the middle of a delivery is test_a_restart_during_a_delivery_...)."""
     deadline = time.monotonic() + timeout
