@@ -306,3 +306,19 @@ async def test_each_message_after_the_meeting_is_summarised_by_its_case_number_a
             "it whole.")
     assert summaries == {("plan", plan), ("action", f"Action: {h.number}"),
                          ("dissemination withheld", f"Plan withheld: {h.number}")}
+
+
+async def test_a_tick_that_read_the_clock_before_the_case_closed_sends_the_plan_once(
+        store, clock):
+    """A busy timer reads the time, then finds the case the chair closed a moment later:
+    the plan goes out once, not again on the next tick as if the case had been reopened."""
+    from bot.proactive.circulation import queue_scheduled
+
+    h = await heard(store, clock)
+    async with store.unit_of_work() as session:
+        await queue_scheduled(session, clock.now() - timedelta(seconds=2))
+    clock.set(clock.now() + timedelta(minutes=1))
+    await tick(store, clock)
+    await tick(store, clock)
+    assert len(await versions(store, h.number)) == 1
+    assert await recipients(store, "plan") == ["Imogen", "Priya", "Sam"]
