@@ -5,13 +5,14 @@ from a seeded person, in the meeting's channel, with `serviceUrl` at the local c
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from bench import clock as bench_clock
 from bench.seeding import BOT_ID, BenchMeeting, Member
 
 _ids = itertools.count(1)
-DUE_ON = (date.today() + timedelta(days=28)).isoformat()
+DUE_ON = (bench_clock.DAY.date() + timedelta(days=28)).isoformat()
 
 
 def _envelope(meeting: BenchMeeting, member: Member, service_url: str, thread: str

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import activities, servers
+from bench import clock as bench_clock
 from bench.databases import BackendCpu, database
 from bench.load import Outcome, one_at_a_time
 from bench.report import latency, ratio
 from bench.seeding import BenchMeeting, seed
-from dialogs.clock import SystemClock
 from storage.database import Store
 
 KINDS = ("attendance", "action", "next")
@@ -67,7 +67,7 @@ async def _measure(server: servers.Server, sent: list[dict[str, Any]],
 async def _seeded(url: str, count: int, service_url: str) -> list[BenchMeeting]:
     store = Store.from_url(url)
     try:
-        return await seed(store, count, SystemClock().now(), service_url, cases=CASES)
+        return await seed(store, count, bench_clock.now(), service_url, cases=CASES)
     finally:
         await store.close()
 

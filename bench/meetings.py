@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from bench import clock as bench_clock
 from bench import servers
 from bench.activities import live_press
 from bench.databases import BackendCpu, database
 from bench.load import one_at_a_time, open_loop
 from bench.report import latency
 from bench.seeding import BenchMeeting, seed
-from dialogs.clock import SystemClock
 from storage.database import Store
 
 MB = 1024 * 1024
@@ -63,7 +63,7 @@ class MemoryWatch:
 async def seeded(url: str, count: int, service_url: str, **options: Any) -> list[BenchMeeting]:
     store = Store.from_url(url)
     try:
-        return await seed(store, count, SystemClock().now(), service_url, **options)
+        return await seed(store, count, bench_clock.now(), service_url, **options)
     finally:
         await store.close()
 

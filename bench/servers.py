@@ -18,6 +18,8 @@ from pathlib import Path
 
 import psutil
 
+from bench import clock as bench_clock
+
 PYTHON = sys.executable
 MARAC = str(Path(PYTHON).with_name("marac"))
 PR_SET_PDEATHSIG = 1
@@ -138,5 +140,6 @@ def marac(name: str, database_url: str, timer_seconds: float, log_level: str) ->
            "TIMER_SECONDS": str(timer_seconds), "MicrosoftAppId": "",
            "MicrosoftAppPassword": "", "LOG_LEVEL": log_level,
            # the development keys, as the seeding in the benchmark's own process uses
-           "MARAC_ENCRYPTION_KEYS": "", "MARAC_INDEX_KEY": ""}
+           "MARAC_ENCRYPTION_KEYS": "", "MARAC_INDEX_KEY": "",
+           "MARAC_CLOCK_FILE": str(bench_clock.clock_file())}
     return Server(name, argv, port, env)

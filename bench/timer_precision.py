@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession
 from sqlalchemy import select, update
 
+from bench import clock as bench_clock
 from bench import servers
 from bench.databases import database
 from bench.load import open_loop
@@ -41,7 +42,7 @@ async def _schedule(url: str, meetings: list[BenchMeeting], slot: int, warning: 
             await session.execute(update(Marac).values(slot_seconds=slot,
                                                        warning_seconds=warning))
             for i, meeting in enumerate(meetings):
-                opened = datetime.fromtimestamp(first + i * window / len(meetings), UTC)
+                opened = bench_clock.served(first + i * window / len(meetings))
                 await session.execute(update(Case).where(Case.number == meeting.cases[0])
                                       .values(opened_at=opened))
     finally:
@@ -65,9 +66,9 @@ async def _dues(url: str) -> dict[tuple[str, bool], float]:
         assert case.opened_at is not None
         start = case.opened_at + timedelta(seconds=case.paused_seconds)
         length = marac.slot_seconds + case.extra_seconds
-        dues[(case.number, False)] = (start + timedelta(seconds=length - marac.warning_seconds)
-                                      ).timestamp()
-        dues[(case.number, True)] = (start + timedelta(seconds=length)).timestamp()
+        dues[(case.number, False)] = bench_clock.wall(
+            start + timedelta(seconds=length - marac.warning_seconds))
+        dues[(case.number, True)] = bench_clock.wall(start + timedelta(seconds=length))
     return dues
 
 
