@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from bot.features.documents import marked_document, table, to_bytes
 from cards.report import headline, shown
-from dialogs.report import Period, Report, build, is_police, percent
+from dialogs.report import Report, build, is_police, percent, read_period
+from dialogs.scheduling import local_today
 from storage.database import Store
 from storage.models import Marac
 
@@ -202,12 +203,14 @@ def _equality(document: Any, report: Report) -> None:
 RENDER = {"csv": render_csv, "docx": render_docx}
 
 
-async def export_file(store: Store, marac_name: str, period: Period, kind: str,
+async def export_file(store: Store, marac_name: str, period_text: str, kind: str,
                       now: datetime) -> tuple[str, bytes]:
-    """`marac report`: the period's figures as the SafeLives return or the Word report."""
+    """`marac report`: the period's figures as the SafeLives return or the Word report; the
+    period read as the chat's `report` reads it, from the MARAC's own day."""
     async with store.unit_of_work() as session:
-        marac_id = await session.scalar(select(Marac.id).where(Marac.name == marac_name))
-        if marac_id is None:
+        marac = await session.scalar(select(Marac).where(Marac.name == marac_name))
+        if marac is None:
             raise ValueError(f"There is no MARAC named {marac_name!r}.")
-        figures = await build(session, marac_id, period, now)
+        period = read_period(period_text, local_today(marac, now))
+        figures = await build(session, marac.id, period, now)
     return file_name(figures, kind), RENDER[kind](figures)

@@ -7,10 +7,10 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -359,48 +359,42 @@ def _plan_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.features.plan_export import export_file
     from dialogs.plans import PlanError
 
-    async def export() -> tuple[str, bytes]:
-        store = Store.from_url(settings.database_url)
-        try:
-            return await export_file(store, args.marac, args.case)
-        finally:
-            await store.close()
-
-    try:
-        name, document = asyncio.run(export())
-    except PlanError as refused:
-        print(f"marac: {refused}", file=sys.stderr)
-        return 1
-    out = args.out or Path(name)
-    out.write_bytes(document)
-    print(f"Wrote the plan to {out}.")
-    return 0
+    return _write_export(settings, lambda store: export_file(store, args.marac, args.case),
+                         PlanError, args.out, "the plan")
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.features.report_export import export_file
-    from dialogs.report import ReportError, read_period
+    from dialogs.report import ReportError
 
     if (args.first is None) != (args.last is None):
         raise ValueError("Give both --from and --to, or neither for the last whole quarter.")
+    period = " ".join(filter(None, (args.first, args.last)))
     now = settings.clock().now()
+    return _write_export(
+        settings, lambda store: export_file(store, args.marac, period, args.format, now),
+        ReportError, args.out, "the report")
 
+
+def _write_export(settings: Settings,
+                  fetch: Callable[[Store], Coroutine[Any, Any, tuple[str, bytes]]],
+                  refusal: type[Exception], out: Path | None, what: str) -> int:
+    """An export to a file: the store opened and closed, a refusal said in one sentence."""
     async def export() -> tuple[str, bytes]:
         store = Store.from_url(settings.database_url)
         try:
-            period = read_period(" ".join(filter(None, (args.first, args.last))), now.date())
-            return await export_file(store, args.marac, period, args.format, now)
+            return await fetch(store)
         finally:
             await store.close()
 
     try:
         name, content = asyncio.run(export())
-    except ReportError as refused:
+    except refusal as refused:
         print(f"marac: {refused}", file=sys.stderr)
         return 1
-    out = args.out or Path(name)
-    out.write_bytes(content)
-    print(f"Wrote the report to {out}.")
+    target = out or Path(name)
+    target.write_bytes(content)
+    print(f"Wrote {what} to {target}.")
     return 0
 
 

@@ -62,3 +62,27 @@ def test_the_report_from_the_console(database_url, monkeypatch, tmp_path, capsys
     assert "marac: The period ends before it starts." in printed.err
     assert "marac: There is no MARAC named 'Nowhere MARAC'." in printed.err
     assert not (tmp_path / "no.docx").exists() and not (tmp_path / "no.csv").exists()
+
+
+def test_the_console_reads_the_last_quarter_from_the_marac_s_own_day(
+        database_url, monkeypatch, tmp_path, capsys):
+    """At 00:30 on 1 July in London (23:30 UTC on 30 June) the last whole quarter is April
+    to June, as the chat's `report` says, not January to March."""
+    from dialogs.clock import set_clock
+
+    clock_file = tmp_path / "clock.json"
+    set_clock(clock_file, datetime(2026, 6, 30, 23, 30, tzinfo=UTC), frozen=True)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MARAC_CLOCK_FILE", str(clock_file))
+    monkeypatch.chdir(tmp_path)
+
+    async def seed() -> None:
+        store = Store.from_url(database_url)
+        try:
+            await heard(store, FixedClock(datetime(2026, 5, 13, 8, 0, tzinfo=UTC)))
+        finally:
+            await store.close()
+
+    asyncio.run(seed())
+    assert main(["report", "--marac", "Riverside MARAC", "--format", "csv"]) == 0
+    assert "Riverside-MARAC-report-2026-04-01-2026-06-30.csv" in capsys.readouterr().out
