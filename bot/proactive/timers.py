@@ -80,7 +80,7 @@ class Timers:
         bot.teams.sending waits in place goes back in the outbox until then."""
         await self.warn()
         await self.deliver(SLOT_PURPOSES)
-        await self.circulate()
+        await self.schedule()
         await self.deliver()
         await self.purge()
         if self.mailer is not None:
@@ -95,6 +95,10 @@ class Timers:
     async def circulate(self) -> None:
         """Everything the timer queues (slot warnings too, for callers that want it all)."""
         await self.warn()
+        await self.schedule()
+
+    async def schedule(self) -> None:
+        """Case lists, reminders and what follows meetings, as they fall due."""
         async with self._unit_of_work() as session:
             await queue_scheduled(session, self.clock.now())
 
