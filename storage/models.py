@@ -235,6 +235,7 @@ class ReferralStatus(enum.StrEnum):
 class ReferralSource(enum.StrEnum):
     CARD = "card"
     POLICE_FEED = "police_feed"
+    TRANSFER = "transfer"  # a MARAC-to-MARAC referral from another MARAC of this deployment
 
 
 class Referral(Base):
@@ -671,3 +672,34 @@ class ScheduledJob(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     due_at: Mapped[datetime] = mapped_column()
+
+
+# Between MARACs: a victim who moves away (002 §11)
+
+
+class TransferDelivery(enum.StrEnum):
+    DELIVERED = "delivered"  # into the receiving MARAC's triage, with the earlier plans
+    WITHHELD = "withheld"  # the receiving MARAC is here, but the sharing agreements do not allow
+    OUTSIDE = "outside"  # the receiving MARAC is not run by this bot: the document is sent
+
+
+class Transfer(Base):
+    """A MARAC-to-MARAC referral: the victim of a case has moved to another MARAC's area. The
+    referring agency informs the partners; within this deployment the transfer arrives in the
+    receiving MARAC's triage as a referral of its own (`referral_id`)."""
+
+    __tablename__ = "transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    from_marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
+    # The sending hearing's referral: its hearing counts for the receiving MARAC's repeats.
+    from_referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    to_marac_id: Mapped[int | None] = mapped_column(ForeignKey("marac.id"))
+    to_marac_name: Mapped[str] = mapped_column(String(200))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column()
+    delivery: Mapped[TransferDelivery] = mapped_column(
+        _enum(TransferDelivery, "transfer_delivery"))
+    note: Mapped[str] = mapped_column(Text, default="")  # why withheld
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), unique=True)

@@ -1,0 +1,48 @@
+"""Between MARACs and on the record (issue 17): MARAC-to-MARAC transfers, each with the
+referral it became in the receiving MARAC's triage.
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "transfer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("from_marac_id", sa.Integer(), nullable=False),
+        sa.Column("from_referral_id", sa.Integer(), nullable=True),
+        sa.Column("to_marac_id", sa.Integer(), nullable=True),
+        sa.Column("to_marac_name", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivery", sa.Enum("delivered", "withheld", "outside",
+                                      name="transfer_delivery", native_enum=False,
+                                      length=32), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["marac_case.id"]),
+        sa.ForeignKeyConstraint(["from_marac_id"], ["marac.id"]),
+        sa.ForeignKeyConstraint(["from_referral_id"], ["referral.id"]),
+        sa.ForeignKeyConstraint(["to_marac_id"], ["marac.id"]),
+        sa.ForeignKeyConstraint(["recorded_by_person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["referral_id"], ["referral.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("referral_id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("transfer")
