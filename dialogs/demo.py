@@ -74,6 +74,10 @@ WESTBROOK_PEOPLE = (
                (Role.OPERATIONS_MANAGER,), "user-id-12"),
     DemoPerson("0d3a1c00-0000-4000-8000-000000000014", "Tom Reyes", "Police",
                (Role.AGENCY_REPRESENTATIVE,), "user-id-13"),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000015", "Leah Moss", "IDVA Service",
+               (Role.AGENCY_REPRESENTATIVE,), "user-id-14"),
+    DemoPerson("0d3a1c00-0000-4000-8000-000000000016", "Ravi Nair", "Children's Social Care",
+               (Role.AGENCY_REPRESENTATIVE,), "user-id-15"),
 )
 
 
