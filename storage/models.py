@@ -703,3 +703,25 @@ class Transfer(Base):
         _enum(TransferDelivery, "transfer_delivery"))
     note: Mapped[str] = mapped_column(Text, default="")  # why withheld
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), unique=True)
+
+
+class HubFollowUp(Base):
+    """Children's services (the HUB) after the conference (001 §4, §6): the chair records on
+    closing the case whether the referring agency must update the HUB, and within 24 hours or
+    3 days; with no contact recorded within 2 working days, the children's services
+    representatives are prompted to chase, once."""
+
+    __tablename__ = "hub_follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"), unique=True)
+    needed: Mapped[bool] = mapped_column()
+    within_hours: Mapped[int | None] = mapped_column()  # 24, or 72 (3 days)
+    due_at: Mapped[datetime | None] = mapped_column()
+    chase_at: Mapped[datetime | None] = mapped_column()  # 2 working days on
+    referring_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column()
+    contacted_at: Mapped[datetime | None] = mapped_column()
+    contacted_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    chased_at: Mapped[datetime | None] = mapped_column()  # the prompt to chase, sent once

@@ -1,5 +1,5 @@
 """Between MARACs and on the record (issue 17): MARAC-to-MARAC transfers, each with the
-referral it became in the receiving MARAC's triage.
+referral it became in the receiving MARAC's triage; children's services (HUB) follow-ups.
 
 Revision ID: 0012
 Revises: 0010
@@ -42,7 +42,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("referral_id"),
     )
+    op.create_table(
+        "hub_follow_up",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("needed", sa.Boolean(), nullable=False),
+        sa.Column("within_hours", sa.Integer(), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("chase_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("referring_agency_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("contacted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("contacted_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("chased_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["marac_case.id"]),
+        sa.ForeignKeyConstraint(["referring_agency_id"], ["agency.id"]),
+        sa.ForeignKeyConstraint(["recorded_by_person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["contacted_by_person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("hub_follow_up")
     op.drop_table("transfer")
