@@ -24,6 +24,8 @@ from storage.models import (
     AuditEvent,
     Case,
     ConflictDeclaration,
+    GovernanceRecord,
+    HubFollowUp,
     Marac,
     Meeting,
     OutboxMessage,
@@ -116,8 +118,11 @@ async def purge_expired(session: AsyncSession, now: datetime) -> list[Purged]:
     referral_ids = [r for _, r, _ in case_rows if r is not None] + [r for r, _ in declined]
     for ids in _chunks(case_ids):
         await purge_plans(session, ids)  # what came after the meeting goes first
-        for model in (PlannedAction, AgencyInformation, ConflictDeclaration, Transfer):
+        for model in (PlannedAction, AgencyInformation, ConflictDeclaration, Transfer,
+                      HubFollowUp):
             await session.execute(delete(model).where(model.case_id.in_(ids)))
+        await session.execute(update(GovernanceRecord).where(GovernanceRecord.case_id.in_(ids))
+                              .values(case_id=None))  # the governance record outlives it
         await session.execute(delete(Case).where(Case.id.in_(ids)))
     for ids in _chunks(referral_ids):
         await session.execute(update(Transfer).where(Transfer.referral_id.in_(ids))

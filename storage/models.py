@@ -725,3 +725,39 @@ class HubFollowUp(Base):
     contacted_at: Mapped[datetime | None] = mapped_column()
     contacted_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     chased_at: Mapped[datetime | None] = mapped_column()  # the prompt to chase, sent once
+
+
+# Disputes, complaints and breaches on the record (002 §7–9, §13)
+
+GOVERNANCE_STEPS = ("between partners", "operations manager", "agency managers",
+                    "steering group")
+
+
+class GovernanceRecord(Base):
+    """A dispute on a decision or action, a complaint or a breach: raised, then moved through
+    the four steps of 002 §7 by the operations manager, each step dated and attributed."""
+
+    __tablename__ = "governance_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # dispute, complaint, breach
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("marac_case.id"))
+    about: Mapped[str] = mapped_column(EncryptedText)
+    step: Mapped[int] = mapped_column(default=1)  # 1 to 4, GOVERNANCE_STEPS
+    opened_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    opened_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class GovernanceStep(Base):
+    """One step of a governance record: who moved it there, when, and the note."""
+
+    __tablename__ = "governance_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("governance_record.id"))
+    step: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column()
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str] = mapped_column(EncryptedText, default="")

@@ -1,5 +1,6 @@
 """Between MARACs and on the record (issue 17): MARAC-to-MARAC transfers, each with the
-referral it became in the receiving MARAC's triage; children's services (HUB) follow-ups.
+referral it became in the receiving MARAC's triage; children's services (HUB) follow-ups;
+disputes, complaints and breaches with their steps.
 
 Revision ID: 0012
 Revises: 0010
@@ -65,6 +66,38 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "governance_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("marac_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("about", sa.Text(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("opened_by_person_id", sa.Integer(), nullable=True),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["marac_id"], ["marac.id"]),
+        sa.ForeignKeyConstraint(["case_id"], ["marac_case.id"]),
+        sa.ForeignKeyConstraint(["opened_by_person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "governance_step",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("by_person_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["record_id"], ["governance_record.id"]),
+        sa.ForeignKeyConstraint(["by_person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("governance_step")
+    op.drop_table("governance_record")
     op.drop_table("hub_follow_up")
     op.drop_table("transfer")
