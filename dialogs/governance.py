@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.plans import case_numbered
 from dialogs.refusal import Refusal
 from dialogs.safe_text import safe_text
-from storage.models import GOVERNANCE_STEPS, GovernanceRecord, GovernanceStep, Role
+from storage.models import GOVERNANCE_STEPS, GovernanceRecord, GovernanceStep, Referral, Role
 
 KINDS = ("dispute", "complaint", "breach")
 OPENERS = frozenset({Role.AGENCY_REPRESENTATIVE, Role.COORDINATOR, Role.CHAIR,
@@ -58,6 +58,31 @@ async def open_record(session: AsyncSession, marac_id: int, kind: str, number: s
     session.add(GovernanceStep(record_id=record.id, step=1, at=now, by_person_id=person_id,
                                note=text))
     return record
+
+
+async def record_disclosure(session: AsyncSession, marac_id: int, number: str, order: str,
+                            person_id: int | None, now: datetime
+                            ) -> tuple[GovernanceRecord, str | None]:
+    """A disclosure to a court, under the order named (002 §13): recorded, and the victim's
+    reference given back for the subject access review that redacts what is exported."""
+    reference = " ".join(order.split())
+    if not reference:
+        raise GovernanceError("A court gets the plan only under a court order: give its "
+                              f"reference, e.g. **disclose {number or 'RIV-2026-001'} "
+                              "CO-2026-118**.")
+    if len(reference) > 200:
+        raise GovernanceError("A court order's reference is at most 200 characters.")
+    case = await case_numbered(session, marac_id, number)
+    record = GovernanceRecord(marac_id=marac_id, kind="disclosure", case_id=case.id,
+                              about=f"Disclosure of {case.number} to a court",
+                              court_order_ref=safe_text(reference), step=1,
+                              opened_by_person_id=person_id, opened_at=now, closed_at=now)
+    session.add(record)
+    await session.flush()
+    session.add(GovernanceStep(record_id=record.id, step=1, at=now, by_person_id=person_id,
+                               note=f"Under court order {safe_text(reference)}."))
+    referral = await session.get(Referral, case.referral_id) if case.referral_id else None
+    return record, referral.victim_reference if referral else None
 
 
 async def escalate(session: AsyncSession, marac_id: int, record_id: int,

@@ -741,13 +741,15 @@ class GovernanceRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # dispute, complaint, breach
+    kind: Mapped[str] = mapped_column(String(20))  # dispute, complaint, breach, disclosure
     case_id: Mapped[int | None] = mapped_column(ForeignKey("marac_case.id"))
     about: Mapped[str] = mapped_column(EncryptedText)
     step: Mapped[int] = mapped_column(default=1)  # 1 to 4, GOVERNANCE_STEPS
     opened_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     opened_at: Mapped[datetime] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
+    # A disclosure to a court is made only under its order (002 §13): the order's reference.
+    court_order_ref: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class GovernanceStep(Base):

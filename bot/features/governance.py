@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.turns.posts import Post
 from bot.turns.registry import MANAGERS, PERSONAL_ONLY, REPRESENTATIVES, command
-from bot.turns.replies import Message, text_reply
+from bot.turns.replies import Message, card_reply, text_reply
 from bot.turns.request import Request
-from dialogs import governance
+from cards.people import subject_access_card
+from dialogs import governance, subject_access
 from dialogs.governance import OPENERS, GovernanceError
 from dialogs.ids import row_id
 
@@ -67,3 +69,21 @@ async def _resolve(request: Request) -> Message:
                                       request.context.actor.person_id, note,
                                       request.clock.now())
     return text_reply(f"{record.kind.capitalize()} {record.id} resolved.")
+
+
+@command("disclose", "Record a disclosure to a court under its order, and review the "
+         "redacted plan to export.", "disclose CASE ORDER", roles=MANAGERS,
+         places=PERSONAL_ONLY, menu=False)
+async def _disclose(request: Request) -> list[Post]:
+    number, _, order = request.arguments.strip().partition(" ")
+    record, reference = await governance.record_disclosure(
+        request.session, request.marac_id, number, order, request.context.actor.person_id,
+        request.clock.now())
+    said = (f"Disclosure {record.id} of {number.upper()} to the court recorded under order "
+            f"{record.court_order_ref}.")
+    if reference is None:
+        return [Post(text_reply(said + " The case has no referral on record to export."))]
+    held = await subject_access.gather(request.session, request.marac_id, reference)
+    return [Post(text_reply(said + " Review the redacted record below, then export it.")),
+            Post(card_reply(subject_access_card(held, request.marac_id),
+                            "Disclosure to a court"))]

@@ -15,7 +15,8 @@ from dialogs.demo import DEMO_PEOPLE
 from storage.models import GOVERNANCE_STEPS, AuditEvent, GovernanceRecord, GovernanceStep
 from tests.store.plan_factory import heard
 from tests.store.test_marac_scope import personal
-from tests.turns import handle_message
+from tests.store.test_transfers import heard_with_referral
+from tests.turns import handle_card_action, handle_message
 
 AAD = {p.full_name.split()[0]: p.aad_object_id for p in DEMO_PEOPLE}
 
@@ -72,3 +73,42 @@ async def test_complaints_and_breaches_are_recorded_the_same_way(store, clock):
         kinds = (await session.scalars(select(GovernanceRecord.kind)
                                        .order_by(GovernanceRecord.id))).all()
     assert kinds == ["breach", "complaint"]
+
+
+def execute_of(card: dict, verb: str) -> dict:
+    if isinstance(card, dict):
+        if card.get("type") == "Action.Execute" and card.get("verb") == verb:
+            return card
+        for value in card.values():
+            if (found := execute_of(value, verb)) is not None:
+                return found
+    elif isinstance(card, list):
+        for item in card:
+            if (found := execute_of(item, verb)) is not None:
+                return found
+    return None  # type: ignore[return-value]
+
+
+async def test_a_disclosure_to_a_court_is_recorded_with_its_order_and_exported_redacted(
+        store, clock):
+    h, referral = await heard_with_referral(store, clock)
+    refused = await said(store, clock, "Olu", f"disclose {h.number}")
+    assert "only under a court order" in refused
+    posts = await handle_message(personal(AAD["Olu"], f"disclose {h.number} CO-2026-118"),
+                                 store, clock)
+    told, review = (p.message.serialize() for p in posts)
+    assert "recorded under order CO-2026-118" in told["text"]
+    card = review["attachments"][0]["content"]
+    button = execute_of(card, "sar.export")
+    assert button is not None and button["data"]["reference"] == referral.victim_reference
+    answer, _, _ = await handle_card_action(personal(AAD["Olu"], invoke=button), button, store,
+                                            clock)
+    assert "Accept the file card" in str(answer)
+    async with store.unit_of_work() as session:
+        record = await session.scalar(select(GovernanceRecord).where(
+            GovernanceRecord.kind == "disclosure"))
+        audited = [(e.action, e.outcome) for e in (await session.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(("disclose", "sar.export")))
+            .order_by(AuditEvent.id))).all()]
+    assert record is not None and record.court_order_ref == "CO-2026-118"
+    assert audited == [("disclose", "refused"), ("disclose", "done"), ("sar.export", "done")]

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("opened_by_person_id", sa.Integer(), nullable=True),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("court_order_ref", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["marac_id"], ["marac.id"]),
         sa.ForeignKeyConstraint(["case_id"], ["marac_case.id"]),
         sa.ForeignKeyConstraint(["opened_by_person_id"], ["person.id"]),
