@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs import closed_panel
 from dialogs.criteria import Assessment, CriteriaError, assess
 from dialogs.people import people_with
 from dialogs.plans import PlanError, case_numbered, current, seen_version
@@ -71,11 +72,11 @@ def may_record(roles: frozenset[Role], meeting: Meeting) -> str | None:
             "the case's meeting runs.")
 
 
-async def receiving_marac(session: AsyncSession, name: str) -> Marac | None:
-    """The MARAC of this deployment named so (by its name, its name without "MARAC", or its
-    case prefix), or None when it is run elsewhere."""
+async def receiving_marac(session: AsyncSession, tenant_id: str, name: str) -> Marac | None:
+    """The MARAC of this deployment and tenant named so (by its name, its name without
+    "MARAC", or its case prefix), or None when it is run elsewhere."""
     wanted = name.strip().lower()
-    return await session.scalar(select(Marac).where(or_(
+    return await session.scalar(select(Marac).where(Marac.tenant_id == tenant_id, or_(
         func.lower(Marac.name) == wanted, func.lower(Marac.name) == f"{wanted} marac",
         func.lower(Marac.case_prefix) == wanted)))
 
@@ -88,9 +89,11 @@ async def record(session: AsyncSession, marac_id: int, number: str, to_name: str
     refused = may_record(roles, meeting)
     if refused is not None:
         raise TransferError(refused)
+    if not closed_panel.may_see(case, roles, person_id):
+        raise TransferError(closed_panel.refusal(case))
     name = _receiving_name(to_name)
     marac = await session.get_one(Marac, marac_id)
-    to_marac = await receiving_marac(session, name)
+    to_marac = await receiving_marac(session, marac.tenant_id, name)
     if to_marac is not None and to_marac.id == marac_id:
         raise TransferError(f"{case.number} is already {marac.name}'s case: name the MARAC "
                             "the victim has moved to.")
@@ -232,6 +235,10 @@ async def transfers_in(session: AsyncSession, referral_ids: list[int]
     for transfer, name, case in rows:
         assert transfer.referral_id is not None
         version = await current(session, case)
+        if case.closed_panel:  # its plan is the chair's and the admitted's only
+            found[transfer.referral_id] = TransferIn(
+                name, case.number, "heard in a closed panel: sent to the chair", ())
+            continue
         found[transfer.referral_id] = TransferIn(
             name, case.number, f"{case.number}, version {version.version}" if version else "",
             await _action_lines(session, version) if version else ())
@@ -263,9 +270,12 @@ async def plans_of(session: AsyncSession, case: Case) -> list[PlanVersion]:
     return found
 
 
-async def transfer_of(session: AsyncSession, marac_id: int, number: str) -> tuple[Transfer, Case]:
+async def transfer_of(session: AsyncSession, marac_id: int, number: str,
+                      roles: frozenset[Role], person_id: int | None) -> tuple[Transfer, Case]:
     """The latest transfer recorded for this MARAC's case (for its referral document)."""
     case = await case_numbered(session, marac_id, number)
+    if not closed_panel.may_see(case, roles, person_id):
+        raise PlanError(closed_panel.refusal(case))
     transfer = await session.scalar(
         select(Transfer).where(Transfer.case_id == case.id, Transfer.from_marac_id == marac_id)
         .order_by(Transfer.id.desc()).limit(1))

@@ -132,7 +132,8 @@ async def accepted(store: Store, arrival: Arrival, choices: Any, can_upload: boo
             refused = "Only the chair or the coordinator can save a transfer's referral."
         else:
             try:
-                transfer, _ = await transfers.transfer_of(session, who.marac_id, number)
+                transfer, _ = await transfers.transfer_of(session, who.marac_id, number,
+                                                          who.actor.roles, who.actor.person_id)
                 document = await render(session, transfer)
             except PlanError as error:
                 refused = str(error)

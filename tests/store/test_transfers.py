@@ -210,3 +210,46 @@ async def test_the_command_answers_with_the_document_and_is_audited(store, clock
     assert document.sections[0].header.paragraphs[0].text == "OFFICIAL-SENSITIVE"
     text = "\n".join(p.text for p in document.paragraphs)
     assert "MARAC-to-MARAC referral" in text and f"MARAC action plan {h.number}" in text
+
+
+async def test_a_closed_panel_case_is_the_chairs_to_transfer_and_its_plan_not_shown(
+        store, clock):
+    h, _ = await heard_with_referral(store, clock)
+    async with store.unit_of_work() as session:
+        case = await session.scalar(select(Case).where(Case.number == h.number))
+        assert case is not None
+        case.closed_panel = True
+    try:
+        await record(store, clock, h)
+        raise AssertionError("the coordinator transferred a closed-panel case")
+    except TransferError as error:
+        assert "closed panel" in str(error)
+    done = await record(store, clock, h, roles=frozenset({Role.CHAIR}))
+    async with store.unit_of_work() as session:
+        came = (await transfers_in(session, [done.transfer.referral_id or 0]))
+    [shown] = came.values()
+    assert shown.earlier_actions == () and "closed panel" in shown.earlier_plan
+
+
+async def test_the_document_is_rendered_again_when_the_file_is_accepted_and_audited(
+        store, clock):
+    from bot.teams.conversation import arrival_of
+
+    h, _ = await heard_with_referral(store, clock)
+    await handle_message(personal(CARA, f"transfer {h.number} Westbrook"), store, clock)
+    arrival = arrival_of(personal(CARA))
+    choices = {"kind": "transfer", "marac": h.demo.marac_id, "case": h.number}
+    document, again = await transfer_feature.accepted(store, arrival, choices, True, clock)
+    assert Document(io.BytesIO(document)).core_properties.subject == "OFFICIAL-SENSITIVE"
+    observer = next(p.aad_object_id for p in DEMO_PEOPLE if p.full_name == "Owen Baker")
+    try:
+        await transfer_feature.accepted(store, arrival_of(personal(observer)), choices, True,
+                                        clock)
+        raise AssertionError("an observer saved a transfer's referral")
+    except Refusal as error:
+        assert "Only the chair or the coordinator" in str(error)
+    async with store.unit_of_work() as session:
+        audited = [e.outcome for e in (await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == transfer_feature.EXPORTED)
+            .order_by(AuditEvent.id))).all()]
+    assert audited == ["done", "refused"]
