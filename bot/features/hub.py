@@ -14,7 +14,7 @@ from dialogs.hub import HubError
 
 
 @command("hub", "Record the children's services (HUB) update a closed case needs, or that "
-         "it was made.", "hub CASE 24h|3d|no|contacted", roles=CHAIRS | REPRESENTATIVES,
+         "it was made.", "hub CASE 24h/3d/no/contacted", roles=CHAIRS | REPRESENTATIVES,
          places=PERSONAL_ONLY, menu=False)
 async def _hub(request: Request) -> Message:
     number, _, what = request.arguments.strip().partition(" ")
