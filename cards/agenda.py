@@ -56,6 +56,8 @@ def _detailed(line: AgendaLine) -> ac.Container:
     flags = [", ".join(r.replace("_", " ") for r in line.reasons) or "reason not recorded"]
     if line.repeat:
         flags.append("repeat")
+    if line.transferred_from:
+        flags.append(f"transfer from {line.transferred_from}")
     if line.breaches_target:
         flags.append("heard after the 14-working-day target")
     items: list[Any] = [

@@ -13,6 +13,7 @@ from adaptive_cards import types as act
 
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
 from dialogs.case_work import FOR_WHOM, CaseView, SharedCase
+from dialogs.earlier_plan import EarlierAction
 from dialogs.first_names import shown
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
@@ -145,6 +146,8 @@ def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
         items.append(ac.TextBlock(text=f"The last plan ({view.earlier[0].case_number}): "
                                   "what became of its actions", weight=act.FontWeight.BOLDER))
         items.append(facts([(a.agency, f"{a.description} — {a.shown}") for a in view.earlier]))
+        if case.status.value == "open":
+            items += _carry(case.number, [a for a in view.earlier if a.unfinished])
     # The earlier plan's copied lines add nothing once its outcomes are shown above.
     actions = [a for a in view.actions if not (view.earlier and a.from_earlier_plan)]
     items.append(ac.TextBlock(text="Actions", weight=act.FontWeight.BOLDER))
@@ -157,6 +160,17 @@ def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
     if case.exceptional:
         items.append(paragraph(f"Exceptional ({case.exceptional}): {case.exceptional_note}"))
     return build(items)
+
+
+def _carry(number: str, unfinished: list[EarlierAction]) -> list[Any]:
+    """The chair's buttons to carry an unfinished action into this plan, with its due date."""
+    if not unfinished:
+        return []
+    return [ac.InputDate(id="carry_due", label="Due date for an action carried over"),
+            ac.ActionSet(actions=[
+                execute(f"Carry into this plan: {n}. {a.agency}", "case.carry", case=number,
+                        earlier=a.action_id)
+                for n, a in enumerate(unfinished, start=1)])]
 
 
 def summary_card(marac_name: str, summary: Summary) -> ac.AdaptiveCard:

@@ -3,7 +3,7 @@ possible duplicates to confirm or split. Personal chat only: it shows the referr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,24 +12,26 @@ from adaptive_cards import types as act
 
 from cards.base import build, execute, facts, heading, paragraph, text_input
 from dialogs.referrals import ReferralSummary
+from dialogs.transfers import TransferIn
 
 SHOWN = 8  # keeps the card well inside Teams' 28 KB
 
 
-def triage_card(lines: Sequence[ReferralSummary], note: str | None = None) -> ac.AdaptiveCard:
+def triage_card(lines: Sequence[ReferralSummary], note: str | None = None,
+                transfers: Mapping[int, TransferIn] | None = None) -> ac.AdaptiveCard:
     items: list[object] = [heading("Triage")]
     if note:
         items.append(ac.TextBlock(text=note, wrap=True, weight=act.FontWeight.BOLDER))
     if not lines:
         items.append(paragraph("No referrals are waiting for triage."))
     for line in lines[:SHOWN]:
-        items.append(_referral_block(line))
+        items.append(_referral_block(line, (transfers or {}).get(line.id)))
     if len(lines) > SHOWN:
         items.append(paragraph(f"{len(lines) - SHOWN} more are waiting; decide these first."))
     return build(items)
 
 
-def _referral_block(r: ReferralSummary) -> ac.Container:
+def _referral_block(r: ReferralSummary, transfer: TransferIn | None = None) -> ac.Container:
     reasons = ", ".join(x.replace("_", " ") for x in r.qualifying_reasons) or "none"
     rows = [
         ("Reference", r.victim_reference),
@@ -43,6 +45,8 @@ def _referral_block(r: ReferralSummary) -> ac.Container:
     elif r.information_answer:
         rows += [("Information asked for", r.triage_note),
                  ("Referrer's answer", r.information_answer)]
+    if transfer is not None:
+        rows += _transfer_rows(transfer)
     note_id = f"note_{r.id}"
     actions = [execute("Accept", "triage.accept", referral_id=r.id),
                execute("Decline", "triage.decline", referral_id=r.id),
@@ -51,7 +55,7 @@ def _referral_block(r: ReferralSummary) -> ac.Container:
         rows.append(("Possible duplicate of", r.duplicate_of_reference or "an open referral"))
         actions = [execute("Same matter", "triage.same", referral_id=r.id),
                    execute("Separate matter", "triage.separate", referral_id=r.id)]
-    panel = " · closed panel" if r.closed_panel else ""
+    panel = (" · closed panel" if r.closed_panel else "") + (" · transfer" if transfer else "")
     buttons: list[Any] = actions
     return ac.Container(separator=True, items=[
         ac.TextBlock(text=f"{r.victim_first_name}{panel}", weight=act.FontWeight.BOLDER,
@@ -60,6 +64,13 @@ def _referral_block(r: ReferralSummary) -> ac.Container:
         text_input(note_id, "Reason or note", multiline=False, max_length=500),
         ac.ActionSet(actions=buttons),
     ])
+
+
+def _transfer_rows(transfer: TransferIn) -> list[tuple[str, str]]:
+    rows = [("Transfer from", f"{transfer.from_marac} (case {transfer.case_number})"),
+            ("Earlier plan", transfer.earlier_plan or "none written")]
+    rows += [("Earlier action", line) for line in transfer.earlier_actions]
+    return rows
 
 
 # What the referrer is told, in their personal chat: their own referral, so its reference

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dialogs import closed_panel
+from dialogs.transfers import transfers_in
 from storage.models import ActionOrigin, Agency, Case, Marac, Meeting, Role
 
 
@@ -38,6 +39,7 @@ class AgendaLine:
     breaches_target: bool = False
     actions: tuple[PlannedLine, ...] = ()
     withheld: bool = False  # a closed-panel case this viewer may not see: number and time only
+    transferred_from: str = ""  # the MARAC that sent it, for a transfer in
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ async def agenda_lines(session: AsyncSession, marac: Marac, meeting: Meeting,
     agencies = {a.id: a.name for a in (await session.scalars(
         select(Agency).where(Agency.marac_id == marac.id))).all()}
     slot = timedelta(seconds=marac.slot_seconds)
+    came = await transfers_in(session, [c.referral_id for c in cases if c.referral_id])
     lines = []
     for position, case in enumerate(cases, start=1):
         line = AgendaLine(slot=position, starts_at=meeting.starts_at + (position - 1) * slot,
@@ -88,6 +91,8 @@ async def agenda_lines(session: AsyncSession, marac: Marac, meeting: Meeting,
                 line, reasons=tuple(case.referral.qualifying_reasons) if case.referral else (),
                 repeat=bool(case.referral and case.referral.repeat_of_id),
                 breaches_target=case.breaches_target,
+                transferred_from=(came[case.referral_id].from_marac
+                                  if case.referral_id in came else ""),
                 actions=tuple(PlannedLine(agencies.get(a.owning_agency_id or 0, "Any agency"),
                                           a.for_whom, a.description,
                                           a.origin is ActionOrigin.EARLIER_PLAN)

@@ -29,6 +29,11 @@ class EarlierAction:
     description: str
     outcome: str  # done, could not be done, not done
     note: str  # the done note, or why it could not be done
+    action_id: int = 0  # the earlier plan's action, which the chair may carry into this one
+
+    @property
+    def unfinished(self) -> bool:
+        return self.outcome != DONE
 
     @property
     def shown(self) -> str:
@@ -50,7 +55,7 @@ async def outcomes(session: AsyncSession, referral: Referral | None
                PlannedAction.origin != ActionOrigin.EARLIER_PLAN)
         .order_by(PlannedAction.id))).tuples().all()
     return tuple(EarlierAction(number, agency or "Any agency", action.description,
-                               *_outcome(follow_up))
+                               *_outcome(follow_up), action_id=action.id)
                  for action, follow_up, number, agency in rows)
 
 

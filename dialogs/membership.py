@@ -54,20 +54,22 @@ async def named_in(session: AsyncSession, tenant_id: str, arguments: str
                    ) -> tuple[int | None, str]:
     """The MARAC named in what was typed, and the words left once its name is taken off.
 
-    Its name or case prefix as the last word(s), e.g. `people Riverside`; or else a case
-    number carrying its prefix, e.g. `plan RIV-2026-001` (left in place)."""
+    A case number carrying its prefix, e.g. `plan RIV-2026-001` (left in place): a case names
+    its own MARAC, whatever other MARAC is named after it (`transfer RIV-2026-001
+    Westbrook`); or else its name or case prefix as the last word(s), e.g.
+    `people Riverside`."""
     maracs = (await session.execute(select(Marac.id, Marac.name, Marac.case_prefix)
                                     .where(Marac.tenant_id == tenant_id))).all()
     folded = arguments.strip().casefold()
+    for word in folded.split():
+        for marac_id, _, prefix in maracs:
+            if word.startswith(prefix.casefold() + "-"):
+                return marac_id, arguments
     for marac_id, name, prefix in maracs:
         short = name.casefold().removesuffix(" marac")
         for label in (name.casefold(), short, prefix.casefold()):
             if folded == label or folded.endswith(" " + label):
                 return marac_id, arguments.strip()[:len(folded) - len(label)].strip()
-    for word in folded.split():
-        for marac_id, _, prefix in maracs:
-            if word.startswith(prefix.casefold() + "-"):
-                return marac_id, arguments
     return None, arguments
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import first_names
@@ -26,6 +26,8 @@ from storage.models import (
     Referral,
     ReferralSource,
     ReferralStatus,
+    Transfer,
+    TransferDelivery,
 )
 
 AGE_BANDS = ("16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -301,13 +303,16 @@ async def _agency(session: AsyncSession, marac_id: int, name: str) -> Agency:
 
 async def last_heard(session: AsyncSession, marac_id: int, victim_reference: str
                      ) -> tuple[Referral, date] | None:
-    """The victim's latest hearing at this MARAC: the referral and its meeting's date."""
+    """The victim's latest hearing at this MARAC, or at a MARAC that transferred the victim
+    here (its plans count for the repeat rule): the referral and its meeting's date."""
+    transferred_in = select(Transfer.from_referral_id).where(
+        Transfer.to_marac_id == marac_id, Transfer.delivery != TransferDelivery.WITHHELD)
     row = (await session.execute(
         select(Referral, Meeting.starts_at, Marac.timezone)
         .join(Case, Case.referral_id == Referral.id)
         .join(Meeting, Meeting.id == Case.meeting_id)
         .join(Marac, Marac.id == Referral.marac_id)
-        .where(Referral.marac_id == marac_id,
+        .where(or_(Referral.marac_id == marac_id, Referral.id.in_(transferred_in)),
                Referral.victim_index == blind_index(victim_reference))
         .order_by(Meeting.starts_at.desc())
         .limit(1)

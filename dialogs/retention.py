@@ -24,6 +24,8 @@ from storage.models import (
     AuditEvent,
     Case,
     ConflictDeclaration,
+    GovernanceRecord,
+    HubFollowUp,
     Marac,
     Meeting,
     OutboxMessage,
@@ -33,6 +35,7 @@ from storage.models import (
     Referral,
     ReferralStatus,
     ScheduledJob,
+    Transfer,
 )
 
 SYSTEM = "system"
@@ -115,9 +118,17 @@ async def purge_expired(session: AsyncSession, now: datetime) -> list[Purged]:
     referral_ids = [r for _, r, _ in case_rows if r is not None] + [r for r, _ in declined]
     for ids in _chunks(case_ids):
         await purge_plans(session, ids)  # what came after the meeting goes first
-        for model in (PlannedAction, AgencyInformation, ConflictDeclaration):
+        for model in (PlannedAction, AgencyInformation, ConflictDeclaration, Transfer,
+                      HubFollowUp):
             await session.execute(delete(model).where(model.case_id.in_(ids)))
+        await session.execute(update(GovernanceRecord).where(GovernanceRecord.case_id.in_(ids))
+                              .values(case_id=None))  # the governance record outlives it
         await session.execute(delete(Case).where(Case.id.in_(ids)))
+    for ids in _chunks(referral_ids):
+        await session.execute(update(Transfer).where(Transfer.referral_id.in_(ids))
+                              .values(referral_id=None))
+        await session.execute(update(Transfer).where(Transfer.from_referral_id.in_(ids))
+                              .values(from_referral_id=None))
     for ids in _chunks(referral_ids):
         await session.execute(update(Referral).where(or_(
             Referral.repeat_of_id.in_(ids), Referral.duplicate_of_id.in_(ids)

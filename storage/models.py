@@ -235,6 +235,7 @@ class ReferralStatus(enum.StrEnum):
 class ReferralSource(enum.StrEnum):
     CARD = "card"
     POLICE_FEED = "police_feed"
+    TRANSFER = "transfer"  # a MARAC-to-MARAC referral from another MARAC of this deployment
 
 
 class Referral(Base):
@@ -671,3 +672,94 @@ class ScheduledJob(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     due_at: Mapped[datetime] = mapped_column()
+
+
+# Between MARACs: a victim who moves away (002 §11)
+
+
+class TransferDelivery(enum.StrEnum):
+    DELIVERED = "delivered"  # into the receiving MARAC's triage, with the earlier plans
+    WITHHELD = "withheld"  # the receiving MARAC is here, but the sharing agreements do not allow
+    OUTSIDE = "outside"  # the receiving MARAC is not run by this bot: the document is sent
+
+
+class Transfer(Base):
+    """A MARAC-to-MARAC referral: the victim of a case has moved to another MARAC's area. The
+    referring agency informs the partners; within this deployment the transfer arrives in the
+    receiving MARAC's triage as a referral of its own (`referral_id`)."""
+
+    __tablename__ = "transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))
+    from_marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
+    # The sending hearing's referral: its hearing counts for the receiving MARAC's repeats.
+    from_referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    to_marac_id: Mapped[int | None] = mapped_column(ForeignKey("marac.id"))
+    to_marac_name: Mapped[str] = mapped_column(String(200))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column()
+    delivery: Mapped[TransferDelivery] = mapped_column(
+        _enum(TransferDelivery, "transfer_delivery"))
+    note: Mapped[str] = mapped_column(Text, default="")  # why withheld
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), unique=True)
+
+
+class HubFollowUp(Base):
+    """Children's services (the HUB) after the conference (001 §4, §6): the chair records on
+    closing the case whether the referring agency must update the HUB, and within 24 hours or
+    3 days; with no contact recorded within 2 working days, the children's services
+    representatives are prompted to chase, once."""
+
+    __tablename__ = "hub_follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"), unique=True)
+    needed: Mapped[bool] = mapped_column()
+    within_hours: Mapped[int | None] = mapped_column()  # 24, or 72 (3 days)
+    due_at: Mapped[datetime | None] = mapped_column()
+    chase_at: Mapped[datetime | None] = mapped_column()  # 2 working days on
+    referring_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column()
+    contacted_at: Mapped[datetime | None] = mapped_column()
+    contacted_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    chased_at: Mapped[datetime | None] = mapped_column()  # the prompt to chase, sent once
+
+
+# Disputes, complaints and breaches on the record (002 §7–9, §13)
+
+GOVERNANCE_STEPS = ("between partners", "operations manager", "agency managers",
+                    "steering group")
+
+
+class GovernanceRecord(Base):
+    """A dispute on a decision or action, a complaint or a breach: raised, then moved through
+    the four steps of 002 §7 by the operations manager, each step dated and attributed."""
+
+    __tablename__ = "governance_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marac_id: Mapped[int] = mapped_column(ForeignKey("marac.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # dispute, complaint, breach, disclosure
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("marac_case.id"))
+    about: Mapped[str] = mapped_column(EncryptedText)
+    step: Mapped[int] = mapped_column(default=1)  # 1 to 4, GOVERNANCE_STEPS
+    opened_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    opened_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    # A disclosure to a court is made only under its order (002 §13): the order's reference.
+    court_order_ref: Mapped[str | None] = mapped_column(EncryptedText)
+
+
+class GovernanceStep(Base):
+    """One step of a governance record: who moved it there, when, and the note."""
+
+    __tablename__ = "governance_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("governance_record.id"))
+    step: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column()
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str] = mapped_column(EncryptedText, default="")

@@ -6,7 +6,7 @@ import importlib
 
 FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation",
             "research", "apologies", "registration", "people", "meeting", "meeting_actions",
-            "plans", "subject_access", "report")
+            "carry", "plans", "hub", "transfers", "governance", "subject_access", "report")
 
 for _feature in FEATURES:
     importlib.import_module(f"{__name__}.{_feature}")

@@ -47,9 +47,18 @@ def _when(value: str | datetime, zone: str) -> str:
 
 
 def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
+    document = marked_document(f"MARAC action plan {seen.plan.case_number}")
+    add_plan(document, seen, zone)
+    return to_bytes(document)
+
+
+def add_plan(document: Any, seen: PlanSeen, zone: str, level: int = 0) -> None:
+    """One version of the plan, its title at heading `level` (0: the document's own; a
+    transfer's referral carries several plans, each under a heading of level 1)."""
     plan = seen.plan
-    document = marked_document(f"MARAC action plan {plan.case_number}")
-    document.add_heading(f"MARAC action plan {plan.case_number} · {plan.victim_first_name}", 0)
+    document.add_heading(f"MARAC action plan {plan.case_number} · {plan.victim_first_name}",
+                         level)
+    sub = level + 1
     table(document, [
         ("MARAC", plan.marac),
         ("Meeting", _when(plan.meeting_at, zone) + (" (closed panel)" if plan.closed_panel
@@ -73,17 +82,17 @@ def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
         document.add_paragraph(f"Exceptional case ({plan.exceptional}): "
                                f"{plan.exceptional_note}. Information is shared and recorded; "
                                "no actions are planned.")
-    document.add_heading("Responsible", 1)
+    document.add_heading("Responsible", sub)
     document.add_paragraph("Everyone present shares responsibility for this plan; no one "
                            "person signs it off: " + (", ".join(plan.responsible) or "none "
                                                       "recorded") + ".")
     if plan.risks:
-        document.add_heading("Risks", 1)
+        document.add_heading("Risks", sub)
         for risk in plan.risks:
             document.add_paragraph(risk, style="List Bullet")
-    document.add_heading("Agency information", 1)
+    document.add_heading("Agency information", sub)
     table(document, list(plan.information), header=("Agency", "Information"))
-    document.add_heading("Actions", 1)
+    document.add_heading("Actions", sub)
     if plan.actions:
         table(document, [(a.agency, a.description, a.for_whom, a.owner or "—",
                            a.due_on or "—", a.risk or "—",
@@ -93,17 +102,16 @@ def render_docx(seen: PlanSeen, zone: str = "Europe/London") -> bytes:
     else:
         document.add_paragraph("No actions.")
     if plan.earlier_plan or plan.earlier_actions:
-        document.add_heading("Earlier plan (a repeat; for information)", 1)
+        document.add_heading("Earlier plan (a repeat; for information)", sub)
         if plan.earlier_plan:
             document.add_paragraph(plan.earlier_plan)
         for line in plan.earlier_actions:
             document.add_paragraph(line, style="List Bullet")
     if plan.updates:
-        document.add_heading("New information after the meeting", 1)
+        document.add_heading("New information after the meeting", sub)
         table(document, [(_when(u.at, zone), u.by,
                            ("Risk raised. " if u.risk_raised else "") + u.text)
                           for u in plan.updates], header=("When", "Who", "Information"))
-    return to_bytes(document)
 
 
 # --- offered in Teams with the file consent card (bot.teams.file_consent) --------------------

@@ -11,6 +11,8 @@ from typing import IO
 REPOSITORY = Path(__file__).resolve().parents[2]
 PLAYGROUND_BIN = REPOSITORY / "node_modules" / ".bin" / "agentsplayground"
 MARAC_TEAM_CONFIG = REPOSITORY / "infra" / "playground" / "marac.yml"
+# The demo's second MARAC, seen from its coordinator's seat (transfers between MARACs).
+WESTBROOK_TEAM_CONFIG = REPOSITORY / "infra" / "playground" / "westbrook.yml"
 DEFAULT_PORT = 56150
 
 

@@ -29,6 +29,7 @@ from dialogs.dissemination import (
     claim_failures,
     start_clocks,
 )
+from dialogs.hub import chase_text, claim_chases
 from dialogs.overdue import claim_escalations
 from storage.models import DeliveryKind, OutboxMessage
 
@@ -65,6 +66,10 @@ async def queue_after_meeting(session: AsyncSession, now: datetime) -> None:
         for person_id in reminder.recipients:
             send_to(session, note, "action due" if reminder.due else "action acknowledge",
                     now, person_id)
+    for chase in await claim_chases(session, now):
+        note = text_reply(chase_text(chase), f"HUB chase: {chase.case_number}")
+        for person_id in chase.recipients:
+            send_to(session, note, "hub chase", now, person_id)
     for escalation in await claim_escalations(session, now):
         note = text_reply(overdue_notice(escalation.action, escalation.working_days,
                                          escalation.to_manager),

@@ -1,13 +1,13 @@
 """Teams' file consent card answered: a declined file is left unsaved; an accepted one is
 rendered again from the store (bot.features.plan_export, bot.features.subject_access,
-bot.features.report) and put at the upload URL Teams gives."""
+bot.features.report, bot.features.transfers) and put at the upload URL Teams gives."""
 
 from __future__ import annotations
 
 from botbuilder.core import TurnContext
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.features import plan_export, report, subject_access
+from bot.features import plan_export, report, subject_access, transfers
 from bot.teams.conversation import arrival_of
 from bot.teams.files import upload
 from bot.teams.messages import activity_of
@@ -24,6 +24,7 @@ async def accept(turn_context: TurnContext, response: FileConsentCardResponse, s
     try:
         feature = (report if report.is_report(choices)
                    else subject_access if subject_access.is_subject_access(choices)
+                   else transfers if transfers.is_transfer(choices)
                    else plan_export)
         document, try_again = await feature.accepted(store, arrival, choices, can_upload,
                                                      clock)

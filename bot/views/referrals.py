@@ -12,6 +12,7 @@ from cards.referral import referral_form_card, referral_summary_card
 from cards.triage import triage_card
 from dialogs.referrals import summary_of
 from dialogs.scheduling import local_today
+from dialogs.transfers import transfers_in
 from dialogs.triage import awaiting_triage
 from storage.models import Agency, Marac, Person, Referral
 
@@ -51,4 +52,4 @@ async def triage_view(session: AsyncSession, marac_id: int, note: str | None = N
             [w.duplicate_of_id for w in waiting if w.duplicate_of_id])))).all()}
     lines = [summary_of(r, agencies.get(r.referring_agency_id, "?"),
                         originals.get(r.duplicate_of_id or 0)) for r in waiting]
-    return triage_card(lines, note)
+    return triage_card(lines, note, await transfers_in(session, [r.id for r in waiting]))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from dialogs.actor import identify
 from dialogs.agenda import next_agenda
-from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT, seed_demo
+from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT, WESTBROOK_MARAC, WESTBROOK_PEOPLE, seed_demo
 from storage.models import Marac, Person, Role, RoleGrant
 
 
@@ -20,8 +20,10 @@ async def test_demo_seeds_every_role_once(store, clock):
     async with store.unit_of_work() as session:
         roles = set((await session.scalars(select(RoleGrant.role))).all())
         people = await session.scalar(select(func.count()).select_from(Person))
+        second = await session.scalar(select(Marac.id).where(Marac.name == WESTBROOK_MARAC))
     assert roles == set(Role)
-    assert people == len(DEMO_PEOPLE)
+    assert people == len(DEMO_PEOPLE) + len(WESTBROOK_PEOPLE)  # Riverside's, and Westbrook's
+    assert second is not None
 
 
 async def test_agenda_lists_cases_in_slot_order_twenty_minutes_apart(store, clock):

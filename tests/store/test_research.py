@@ -147,7 +147,8 @@ async def test_an_absent_agencys_research_is_counted_and_on_the_plan_as_sent_bef
         meeting = await session.get_one(Meeting, case.meeting_id)
         card = json.dumps((await case_card_view(session, marac, meeting, case,
                                                 clock.now())).to_dict())
-        agencies = {a.name: a.id for a in (await session.scalars(select(Agency))).all()}
+        agencies = {a.name: a.id for a in (await session.scalars(
+            select(Agency).where(Agency.marac_id == marac.id))).all()}
         await case_work.add_action(session, case, action_fields(
             "IDVA Service", "Imogen", clock.now().date() + timedelta(days=7)), agencies, chair,
             clock.now().date(), "press-idva")

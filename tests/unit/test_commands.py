@@ -35,7 +35,8 @@ def test_referrals_and_triage_are_for_personal_chat_and_their_roles_only():
     assert "refer" in names(Role.AGENCY_REPRESENTATIVE, Place.PERSONAL)
     assert "triage" in names(Role.TRIAGE_MEMBER, Place.PERSONAL)
     assert names(Role.OBSERVER, Place.PERSONAL) == {"help", "agenda"}
-    assert names(Role.CHAIR, Place.PERSONAL) == {"help", "agenda", "plan", "update"}
+    assert names(Role.CHAIR, Place.PERSONAL) == {"help", "agenda", "plan", "update", "hub",
+                                                 "transfer", "complaint", "breach"}
     for place in (Place.CHANNEL, Place.MEETING, Place.GROUP_CHAT):
         assert names(Role.COORDINATOR, place) == {"help", "agenda", "publish", "register"}
         assert names(Role.AGENCY_REPRESENTATIVE, place) == {"help", "agenda"}
