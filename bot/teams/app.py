@@ -20,6 +20,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
+from bot.desk import setup as desk
 from bot.ops.health import Heartbeat, livez, readyz_handler
 from bot.ops.telemetry import turn
 from bot.proactive.graph import GraphMailer
@@ -63,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz_handler(STORE, HEARTBEAT))
     app.router.add_get(PAGE_PATH, notice_page)
+    desk.install(app, settings, store, clock)
     if settings.timer_seconds:
         app[HEARTBEAT] = app[TIMERS].heartbeat
         app.on_startup.append(_start_timers)

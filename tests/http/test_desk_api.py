@@ -1,0 +1,148 @@
+"""The desk's and the panel's JSON over real HTTP, signed in with Teams SSO tokens from the
+local OpenID authority: no token, an expired one, one for another audience, one signed with
+another key or from an unlisted tenant gets 401 and nothing; a signed-in person is served as
+in the chat, with the same refusals and an audit row with the true outcome."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.teams.app import create_app
+from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
+from storage.models import AuditEvent, OutboxMessage
+from tests.http.openid_server import SigningAuthority
+from tests.store.meeting_factory import started
+
+APP_ID = "5f1c9a52-8a7e-4c2b-9d1e-3b7a6c0e2f11"
+OID = {p.full_name.split()[0]: p.aad_object_id for p in DEMO_PEOPLE}
+PANEL = f"/desk/api/panel?team={DEMO_TEAM}&channel={DEMO_TEAM}"
+NOTHING = {"error": "Sign in through Teams."}
+
+
+@pytest.fixture(scope="module")
+def authority() -> Any:
+    authority = SigningAuthority()
+    yield authority
+    authority.close()
+
+
+def claims(person: str, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    tenant = overrides.pop("tid", DEMO_TENANT)
+    return {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": APP_ID,
+            "tid": tenant, "oid": OID.get(person, person), "name": person,
+            "iat": now - 60, "nbf": now - 60, "exp": now + 3600, **overrides}
+
+
+@pytest.fixture
+async def desk(store, clock, authority) -> AsyncIterator[TestClient]:
+    await started(store, clock)
+    settings = Settings(app_id=APP_ID, app_password="secret", timer_seconds=0,
+                        sso_metadata_url=authority.metadata_url,
+                        openid_metadata_url=authority.metadata_url)
+    client = TestClient(TestServer(create_app(settings, store, clock)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+def bearer(authority: SigningAuthority, person: str, **overrides: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {authority.sign(claims(person, **overrides))}"}
+
+
+async def audit_rows(store) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+    async with store.unit_of_work() as session:
+        return list((await session.scalars(select(AuditEvent).order_by(AuditEvent.id))).all())
+
+
+async def test_bad_tokens_get_401_and_nothing(desk, store, authority):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    refused = {
+        "no token": {},
+        "not a bearer": {"Authorization": "Basic Y2FyYTpwYXNz"},
+        "expired": bearer(authority, "Cara", exp=now - 10, iat=now - 3700, nbf=now - 3700),
+        "another audience": bearer(authority, "Cara", aud="api://another-app"),
+        "another key": {"Authorization": "Bearer " + authority.sign(claims("Cara"), other_key)},
+        "an unlisted tenant": bearer(authority, "Cara", tid="another-tenant"),
+        "another tenant's issuer": bearer(
+            authority, "Cara", iss="https://login.microsoftonline.com/another-tenant/v2.0"),
+        "no expiry": {"Authorization": "Bearer " + authority.sign(
+            {k: v for k, v in claims("Cara").items() if k != "exp"})},
+    }
+    for why, headers in refused.items():
+        for path in ("/desk/api/me", "/desk/api/triage", PANEL):
+            response = await desk.get(path, headers=headers)
+            assert response.status == 401, (why, path)
+            assert await response.json() == NOTHING
+        response = await desk.post("/desk/api/panel/next?" + PANEL.split("?")[1],
+                                   headers=headers)
+        assert response.status == 401, why
+    assert await audit_rows(store) == []
+
+
+async def test_a_coordinator_is_served_and_audited(desk, store, authority):
+    response = await desk.get("/desk/api/me", headers=bearer(authority, "Cara"))
+    assert response.status == 200
+    me = await response.json()
+    assert me["first_name"] == "Cara" and me["marac"]["name"] == "Riverside MARAC"
+    assert set(me["sections"]) == {"triage", "agendas", "dissemination", "actions"}
+    response = await desk.get("/desk/api/agendas", headers=bearer(authority, "Cara"))
+    assert response.status == 200
+    cases = (await response.json())["meetings"][0]["cases"]
+    assert [c["first_name"] for c in cases] == ["Amy", "Bethan", "Chloe", "Dina"]
+    [row] = await audit_rows(store)
+    assert (row.action, row.outcome, row.place) == ("agenda", "done", "personal chat")
+
+
+async def test_an_observer_cannot_advance_the_meeting(desk, store, authority):
+    observer = bearer(authority, "Owen")
+    response = await desk.get(PANEL + "&opening=1", headers=observer)
+    assert response.status == 200
+    panel = await response.json()
+    assert panel["chairs"] is False and panel["running"] is True
+    response = await desk.post("/desk/api/panel/next?" + PANEL.split("?")[1], headers=observer)
+    assert response.status == 403
+    assert "chair" in (await response.json())["refused"]
+    rows = await audit_rows(store)
+    assert [(r.action, r.outcome) for r in rows] == [("agenda", "done"), ("next", "refused")]
+    assert rows[-1].place == "channel"
+
+
+async def test_the_chair_advances_and_the_meeting_chat_is_told(desk, store, authority):
+    chair = bearer(authority, "Chris")
+    response = await desk.post("/desk/api/panel/next?" + PANEL.split("?")[1], headers=chair)
+    assert response.status == 200
+    panel = await response.json()
+    assert panel["chairs"] is True
+    assert panel["current"]["first_name"] == "Amy"
+    assert panel["current"]["remaining"] == panel["current"]["length"]
+    async with store.unit_of_work() as session:
+        posted = (await session.scalars(select(OutboxMessage))).all()
+    assert {m.conversation_id for m in posted} == {DEMO_TEAM}
+    response = await desk.post("/desk/api/panel/extend?" + PANEL.split("?")[1],
+                               headers=chair, json={"minutes": "many"})
+    assert response.status == 409
+    assert (await response.json())["refused"] == "Say how many minutes, e.g. **extend 5**."
+    rows = await audit_rows(store)
+    assert [(r.action, r.outcome) for r in rows] == [("next", "done"), ("extend", "refused")]
+
+
+async def test_the_page_is_framed_only_by_teams_and_has_no_dev_sign_in(desk):
+    response = await desk.get("/desk/")
+    assert response.status == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://teams.microsoft.com" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (await desk.get("/desk/dev")).status == 404
+    response = await desk.post("/desk/dev/token", json={"id": OID["Cara"]})
+    assert response.status in (404, 405)
