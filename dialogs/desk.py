@@ -21,7 +21,7 @@ class Returned:
     late: bool
 
 
-async def next_meetings(session: AsyncSession, marac_id: int, now: datetime, count: int = 3
+async def next_meetings(session: AsyncSession, marac_id: int, now: datetime, count: int = 4
                         ) -> list[Meeting]:
     """The meetings still to come (or begun in the last 12 hours), soonest first."""
     return list((await session.scalars(

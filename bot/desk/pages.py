@@ -20,7 +20,11 @@ VENDOR = {
 TEAMS_FRAMES = ("https://teams.microsoft.com https://*.teams.microsoft.com "
                 "https://teams.cloud.microsoft https://*.teams.cloud.microsoft "
                 "https://*.skype.com https://*.office.com https://outlook.office.com")
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+# Fluent's components add an empty <style> element and fill it through the CSSOM: the hash is
+# the empty text's, so no inline style with any content is allowed.
+EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+POLICY = ("default-src 'none'; script-src 'self'; "
+          f"style-src 'self' {EMPTY_STYLE}; connect-src 'self'; "
           "img-src 'self' data:; base-uri 'none'; form-action 'none'; "
           f"frame-ancestors {TEAMS_FRAMES}")
 PAGES = {"/desk/": "desk.html", "/desk/panel": "panel.html", "/desk/configure": "configure.html"}
