@@ -4,11 +4,14 @@ only when no app id is set; with one, there is no such page and no such token is
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.desk.gate import DESK
 from bot.desk.tokens import DevTokens
+from dialogs.demo import DEMO_TEAM
 from storage.models import Person
 
 DEV_TOKENS = web.AppKey("dev tokens", DevTokens)
@@ -37,6 +40,13 @@ async def token(request: web.Request) -> web.Response:
         return web.json_response({"refused": "There is no such person."}, status=404)
     return web.json_response({"token": request.app[DEV_TOKENS].issue(
         person.tenant_id, person.aad_object_id, person.first_name)})
+
+
+def sign_in_address(host: str, port: int, *, panel: bool = False) -> str:
+    """The local sign-in page, leading to the desk, or to the panel of the demo team's
+    channel meeting."""
+    query = f"?{urlencode({'next': 'panel', 'team': DEMO_TEAM, 'channel': DEMO_TEAM})}"
+    return f"http://{host}:{port}/desk/dev{query if panel else ''}"
 
 
 def routes(app: web.Application, tokens: DevTokens) -> None:

@@ -79,7 +79,7 @@ async def browser() -> AsyncIterator[Any]:
         await browser.close()
 
 
-async def open_page(browser: Any, address: str) -> Any:
+async def open_page(browser: Any, address: str, ready: bool = True) -> Any:
     """A new tab at `address`, failing the test on any console error (a blocked script or
     style under the Content-Security-Policy shows as one), once the page says it is ready."""
     page = await (await browser.new_context(viewport={"width": 1100, "height": 900})).new_page()
@@ -89,7 +89,8 @@ async def open_page(browser: Any, address: str) -> Any:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.errors = errors
     await page.goto(address)
-    await page.wait_for_selector("body[data-ready=true]")
+    if ready:
+        await page.wait_for_selector("body[data-ready=true]")
     return page
 
 

@@ -7,12 +7,15 @@ WCAG 2.2 AA check with no serious or critical violation."""
 from __future__ import annotations
 
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from bot.config import Settings
+from bot.teams.app import create_app
 from dialogs.demo import DEMO_TEAM
 from storage.models import ActionFollowUp, ActionStatus, AuditEvent
 from tests.browser.conftest import dumps, open_page, screenshot, serious_violations
-from tests.store.meeting_factory import started
+from tests.store.meeting_factory import later, started
 from tests.store.plan_factory import follow_up_of, heard, tick
 from tests.store.referral_factory import refer, seeded
 
@@ -75,6 +78,12 @@ async def test_the_chair_presses_next_and_another_panel_follows(
     await other.locator("#current", has_text=first).wait_for()
     await other.locator("#clock", has_text="20:00").wait_for()
     assert await other.locator("#controls fluent-button").count() == 0
+    later(clock, 16 * 60)  # 4 minutes left of the 20: the warning
+    await other.locator("#clock.warning", has_text="04:00").wait_for()
+    await other.get_by_text("Five minutes or less of the slot remain.").wait_for()
+    later(clock, 5 * 60)  # a minute over
+    await other.locator("#clock.overrun", has_text="+01:00").wait_for()
+    await other.get_by_text("The slot is over by 01:00.").wait_for()
     for page, name in ((chair, "panel-light"), (other, "panel-dark")):
         assert await serious_violations(page) == [], dumps(await serious_violations(page))
         await screenshot(page, name, tmp_path)
@@ -98,3 +107,18 @@ async def test_an_observers_panel_has_no_buttons_and_cannot_advance(store, clock
         refused = (await session.scalars(select(AuditEvent).where(
             AuditEvent.action == "next"))).all()
     assert [(r.outcome, r.place) for r in refused] == [("refused", "channel")]
+
+
+async def test_marac_devs_sign_in_page_opens_the_desk_as_a_demo_person(store, clock, browser):
+    await started(store, clock)
+    server = TestServer(create_app(Settings(timer_seconds=0), store, clock))
+    await server.start_server()
+    try:
+        page = await open_page(browser, str(server.make_url("/desk/dev")), ready=False)
+        await page.get_by_role("button", name="Sign in as Priya").click()
+        await page.wait_for_selector("body[data-ready=true]")
+        await page.get_by_text("Signed in as Priya").wait_for()
+        assert await serious_violations(page) == [], dumps(await serious_violations(page))
+        assert page.errors == []
+    finally:
+        await server.close()

@@ -9,12 +9,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.desk.tokens import DEV_AUDIENCE, DEV_ISSUER, DevTokens
 from bot.teams.app import create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from storage.models import AuditEvent, OutboxMessage
@@ -146,3 +148,38 @@ async def test_the_page_is_framed_only_by_teams_and_has_no_dev_sign_in(desk):
     assert (await desk.get("/desk/dev")).status == 404
     response = await desk.post("/desk/dev/token", json={"id": OID["Cara"]})
     assert response.status in (404, 405)
+
+
+@pytest.fixture
+async def dev_desk(store, clock) -> AsyncIterator[TestClient]:
+    """The bot with no app id, as `marac dev` runs it."""
+    await started(store, clock)
+    client = TestClient(TestServer(create_app(Settings(timer_seconds=0), store, clock)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def test_the_dev_sign_in_issues_a_local_token_for_a_demo_person(dev_desk):
+    assert (await dev_desk.get("/desk/dev")).status == 200
+    people = (await (await dev_desk.get("/desk/dev/people")).json())["people"]
+    assert {"id": OID["Cara"], "first_name": "Cara"} in people
+    response = await dev_desk.post("/desk/dev/token", json={"id": OID["Cara"]})
+    token = (await response.json())["token"]
+    response = await dev_desk.get("/desk/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 200
+    assert (await response.json())["first_name"] == "Cara"
+    response = await dev_desk.post("/desk/dev/token", json={"id": "nobody"})
+    assert response.status == 404
+    forged = jwt.encode({"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "tid": DEMO_TENANT,
+                         "oid": OID["Cara"], "iat": int(time.time()),
+                         "exp": int(time.time()) + 60},
+                        "a guessed secret, long enough for HS256", algorithm="HS256")
+    response = await dev_desk.get("/desk/api/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status == 401
+
+
+async def test_a_dev_token_is_refused_once_an_app_id_is_set(desk):
+    token = DevTokens().issue(DEMO_TENANT, OID["Cara"], "Cara")
+    response = await desk.get("/desk/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 401

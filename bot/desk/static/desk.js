@@ -47,7 +47,7 @@ async function triage() {
           el("div", { class: "muted" }, r.agency)),
         el("td", {}, r.received_on),
         el("td", {}, `${r.dash_yes_count} of 24`),
-        el("td", {}, r.qualifying_reasons.join("; ") || r.decision_explanation,
+        el("td", {}, r.qualifying_reasons.map((reason) => reason.replaceAll("_", " ")).join("; ") || r.decision_explanation,
           r.information_answer ? el("div", { class: "muted" }, `Answer: ${r.information_answer}`) : null),
         el("td", {}, el("div", { class: "row-actions" },
           button("Accept", `Accept ${r.victim_reference}`, () => act(path("accept"), {}), true),
