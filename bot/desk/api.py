@@ -82,8 +82,8 @@ async def me(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     try:
         signer = await signer_of(request)
-    except Unauthorized:
-        return web.json_response(NOTHING, status=401)
+    except Unauthorized as refused:
+        return refused.response
     arrival = arrival_of(signer, Where())
     try:
         async with desk.store.unit_of_work() as session:

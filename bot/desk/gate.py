@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from bot.desk.tokens import Signer, TokenRefused, Tokens
+from bot.desk.tokens import KeysUnavailable, Signer, TokenRefused, Tokens
 from bot.turns.access import NotThisTenant, audit, context_of, refusal
 from bot.turns.arrival import Arrival
 from bot.turns.pipeline import handled
@@ -32,6 +32,7 @@ from storage.models import ConversationKind
 log = logging.getLogger(__name__)
 DESK_CONVERSATION = "marac desk"  # where the audit trail says a desk request came from
 NOTHING = {"error": "Sign in through Teams."}
+NO_KEYS = {"error": "The sign-in keys could not be fetched; try again shortly."}
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,11 @@ def arrival_of(signer: Signer, where: Where) -> Arrival:
 
 
 class Unauthorized(Exception):
-    pass
+    """The answer is `response`: 401 and nothing, or 503 when the keys are out of reach."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 async def signer_of(request: web.Request) -> Signer:
@@ -81,7 +86,10 @@ async def signer_of(request: web.Request) -> Signer:
         return await request.app[DESK].tokens.signer(request.headers.get("Authorization", ""))
     except TokenRefused as refused:
         log.info("desk token refused: %s", refused)
-        raise Unauthorized from refused
+        raise Unauthorized(web.json_response(NOTHING, status=401)) from refused
+    except KeysUnavailable as error:
+        log.error("could not fetch the SSO signing keys: %s", error)
+        raise Unauthorized(web.json_response(NO_KEYS, status=503)) from error
 
 
 Turn = Press | Request
@@ -100,8 +108,8 @@ async def serve(request: web.Request, entry: Command, where: Where, *,
     desk = request.app[DESK]
     try:
         signer = await signer_of(request)
-    except Unauthorized:
-        return web.json_response(NOTHING, status=401)
+    except Unauthorized as unauthorized:
+        return unauthorized.response
     arrival = arrival_of(signer, where)
     data = data or {}
     try:

@@ -30,6 +30,10 @@ class TokenRefused(Exception):
     """No token, or one that is not valid for this app: the request gets 401 and nothing."""
 
 
+class KeysUnavailable(Exception):
+    """The signing keys could not be fetched: the request gets 503, the token is not judged."""
+
+
 @dataclass(frozen=True)
 class Signer:
     tenant_id: str
@@ -68,7 +72,9 @@ class AadTokens:
             key = await asyncio.to_thread(keys.get_signing_key_from_jwt, token)
             claims = jwt.decode(token, key.key, algorithms=["RS256"],
                                 audience=list(self.audiences), options={"require": REQUIRED})
-        except (jwt.PyJWTError, requests.RequestException, KeyError, ValueError) as error:
+        except (requests.RequestException, jwt.PyJWKClientConnectionError) as error:
+            raise KeysUnavailable(str(error)) from error
+        except (jwt.PyJWTError, KeyError, ValueError) as error:
             raise TokenRefused(str(error)) from error
         signer = _signer(claims)
         if claims["iss"] not in issuers_of(signer.tenant_id):

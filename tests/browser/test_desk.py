@@ -56,7 +56,8 @@ async def test_a_representative_acknowledges_an_action(store, clock, site, brows
     page = await open_page(browser, site.address("/desk/", "Priya"))
     actions = page.locator("#section-actions")
     acknowledge = actions.get_by_role("button", name=f"Acknowledge the action on {h.number}")
-    await acknowledge.click()
+    await acknowledge.focus()  # by keyboard: focused, then Enter
+    await page.keyboard.press("Enter")
     await actions.get_by_text("status acknowledged").wait_for()
     assert await acknowledge.count() == 0
     async with store.unit_of_work() as session:

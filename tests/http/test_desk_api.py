@@ -105,6 +105,33 @@ async def test_a_coordinator_is_served_and_audited(desk, store, authority):
     assert (row.action, row.outcome, row.place) == ("agenda", "done", "personal chat")
 
 
+async def test_an_observer_sees_the_agenda_but_not_triage(desk, store, authority):
+    observer = bearer(authority, "Owen")
+    me = await (await desk.get("/desk/api/me", headers=observer)).json()
+    assert me["sections"] == ["agendas"]
+    response = await desk.get("/desk/api/triage", headers=observer)
+    assert response.status == 403
+    assert (await response.json())["refused"]
+    response = await desk.post("/desk/api/triage/1/accept", headers=observer)
+    assert response.status == 403
+    rows = await audit_rows(store)
+    assert [(r.action, r.outcome) for r in rows] == [("triage", "refused"),
+                                                     ("triage.accept", "refused")]
+
+
+async def test_unreachable_signing_keys_are_503_not_a_judgement_of_the_token(
+        store, clock, authority):
+    settings = Settings(app_id=APP_ID, app_password="secret", timer_seconds=0,
+                        sso_metadata_url="http://127.0.0.1:9/.well-known/openid-configuration")
+    client = TestClient(TestServer(create_app(settings, store, clock)))
+    await client.start_server()
+    try:
+        response = await client.get("/desk/api/me", headers=bearer(authority, "Cara"))
+        assert response.status == 503
+    finally:
+        await client.close()
+
+
 async def test_an_observer_cannot_advance_the_meeting(desk, store, authority):
     observer = bearer(authority, "Owen")
     response = await desk.get(PANEL + "&opening=1", headers=observer)

@@ -91,7 +91,8 @@ export function element(tag, attributes = {}, ...children) {
 }
 
 export function say(text) {
-  document.getElementById("status").textContent = text;
+  // The chat's sentences mark commands in Markdown (**extend 5**); plain text here.
+  document.getElementById("status").textContent = text.replaceAll("**", "");
 }
 
 export function when(iso, options) {
