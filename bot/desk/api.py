@@ -91,13 +91,16 @@ async def me(request: web.Request) -> web.Response:
                                        named=await marac_of_press(session, _chosen(request)))
             marac = (await session.get(Marac, context.marac_id)
                      if context.marac_id is not None else None)
+            choices = (await session.execute(select(Marac.id, Marac.name).where(
+                Marac.tenant_id == signer.tenant_id, Marac.name.in_(context.unnamed))
+                .order_by(Marac.name))).all()
     except NotThisTenant:
         return web.json_response(NOTHING, status=401)
     roles = context.actor.roles
     return web.json_response({
         "first_name": context.actor.first_name, "known": context.actor.person_id is not None,
         "marac": {"id": marac.id, "name": marac.name} if marac else None,
-        "name_one_of": list(context.unnamed),
+        "name_one_of": [{"id": marac_id, "name": name} for marac_id, name in choices],
         "roles": sorted(role.label for role in roles),
         "sections": [section for section, command in SECTIONS.items()
                      if _entry(command).allows(roles)],

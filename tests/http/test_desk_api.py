@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.desk.tokens import DEV_AUDIENCE, DEV_ISSUER, DevTokens
 from bot.teams.app import create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
-from storage.models import AuditEvent, OutboxMessage
+from storage.models import AuditEvent, Marac, OutboxMessage, Person, Role, RoleGrant
 from tests.http.openid_server import SigningAuthority
 from tests.store.meeting_factory import started
 
@@ -103,6 +103,29 @@ async def test_a_coordinator_is_served_and_audited(desk, store, authority):
     assert [c["first_name"] for c in cases] == ["Amy", "Bethan", "Chloe", "Dina"]
     [row] = await audit_rows(store)
     assert (row.action, row.outcome, row.place) == ("agenda", "done", "personal chat")
+
+
+async def test_roles_count_only_in_the_marac_acted_on(desk, store, authority):
+    async with store.unit_of_work() as session:
+        hillside = Marac(name="Hillside MARAC", area="Hillside", tenant_id=DEMO_TENANT,
+                         case_prefix="HIL")
+        session.add(hillside)
+        cara = await session.scalar(select(Person).where(Person.aad_object_id == OID["Cara"]))
+        assert cara is not None
+        await session.flush()
+        session.add(RoleGrant(person_id=cara.id, marac_id=hillside.id, role=Role.OBSERVER))
+        hillside_id = hillside.id
+    cara_token = bearer(authority, "Cara")
+    me = await (await desk.get("/desk/api/me", headers=cara_token)).json()
+    assert me["marac"] is None
+    assert [m["name"] for m in me["name_one_of"]] == ["Hillside MARAC", "Riverside MARAC"]
+    riverside_id = me["name_one_of"][1]["id"]
+    me = await (await desk.get(f"/desk/api/me?marac={hillside_id}", headers=cara_token)).json()
+    assert (me["marac"]["name"], me["roles"]) == ("Hillside MARAC", ["observer"])
+    response = await desk.get(f"/desk/api/triage?marac={hillside_id}", headers=cara_token)
+    assert response.status == 403
+    response = await desk.get(f"/desk/api/triage?marac={riverside_id}", headers=cara_token)
+    assert response.status == 200
 
 
 async def test_an_observer_sees_the_agenda_but_not_triage(desk, store, authority):

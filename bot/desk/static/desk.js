@@ -129,8 +129,11 @@ async function start() {
   try {
     const me = await call(scoped("/desk/api/me"));
     if (!me.marac) {
-      document.getElementById("who").textContent = me.name_one_of.length
-        ? `You serve several MARACs: ${me.name_one_of.join(", ")}.` : "You have no role in a MARAC here.";
+      const who = document.getElementById("who");
+      if (!me.name_one_of.length) who.textContent = "You have no role in a MARAC here.";
+      else who.replaceChildren("You serve several MARACs; open the desk of ",
+        ...me.name_one_of.flatMap((m, i) => [i ? ", " : "", el("a", { href: `?marac=${m.id}` }, m.name)]), ".");
+      document.body.dataset.ready = "true";
       return;
     }
     document.getElementById("title").textContent = `${me.marac.name} desk`;
