@@ -24,13 +24,15 @@ from dialogs.ids import row_id
 from dialogs.meeting import cases_of, open_case, slot_of
 from dialogs.membership import marac_of_press
 from dialogs.referrals import summary_of
+from dialogs.report import build, percent, read_period
+from dialogs.scheduling import local_today
 from dialogs.triage import awaiting_triage
 from storage.models import Agency, CaseStatus, Marac, Meeting, MeetingStatus, Referral
 
 DEADLINE_HOURS = 48
 # Each section of the desk is what its command shows in personal chat.
 SECTIONS = {"triage": "triage", "agendas": "agenda", "dissemination": "dissemination",
-            "actions": "my"}
+            "actions": "my", "figures": "report"}
 TRIAGE_VERBS = ("accept", "decline", "more")
 ACTION_VERBS = ("acknowledge", "done", "cannot")
 PANEL_COMMANDS = ("next", "back", "extend", "defer", "pause", "resume", "end")
@@ -220,6 +222,35 @@ async def action_answer(request: web.Request) -> web.Response:
                        named=_marac_named(data), view=_actions_view, subject=str(follow_up))
 
 
+async def figures(request: web.Request) -> web.Response:
+    """The `report` card's headline figures; `?period=` as `report PERIOD` takes it."""
+    return await serve(request, _entry("report"), Where(), named=_marac_named(_chosen(request)),
+                       arguments=request.query.get("period", "")[:40], act=False,
+                       view=_figures_view)
+
+
+async def _figures_view(turn: Any) -> dict[str, Any]:
+    marac = await turn.session.get_one(Marac, turn.marac_id)
+    now = turn.clock.now()
+    report = await build(turn.session, marac.id, read_period(turn.arguments,
+                                                             local_today(marac, now)), now)
+    timeliness, sent = report.timeliness, report.dissemination
+    return {
+        "period": report.period.label, "cases_heard": report.cases_heard,
+        "repeats": report.repeats, "referrals": report.referral_count,
+        "police_referrals": report.police_referrals,
+        "within_target": percent(timeliness.within, timeliness.heard),
+        "target_working_days": report.target_working_days,
+        "median_working_days": timeliness.median_working_days,
+        "plans_on_time": percent(sent.on_time, sent.plans),
+        "median_hours": sent.median_hours,
+        "by_month": [{"month": month, "within": within, "heard": heard}
+                     for month, within, heard in timeliness.by_month],
+        "by_agency": [{"agency": agency, "referrals": count}
+                      for agency, count in report.referrals],
+    }
+
+
 # --- the meeting's side panel ---------------------------------------------------------------
 
 def _panel_place(request: web.Request) -> Where:
@@ -300,6 +331,7 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/desk/api/agendas", agendas)
     app.router.add_get("/desk/api/dissemination", dissemination_board)
     app.router.add_get("/desk/api/actions", my_actions)
+    app.router.add_get("/desk/api/figures", figures)
     app.router.add_post("/desk/api/actions/{follow_up}/{verb}", action_answer)
     app.router.add_get("/desk/api/panel", panel)
     app.router.add_post("/desk/api/panel/{command}", panel_command)

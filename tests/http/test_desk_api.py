@@ -96,7 +96,7 @@ async def test_a_coordinator_is_served_and_audited(desk, store, authority):
     assert response.status == 200
     me = await response.json()
     assert me["first_name"] == "Cara" and me["marac"]["name"] == "Riverside MARAC"
-    assert set(me["sections"]) == {"triage", "agendas", "dissemination", "actions"}
+    assert set(me["sections"]) == {"triage", "agendas", "dissemination", "actions", "figures"}
     response = await desk.get("/desk/api/agendas", headers=bearer(authority, "Cara"))
     assert response.status == 200
     cases = (await response.json())["meetings"][0]["cases"]
@@ -126,6 +126,22 @@ async def test_roles_count_only_in_the_marac_acted_on(desk, store, authority):
     assert response.status == 403
     response = await desk.get(f"/desk/api/triage?marac={riverside_id}", headers=cara_token)
     assert response.status == 200
+
+
+async def test_the_figures_are_the_reports_and_a_bad_period_is_refused(desk, store, authority):
+    cara = bearer(authority, "Cara")
+    response = await desk.get("/desk/api/figures?period=2026-Q3", headers=cara)
+    assert response.status == 200
+    figures = await response.json()
+    assert (figures["period"], figures["cases_heard"]) == ("01 Jul 2026 to 30 Sep 2026", 0)
+    response = await desk.get("/desk/api/figures?period=someday", headers=cara)
+    assert response.status == 409
+    assert (await response.json())["refused"]
+    response = await desk.get("/desk/api/figures", headers=bearer(authority, "Priya"))
+    assert response.status == 403
+    rows = await audit_rows(store)
+    assert [(r.action, r.outcome) for r in rows] == [("report", "done"), ("report", "refused"),
+                                                     ("report", "refused")]
 
 
 async def test_an_observer_sees_the_agenda_but_not_triage(desk, store, authority):

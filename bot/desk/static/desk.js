@@ -7,6 +7,7 @@ const scoped = (path) => (marac ? `${path}?marac=${encodeURIComponent(marac)}` :
 const SECTIONS = {
   triage: ["Triage", triage], agendas: ["Agendas", agendas],
   dissemination: ["Dissemination", disseminationBoard], actions: ["My actions", myActions],
+  figures: ["Figures", figures],
 };
 let shown = [];
 
@@ -106,6 +107,30 @@ async function myActions() {
           button("Cannot complete", `Cannot complete the action on ${a.case_number}`,
             () => act(path("cannot"), { reason: text() })))));
     }), "You have no open actions.");
+}
+
+function bar(value, most, label) {
+  return el("meter", { min: "0", max: String(Math.max(most, 1)), value: String(value), "aria-label": label });
+}
+
+async function figures() {
+  const f = await call(scoped("/desk/api/figures"));
+  const share = (p) => (p === null ? "none yet" : `${Math.round(p)} %`);
+  const most = Math.max(0, ...f.by_month.map((m) => m.heard), ...f.by_agency.map((a) => a.referrals));
+  return [
+    el("p", {}, `${f.period}: ${f.cases_heard} cases heard (${f.repeats} repeats) from ${f.referrals} referrals, `
+      + `${f.police_referrals} by the police; heard within ${f.target_working_days} working days: ${share(f.within_target)}; `
+      + `plans sent within 48 hours: ${share(f.plans_on_time)}.`),
+    table("Cases heard by month, and how many within the target", ["Month", "Heard", "Within target"],
+      f.by_month.map((m) => el("tr", {}, el("th", { scope: "row" }, m.month),
+        el("td", {}, bar(m.heard, most, `${m.heard} heard in ${m.month}`), ` ${m.heard}`),
+        el("td", {}, bar(m.within, most, `${m.within} within target in ${m.month}`), ` ${m.within}`))),
+      "No case was heard in the period."),
+    table("Referrals by referring agency", ["Agency", "Referrals"],
+      f.by_agency.map((a) => el("tr", {}, el("th", { scope: "row" }, a.agency),
+        el("td", {}, bar(a.referrals, most, `${a.referrals} referrals from ${a.agency}`), ` ${a.referrals}`))),
+      "No referral was received in the period."),
+  ];
 }
 
 async function refresh() {
