@@ -306,7 +306,7 @@ async def panel_command(request: web.Request) -> web.Response:
     if name not in PANEL_COMMANDS:
         raise web.HTTPNotFound()
     body = await _body(request)
-    arguments = {"extend": str(body.get("minutes", "")).strip()[:3],
+    arguments = {"extend": str(body.get("minutes", "")).strip()[:20],
                  "defer": _text(body, "reason")}.get(name, "")
     return await serve(request, _entry(name), _panel_place(request), arguments=arguments,
                        view=_panel_view, after=_post_to_meeting)

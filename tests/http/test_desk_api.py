@@ -249,3 +249,23 @@ async def test_a_dev_token_is_refused_once_an_app_id_is_set(desk):
     token = DevTokens().issue(DEMO_TENANT, OID["Cara"], "Cara")
     response = await desk.get("/desk/api/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status == 401
+
+
+HOSTILE_BODIES: list[Any] = [b"not json", b"\xff\xfe", b"[1, 2]", b"null", b'{"note": 5}',
+                             b'{"note": {"a": [1]}, "reason": null, "minutes": [5]}',
+                             b'{"minutes": "99999999999"}', b'{"reason": "' + b"x" * 5000 + b'"}']
+HOSTILE_PATHS = ["/desk/api/triage/1/accept", "/desk/api/triage/99999999999999999999/more",
+                 "/desk/api/triage/-1/decline", "/desk/api/actions/1/cannot",
+                 "/desk/api/actions/abc/done", "/desk/api/triage/1/explode",
+                 "/desk/api/panel/extend?" + PANEL.split("?")[1],
+                 "/desk/api/panel/defer?" + PANEL.split("?")[1], "/desk/api/panel/next",
+                 "/desk/api/panel/next?chat=" + "x" * 3000]
+
+
+async def test_hostile_requests_get_a_4xx_or_a_sentence_never_a_5xx(desk, authority):
+    for person in ("Cara", "Chris", "Owen"):
+        headers = {**bearer(authority, person), "Content-Type": "application/json"}
+        for path in HOSTILE_PATHS:
+            for body in HOSTILE_BODIES:
+                response = await desk.post(path, data=body, headers=headers)
+                assert response.status < 500, (person, path, body[:40], response.status)
