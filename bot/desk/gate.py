@@ -32,6 +32,7 @@ from storage.models import ConversationKind
 log = logging.getLogger(__name__)
 DESK_CONVERSATION = "marac desk"  # where the audit trail says a desk request came from
 NOTHING = {"error": "Sign in through Teams."}
+MAX_ID = 400  # no Teams conversation id is longer (the store's column)
 NO_KEYS = {"error": "The sign-in keys could not be fetched; try again shortly."}
 
 
@@ -59,6 +60,8 @@ class Where:
         """The panel names its meeting as Teams' context gives it: the meeting's chat, or a
         channel meeting's team and channel."""
         chat, team, channel = (str(query.get(k, "")).strip() for k in ("chat", "team", "channel"))
+        if max(len(chat), len(team), len(channel)) > MAX_ID:
+            return None
         if team and channel:
             return cls(ConversationKind.CHANNEL, channel, team)
         if chat:
