@@ -204,6 +204,30 @@ async def test_the_chair_advances_and_the_meeting_chat_is_told(desk, store, auth
     assert [(r.action, r.outcome) for r in rows] == [("next", "done"), ("extend", "refused")]
 
 
+async def test_the_chairs_buttons_run_the_chairs_commands(desk, store, authority):
+    chair, place = bearer(authority, "Chris"), PANEL.split("?")[1]
+
+    async def press(command: str, **body: str) -> dict[str, Any]:
+        response = await desk.post(f"/desk/api/panel/{command}?{place}", headers=chair,
+                                   json=body)
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    assert (await press("next"))["current"]["first_name"] == "Amy"
+    assert (await press("pause"))["paused"] is True
+    assert (await press("resume"))["paused"] is False
+    extended = (await press("extend", minutes="5"))["current"]
+    assert extended["length"] == 25 * 60
+    deferred = await press("defer", reason="The police need another week.")
+    assert deferred["current"] is None
+    assert "Amy" not in [c["first_name"] for c in deferred["cases"]]  # to the next meeting
+    ended = await press("end")
+    assert ended["running"] is False
+    rows = await audit_rows(store)
+    assert [(r.action, r.outcome) for r in rows] == [
+        (name, "done") for name in ("next", "pause", "resume", "extend", "defer", "end")]
+
+
 async def test_the_page_is_framed_only_by_teams_and_has_no_dev_sign_in(desk):
     response = await desk.get("/desk/")
     assert response.status == 200
