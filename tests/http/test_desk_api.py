@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -19,9 +20,20 @@ from bot.config import Settings
 from bot.desk.tokens import DEV_AUDIENCE, DEV_ISSUER, DevTokens
 from bot.teams.app import create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
-from storage.models import AuditEvent, Marac, OutboxMessage, Person, Role, RoleGrant
+from storage.models import (
+    Agency,
+    AgencyInformation,
+    AuditEvent,
+    Case,
+    Marac,
+    OutboxMessage,
+    Person,
+    Role,
+    RoleGrant,
+)
 from tests.http.openid_server import SigningAuthority
 from tests.store.meeting_factory import started
+from tests.store.plan_factory import end_meeting, heard, tick
 
 APP_ID = "5f1c9a52-8a7e-4c2b-9d1e-3b7a6c0e2f11"
 OID = {p.full_name.split()[0]: p.aad_object_id for p in DEMO_PEOPLE}
@@ -226,6 +238,47 @@ async def test_the_chairs_buttons_run_the_chairs_commands(desk, store, authority
     rows = await audit_rows(store)
     assert [(r.action, r.outcome) for r in rows] == [
         (name, "done") for name in ("next", "pause", "resume", "extend", "defer", "end")]
+
+
+async def test_the_agenda_shows_breaches_and_research_returned_per_agency(desk, store, clock,
+                                                                       authority):
+    async with store.unit_of_work() as session:
+        cases = (await session.scalars(select(Case).order_by(Case.slot))).all()
+        police = await session.scalar(select(Agency.id).where(Agency.name == "Police"))
+        health = await session.scalar(select(Agency.id).where(Agency.name == "Health"))
+        cases[1].breaches_target = True
+        for agency, late in ((police, False), (health, True)):
+            session.add(AgencyInformation(case_id=cases[0].id, agency_id=agency, text="Known.",
+                                          sent_at=clock.now(),
+                                          before_meeting=True, late=late))
+    response = await desk.get("/desk/api/agendas", headers=bearer(authority, "Cara"))
+    [first, second, *_] = (await response.json())["meetings"][0]["cases"]
+    assert first["research"] == [{"agency": "Health", "late": True},
+                                 {"agency": "Police", "late": False}]
+    assert (first["breaches_target"], second["breaches_target"]) == (False, True)
+    observer = await (await desk.get("/desk/api/agendas", headers=bearer(authority, "Owen"))
+                      ).json()
+    assert observer["meetings"][0]["cases"][0]["research"] == []  # no case papers
+
+
+async def test_the_dissemination_board_counts_against_48_hours(store, clock, authority):
+    await heard(store, clock)
+    ended = await end_meeting(store, clock)
+    await tick(store, clock)
+    settings = Settings(app_id=APP_ID, app_password="secret", timer_seconds=0,
+                        sso_metadata_url=authority.metadata_url)
+    client = TestClient(TestServer(create_app(settings, store, clock)))
+    await client.start_server()
+    try:
+        states = []
+        for hours in (1, 40, 50):
+            clock.set(ended + timedelta(hours=hours))
+            response = await client.get("/desk/api/dissemination",
+                                        headers=bearer(authority, "Cara"))
+            states.append({plan["state"] for plan in (await response.json())["plans"]})
+        assert states == [{"on time"}, {"at risk"}, {"late"}]
+    finally:
+        await client.close()
 
 
 async def test_the_page_is_framed_only_by_teams_and_has_no_dev_sign_in(desk):
