@@ -119,6 +119,7 @@ async def serve(request: web.Request, entry: Command, where: Where, *,
         async with desk.store.unit_of_work() as session:
             marac = await named(session, arrival) if named else None
             context = await context_of(session, arrival, tenants=desk.tenants, named=marac)
+            # A command (it has a usage line) is served a Request, a button a Press.
             turn: Turn = (Request(session, context, arguments, desk.clock, arrival)
                           if entry.usage else
                           Press(session, context, data, "", desk.clock, arrival))
