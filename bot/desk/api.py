@@ -4,7 +4,7 @@ same role check, the same dialogs, refusals and audit trail as in the chat."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,6 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.desk.gate import DESK, NOTHING, Unauthorized, Where, arrival_of, serve, signer_of
-from bot.proactive import outbox
 from bot.turns.access import NotThisTenant, context_of
 from bot.turns.posts import Post
 from bot.turns.registry import Command, find, find_button
@@ -308,20 +307,18 @@ async def panel_command(request: web.Request) -> web.Response:
     body = await _body(request)
     arguments = {"extend": str(body.get("minutes", "")).strip()[:20],
                  "defer": _text(body, "reason")}.get(name, "")
-    return await serve(request, _entry(name), _panel_place(request), arguments=arguments,
-                       view=_panel_view, after=_post_to_meeting)
+    where = _panel_place(request)
+    answered: list[Post] = []
 
+    async def keep(_turn: Any, posts: Any) -> None:
+        answered.extend(posts if isinstance(posts, list) else [Post(posts)])
 
-async def _post_to_meeting(turn: Any, posts: Any) -> None:
-    """What the command answers in the chat goes to the meeting's conversation, through the
-    outbox, as if it had been typed there."""
-    now = turn.clock.now()
-    for post in posts if isinstance(posts, list) else [Post(posts)]:
-        message = post.message
-        if not message.summary:
-            message = replace(message, summary="The meeting")
-        outbox.enqueue(turn.session, message, "meeting", now,
-                       conversation_id=turn.arrival.conversation_id)
+    response = await serve(request, _entry(name), where, arguments=arguments,
+                           view=_panel_view, after=keep)
+    if answered:  # once the change is committed, in the meeting's chat, as if typed there
+        await request.app[DESK].poster.post(where.conversation, answered,
+                                            request.app[DESK].clock.now())
+    return response
 
 
 def routes(app: web.Application) -> None:

@@ -13,7 +13,8 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, Protocol, cast
 
 from aiohttp import web
 
@@ -21,6 +22,7 @@ from bot.desk.tokens import KeysUnavailable, Signer, TokenRefused, Tokens
 from bot.turns.access import NotThisTenant, audit, context_of, refusal
 from bot.turns.arrival import Arrival
 from bot.turns.pipeline import handled
+from bot.turns.posts import Post
 from bot.turns.press import Press
 from bot.turns.registry import Command
 from bot.turns.request import Request
@@ -36,12 +38,19 @@ MAX_ID = 400  # no Teams conversation id is longer (the store's column)
 NO_KEYS = {"error": "The sign-in keys could not be fetched; try again shortly."}
 
 
+class Poster(Protocol):
+    """Sends a panel command's answers to the meeting's conversation (bot.teams)."""
+
+    async def post(self, conversation_id: str, posts: list[Post], now: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class Desk:
     store: Store
     clock: Clock
     tokens: Tokens
     tenants: frozenset[str]
+    poster: Poster
 
 
 DESK = web.AppKey("desk", Desk)

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.desk import api, dev_sign_in, pages
-from bot.desk.gate import DESK, Desk
+from bot.desk.gate import DESK, Desk, Poster
 from bot.desk.tokens import AAD_METADATA, AadTokens, DevTokens, TokenCheck, Tokens
 from dialogs.clock import Clock
 from storage.database import Store
@@ -23,7 +23,8 @@ def audiences(settings: Settings) -> frozenset[str]:
     return frozenset(found)
 
 
-def install(app: web.Application, settings: Settings, store: Store, clock: Clock) -> None:
+def install(app: web.Application, settings: Settings, store: Store, clock: Clock,
+            poster: Poster) -> None:
     checks: list[TokenCheck] = []
     if settings.app_id:
         checks.append(AadTokens(audiences(settings), settings.sso_metadata_url or AAD_METADATA))
@@ -31,6 +32,6 @@ def install(app: web.Application, settings: Settings, store: Store, clock: Clock
         dev = DevTokens()
         checks.append(dev)
         dev_sign_in.routes(app, dev)
-    app[DESK] = Desk(store, clock, Tokens(checks), settings.allowed_tenants)
+    app[DESK] = Desk(store, clock, Tokens(checks), settings.allowed_tenants, poster)
     pages.routes(app, dev=not settings.app_id)
     api.routes(app)

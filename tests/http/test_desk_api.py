@@ -5,6 +5,7 @@ in the chat, with the same refusals and an audit row with the true outcome."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,17 +21,20 @@ from bot.config import Settings
 from bot.desk.tokens import DEV_AUDIENCE, DEV_ISSUER, DevTokens
 from bot.teams.app import create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
+from dialogs.installation import ConversationSeen, record_installation
 from storage.models import (
     Agency,
     AgencyInformation,
     AuditEvent,
     Case,
+    ConversationKind,
     Marac,
     OutboxMessage,
     Person,
     Role,
     RoleGrant,
 )
+from tests.http.connector import Connector
 from tests.http.openid_server import SigningAuthority
 from tests.store.meeting_factory import started
 from tests.store.plan_factory import end_meeting, heard, tick
@@ -346,3 +350,33 @@ async def test_hostile_requests_get_a_4xx_or_a_sentence_never_a_5xx(desk, author
             for body in HOSTILE_BODIES:
                 response = await desk.post(path, data=body, headers=headers)
                 assert response.status < 500, (person, path, body[:40], response.status)
+
+
+async def test_the_panels_next_posts_the_case_card_and_keeps_its_id(store, clock):
+    """As typed `next` is answered: the case card is posted to the meeting's chat at once, and
+    its id kept, so that the case card is updated in place afterwards."""
+    fake = Connector()
+    async with TestServer(fake.app) as connector:
+        await started(store, clock)
+        service_url = str(connector.make_url("/"))
+        async with store.unit_of_work() as session:
+            reference = {"bot": {"id": "28:marac-bot"}, "conversation": {"id": DEMO_TEAM},
+                         "serviceUrl": service_url, "channelId": "msteams"}
+            await record_installation(session, ConversationSeen(
+                DEMO_TEAM, ConversationKind.CHANNEL, DEMO_TENANT, DEMO_TEAM, DEMO_TEAM,
+                service_url, json.dumps(reference)), clock.now())
+        client = TestClient(TestServer(create_app(Settings(timer_seconds=0), store, clock)))
+        await client.start_server()
+        try:
+            token = DevTokens().issue(DEMO_TENANT, OID["Chris"], "Chris")
+            response = await client.post("/desk/api/panel/next?" + PANEL.split("?")[1],
+                                         headers={"Authorization": f"Bearer {token}"})
+            assert response.status == 200
+        finally:
+            await client.close()
+    [card] = [m for m in fake.sent if m.get("attachments")]
+    assert card["conversation_id"] == DEMO_TEAM
+    async with store.unit_of_work() as session:
+        first = await session.scalar(select(Case).order_by(Case.slot).limit(1))
+        assert first is not None and first.card_message_id == f"sent-{fake.sent.index(card) + 1}"
+        assert (await session.scalars(select(OutboxMessage))).all() == []
