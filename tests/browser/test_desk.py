@@ -31,6 +31,9 @@ async def test_the_coordinator_accepts_a_referral_and_sees_it_on_the_agenda(
     await triage.get_by_text("Jess (RIV-V-0001)").wait_for()
     assert await serious_violations(page) == [], dumps(await serious_violations(page))
     await screenshot(page, "desk-light", tmp_path)
+    await page.get_by_role("button", name="Decline RIV-V-0001").click()  # with no reason
+    await page.locator("#status", has_text="A reason is needed to decline.").wait_for()
+    await triage.get_by_text("Jess (RIV-V-0001)").wait_for()  # still waiting for triage
     await page.get_by_role("button", name="Accept RIV-V-0001").click()
     await triage.get_by_text("No referral is waiting for triage.").wait_for()
     await page.locator("#section-agendas").get_by_text("Jess").wait_for()

@@ -133,8 +133,11 @@ async function figures() {
   ];
 }
 
+let drawing = 0;
+
 async function refresh() {
   const holder = document.getElementById("sections");
+  const mine = ++drawing;  // only the latest refresh draws: an older one may answer last
   const built = await Promise.all(shown.map(async (name) => {
     const [title, draw] = SECTIONS[name];
     let body;
@@ -146,7 +149,7 @@ async function refresh() {
     return el("section", { id: `section-${name}`, "aria-labelledby": `heading-${name}` },
       el("h2", { id: `heading-${name}` }, title), body);
   }));
-  holder.replaceChildren(...built);
+  if (mine === drawing) holder.replaceChildren(...built);
 }
 
 async function start() {

@@ -13,9 +13,22 @@ function clock(seconds) {
   return seconds < 0 ? `+${text}` : text;
 }
 
+let asked = 0;
+let shown = 0;
+
+async function latest(path, body) {
+  // Polls and presses overlap: an answer older than the one shown is not drawn.
+  const mine = ++asked;
+  const panel = await call(path, body);
+  if (mine > shown) {
+    shown = mine;
+    draw(panel);
+  }
+}
+
 async function command(name, body = {}) {
   try {
-    draw(await call(`/desk/api/panel/${name}?${where}`, body));
+    await latest(`/desk/api/panel/${name}?${where}`, body);
     say(`Done: ${name}.`);
   } catch (refused) {
     say(refused.message);
@@ -65,7 +78,7 @@ function draw(panel) {
 
 async function poll(opening) {
   try {
-    draw(await call(`/desk/api/panel?${where}${opening ? "&opening=1" : ""}`));
+    await latest(`/desk/api/panel?${where}${opening ? "&opening=1" : ""}`);
   } catch (refused) {
     say(refused.message);
     if (refused.status === 401 || refused.status === 403) return;
