@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from playwright.async_api import async_playwright
 
 from bot.config import Settings
 from bot.teams.app import create_app
 from dialogs.demo import DEMO_PEOPLE, DEMO_TENANT
 from tests.http.openid_server import SigningAuthority
 
-playwright_api = pytest.importorskip("playwright.async_api")
-
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 APP_ID = "5f1c9a52-8a7e-4c2b-9d1e-3b7a6c0e2f11"
 OID = {p.full_name.split()[0]: p.aad_object_id for p in DEMO_PEOPLE}
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -35,9 +35,6 @@ REFUSED = "Failed to load resource: the server responded with a status of 4"
 PATIENCE_MS = 30_000  # how long a page may take to show what the test waits for, at most
 # Where the README's screenshots are written: `MARAC_SCREENSHOTS=docs` (see the README).
 SCREENSHOTS = os.environ.get("MARAC_SCREENSHOTS", "")
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +72,9 @@ async def site(store, clock, authority) -> AsyncIterator[Site]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as playwright:
+    if not HAVE_CHROMIUM:  # `make test` installs it
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium")
+    async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
         await browser.close()
