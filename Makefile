@@ -30,6 +30,7 @@ lint: setup
 
 test: lint
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest
 
 # The benchmark of the README's "Benchmark" section; BENCH_ARGS=--quick for a short run.

@@ -39,6 +39,9 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     # Where OpenID metadata for Bot Framework tokens is fetched; a test may point it locally.
     openid_metadata_url: str = ""
+    # Where the desk's Teams SSO tokens' signing keys are listed (bot.desk.tokens); empty:
+    # Azure AD's own. A test may point it at a local authority.
+    sso_metadata_url: str = ""
     # How often the timer runner wakes (case lists, reminders, the outbox); 0 turns it off.
     timer_seconds: float = 30.0
     # How long a replica may take to send one outbox message before another takes it over.
@@ -96,6 +99,7 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "") or "INFO").upper(),
             log_format=(env.get("LOG_FORMAT", "") or "text").lower(),
             openid_metadata_url=env.get("BOT_OPENID_METADATA", ""),
+            sso_metadata_url=env.get("SSO_OPENID_METADATA", ""),
             timer_seconds=_seconds(env.get("TIMER_SECONDS", "") or "30"),
             outbox_lease_seconds=_seconds(env.get("OUTBOX_LEASE_SECONDS", "") or "120",
                                           "OUTBOX_LEASE_SECONDS", least=1),

@@ -9,6 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
+from bot.desk.dev_sign_in import sign_in_address
 from bot.ops.playground import start_playground
 from bot.teams.app import create_app
 from dialogs.demo import DEMO_TEAM
@@ -42,7 +43,9 @@ async def run_dev(settings: Settings, host: str, port: int, playground_port: int
     await add_to_marac_team(f"http://127.0.0.1:{playground_port}")
     print(f"MARAC bot on http://{host}:{port}/api/messages (database {settings.database_url})")
     print(f"Open http://127.0.0.1:{playground_port}/ to use the bot in the Riverside MARAC "
-          "team as Cara, its coordinator. Ctrl-C stops both.", flush=True)
+          "team as Cara, its coordinator. Ctrl-C stops both.")
+    print(f"The MARAC desk (Teams' personal tab): {sign_in_address(host, port)}; the meeting's "
+          f"side panel: {sign_in_address(host, port, panel=True)}", flush=True)
     try:
         await asyncio.to_thread(playground.wait)
         print(f"The Playground stopped (exit status {playground.returncode}).")

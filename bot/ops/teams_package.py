@@ -24,12 +24,16 @@ MEETING_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "send_meeting_notification": ("OnlineMeetingNotification.Send.Chat",
                                   "ChannelMeetingNotification.Send.Group"),
 }
+# The desk's and the meeting panel's address in the template, replaced by the bot's own.
+TAB_PLACEHOLDER = "https://marac.example.org"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def build_package(app_id: str, out_path: Path, public_url: str = "") -> Path:
-    """Write the app package to `out_path`, with `app_id` as both the app id and the bot id;
-    the bot's public address, if given, is a valid domain (the in-meeting notification page)."""
+    """Write the app package to `out_path`, with `app_id` as both the app id and the bot id.
+    The bot's public address, if given, is a valid domain (the in-meeting notification page)
+    and serves the desk (a personal tab) and the meeting's side panel, whose SSO resource is
+    on that domain, as Teams requires; without it, the package has no tabs."""
     if not _GUID.fullmatch(app_id):
         raise ValueError(
             f"The app id {app_id!r} is not a GUID like 12345678-abcd-4ef0-9876-0123456789ab."
@@ -39,7 +43,15 @@ def build_package(app_id: str, out_path: Path, public_url: str = "") -> Path:
     manifest["bots"][0]["botId"] = app_id
     manifest["webApplicationInfo"] = {"id": app_id, "resource": f"api://botid-{app_id}"}
     if public_url:
-        manifest["validDomains"] = [urlsplit(public_url).netloc]
+        host = urlsplit(public_url).netloc
+        manifest["validDomains"] = [host]
+        manifest["webApplicationInfo"]["resource"] = f"api://{host}/botid-{app_id}"
+        manifest = json.loads(json.dumps(manifest).replace(TAB_PLACEHOLDER,
+                                                           public_url.rstrip("/")))
+    else:
+        manifest["staticTabs"] = [tab for tab in manifest["staticTabs"]
+                                  if "contentUrl" not in tab]
+        del manifest["configurableTabs"]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_DEFLATED) as package:
         package.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")

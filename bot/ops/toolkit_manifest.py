@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bot.ops.teams_package import ICONS, TEAMS_DIR
+from bot.ops.teams_package import ICONS, TAB_PLACEHOLDER, TEAMS_DIR
 
 APP_PACKAGE = TEAMS_DIR.parent / "azure" / "appPackage"
 
@@ -21,9 +21,11 @@ def toolkit_manifest() -> dict[str, Any]:
     manifest["id"] = "${{TEAMS_APP_ID}}"
     manifest["bots"][0]["botId"] = "${{BOT_ID}}"
     # Resource-specific consent is granted to the bot's Azure AD app.
-    manifest["webApplicationInfo"] = {"id": "${{BOT_ID}}", "resource": "api://botid-${{BOT_ID}}"}
+    # The desk's SSO resource is on the tabs' domain, as Teams requires.
+    manifest["webApplicationInfo"] = {"id": "${{BOT_ID}}",
+                                      "resource": "api://${{BOT_DOMAIN}}/botid-${{BOT_ID}}"}
     manifest["validDomains"] = ["${{BOT_DOMAIN}}"]
-    return manifest
+    return json.loads(json.dumps(manifest).replace(TAB_PLACEHOLDER, "https://${{BOT_DOMAIN}}"))
 
 
 def write(folder: Path = APP_PACKAGE) -> None:

@@ -20,6 +20,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.config import Settings
+from bot.desk import setup as desk
 from bot.ops.health import Heartbeat, livez, readyz_handler
 from bot.ops.telemetry import turn
 from bot.proactive.graph import GraphMailer
@@ -29,6 +30,7 @@ from bot.teams import envelope
 from bot.teams.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.teams.handler import MaracBot
 from bot.teams.meeting_notice import PAGE_PATH, notice_page
+from bot.teams.meeting_posts import MeetingPoster
 from bot.teams.messages import activity_of
 from bot.turns.replies import text_reply
 from cards.notice import SOMETHING_WENT_WRONG
@@ -63,6 +65,8 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz_handler(STORE, HEARTBEAT))
     app.router.add_get(PAGE_PATH, notice_page)
+    desk.install(app, settings, store, clock,
+                 MeetingPoster(app[ADAPTER], settings.app_id, store))
     if settings.timer_seconds:
         app[HEARTBEAT] = app[TIMERS].heartbeat
         app.on_startup.append(_start_timers)

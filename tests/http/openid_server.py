@@ -41,6 +41,11 @@ class SigningAuthority:
         return jwt.encode(claims, key or self.key, algorithm="RS256",
                           headers={"kid": "marac-test-key"})
 
+    def sign(self, claims: dict[str, Any], key: Any = None) -> str:
+        """Any claims, signed with this authority's key (or another, to be refused)."""
+        return jwt.encode(claims, key or self.key, algorithm="RS256",
+                          headers={"kid": "marac-test-key"})
+
     def close(self) -> None:
         self._server.shutdown()
 

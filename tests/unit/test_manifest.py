@@ -152,7 +152,23 @@ def test_the_public_address_is_a_valid_domain_for_the_in_meeting_page(tmp_path: 
     with zipfile.ZipFile(out) as package:
         manifest = json.loads(package.read("manifest.json"))
     assert manifest["validDomains"] == ["marac.example.gov.uk"]
+    assert manifest["webApplicationInfo"]["resource"] == (
+        f"api://marac.example.gov.uk/botid-{APP_ID}")
+    [desk, _] = manifest["staticTabs"]
+    assert desk["contentUrl"] == "https://marac.example.gov.uk/desk/"
+    [panel] = manifest["configurableTabs"]
+    assert panel["configurationUrl"] == "https://marac.example.gov.uk/desk/configure"
+    assert "meetingSidePanel" in panel["context"]
+    assert "marac.example.org" not in json.dumps(manifest)
     assert_valid(manifest)
+
+
+def test_without_a_public_address_the_package_has_no_tabs(tmp_path: Path) -> None:
+    out = build_package(APP_ID, tmp_path / "marac.zip")
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["staticTabs"] == [{"entityId": "conversations", "scopes": ["personal"]}]
+    assert "configurableTabs" not in manifest
 
 
 @pytest.mark.parametrize(
