@@ -15,6 +15,7 @@ from dialogs import earlier_plan
 from dialogs.dash import BY_KEY
 from dialogs.earlier_plan import EarlierAction
 from dialogs.meeting import MeetingError
+from storage.database import core
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -157,13 +158,13 @@ async def add_action_once(session: AsyncSession, record: CaseRecord, values: dic
     already served (the same card and inputs), by this replica or another at this instant."""
     if any(line.source_key == values["source_key"] for line in record.actions):
         return False
-    inserted = await session.execute(_ADD_ACTION, values)
-    if inserted.rowcount:  # type: ignore[attr-defined]
+    inserted = await core(session, _ADD_ACTION, values)
+    if inserted.rowcount:
         record.actions.append(ActionRow(
             values["owning_agency_id"], values["owner"], values["description"],
             values["for_whom"], values["risk"], values["due_on"], ActionOrigin.MEETING,
             values["source_key"]))
-    return bool(inserted.rowcount)  # type: ignore[attr-defined]
+    return bool(inserted.rowcount)
 
 
 def may_agree(case: Case, roles: frozenset[Role], own_agency: int | None,
@@ -369,22 +370,22 @@ _ACTIONS = (select(PlannedAction.owning_agency_id, PlannedAction.owner,
             .where(PlannedAction.case_id == bindparam("case")).order_by(PlannedAction.id))
 async def case_record(session: AsyncSession, case: Case, marac_id: int, *,
                       actions: bool = True) -> CaseRecord:
-    rows = (await session.execute(_AGENCIES_WITH_INFORMATION, {
+    rows = (await core(session, _AGENCIES_WITH_INFORMATION, {
         "meeting": case.meeting_id, "case": case.id, "marac": marac_id})).all()
     record = CaseRecord(tuple(AgencyLine(row.id, row.name, row.present, SentRow(
         row.text, row.before_meeting, row.late, row.risks, row.actions_taken,
         row.actions_proposed, row.no_action_reason) if row.sent_id is not None else None)
         for row in rows))
     if actions:
-        record.actions.extend(ActionRow(*row) for row in (await session.execute(
-            _ACTIONS, {"case": case.id})).all())
+        record.actions.extend(ActionRow(*row) for row in (await core(
+            session, _ACTIONS, {"case": case.id})).all())
     return record
 
 
 async def card_counts(session: AsyncSession, case: Case, marac_id: int
                       ) -> tuple[list[str], tuple[int, int, int]]:
     """The case card's agency names and figures (counts), reading no encrypted column."""
-    rows = (await session.execute(_AGENCY_COUNTS, {"case": case.id, "marac": marac_id})).all()
+    rows = (await core(session, _AGENCY_COUNTS, {"case": case.id, "marac": marac_id})).all()
     actions = rows[0].actions if rows else 0
     shared = [row for row in rows if row.sent_id is not None]
     return ([row.name for row in rows],

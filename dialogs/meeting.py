@@ -15,6 +15,7 @@ from sqlalchemy.orm import load_only
 
 from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
+from storage.database import core
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -188,10 +189,10 @@ async def confirm_attendance_once(session: AsyncSession, meeting_id: int, person
                                   ) -> bool:
     """confirm_attendance in one statement, by the (meeting, person) constraint: False when
     it was confirmed already just so (nothing changed, so no card needs refreshing)."""
-    changed = await session.execute(_CONFIRM, {
+    changed = await core(session, _CONFIRM, {
         "meeting_id": meeting_id, "person_id": person_id, "agency_id": agency_id,
         "role": role, "confirmed_at": now})
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return bool(changed.rowcount)
 
 
 # `next`: the meeting (locked: one chair's command at a time), its MARAC, and who is present

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Executable, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -110,6 +110,17 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def core(session: AsyncSession, statement: Executable,
+               params: dict[str, Any] | None = None) -> CursorResult[Any]:
+    """A statement of columns (or a plain insert) on the session's connection: SQLAlchemy
+    Core, without the ORM's compile and row loading that session.execute adds to every
+    statement. Pending ORM changes are flushed first, as session.execute's autoflush would."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def lock_marac(session: AsyncSession, marac_id: int) -> Marac:

@@ -15,6 +15,7 @@ from dialogs import case_work
 from dialogs import meeting as run
 from dialogs.apologies import ApologyLine
 from dialogs.case_work import CaseRecord, SharedCase
+from storage.database import core
 from storage.models import (
     Agency,
     AgencyInformation,
@@ -63,13 +64,13 @@ _NUMBERS = (select(Case.number).where(Case.meeting_id == _MEETING)
 async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting,
                           numbers: list[str] | None = None) -> AdaptiveCard:
     """`numbers`: the agenda's case numbers, when the press has read them already."""
-    people = (await session.execute(_PEOPLE, {"meeting": meeting.id})).all()
+    people = (await core(session, _PEOPLE, {"meeting": meeting.id})).all()
     confirmed = sorted((row for row in people if row.role is not None),
                        key=lambda row: row.confirmed_at)
     joined = [row.first_name for row in sorted(
         (row for row in people if row.role is None), key=lambda row: (row.joined_at,
                                                                        row.arrival_id))]
-    agencies = (await session.execute(_AGENCIES, {"meeting": meeting.id,
+    agencies = (await core(session, _AGENCIES, {"meeting": meeting.id,
                                                   "marac": marac.id})).all()
     names = list(dict.fromkeys(row.name for row in agencies))
     apologies = [ApologyLine(row.name, row.deputy, bool(row.sent))
@@ -78,14 +79,14 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting,
                    and row.role is AttendanceRole.AGENCY_REPRESENTATIVE}
     # An agency that sent apologies and its information is accounted for, not missing.
     accounted = represented | {line.agency for line in apologies if line.information_sent}
-    core = [name for name in dict.fromkeys(row.name for row in agencies if row.is_core)]
+    core_agencies = list(dict.fromkeys(row.name for row in agencies if row.is_core))
     return attendance_card(
         marac.name,
         [Present(row.first_name, row.agency, row.role.value) for row in confirmed],
-        [name for name in core if name not in accounted],
+        [name for name in core_agencies if name not in accounted],
         names,
         numbers if numbers is not None else list(
-            (await session.scalars(_NUMBERS, {"meeting": meeting.id})).all()),
+            (await core(session, _NUMBERS, {"meeting": meeting.id})).scalars().all()),
         joined,
         [(line.agency, line.text) for line in apologies],
     )
