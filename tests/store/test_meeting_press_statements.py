@@ -7,6 +7,7 @@ work."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -121,3 +122,31 @@ async def test_next_closing_one_case_and_opening_another_is_within_its_budget(st
     async with store.unit_of_work() as session:
         status = await session.scalar(select(Case.status).where(Case.number == first))
         assert status is CaseStatus.CLOSED
+
+
+async def test_identical_presses_at_once_store_one_action_and_all_get_the_card(store, clock):
+    """Fifty presses of the same card at the same instant (a repeated click, a redelivery):
+    each is answered with the case card, one action is stored, and only the press that
+    stored it refreshes the shared card."""
+    await started(store, clock)
+    _, number = await next_case(store, clock)
+    await confirm(store, clock, PRIYA)
+    await with_shared_cards(store)
+    activity, action = press_in_channel(PRIYA, "case.action", case=number, **an_action(clock))
+    answers = await asyncio.gather(*(handle_card_action(activity, action, store, clock)
+                                     for _ in range(50)))
+    assert all(answer["type"].endswith("adaptive") for answer, _, _ in answers)
+    assert sum(bool(updates) for _, updates, _ in answers) == 1
+    async with store.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(PlannedAction)) == 1
+
+
+async def test_a_unit_of_work_opened_inside_another_does_not_wait_for_itself(store, clock):
+    """SQLite's units of work queue in the process (storage.database.WriterQueue); one opened
+    inside another, before the outer has written, goes through rather than queueing behind
+    its own outer one."""
+    await started(store, clock)
+    async with store.unit_of_work() as outer:
+        async with store.unit_of_work() as inner:
+            assert await inner.scalar(select(func.count()).select_from(Case))
+        assert await outer.scalar(select(func.count()).select_from(Case))
