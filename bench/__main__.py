@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", help="meetings at once (full: 10,50,200)")
     parser.add_argument("--duration", type=float, help="seconds of load per size (full: 20)")
     parser.add_argument("--activities", type=int, help="activities of each kind in part 1")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="part 1: shares of each kind, the servers taking turns in each, "
+                        "their order alternating (default 3)")
     parser.add_argument("--setups", help="database:replicas for part 2")
     parser.add_argument("--timer-setups", help="database:replicas for part 3")
     parser.add_argument("--press-setups", help="databases for part 6 (full: sqlite,postgresql)")
@@ -100,7 +103,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if "cost" in parts:
             print("Part 1: cost per activity", flush=True)
             figures["cost"] = await cost.run(connector, logs, options["activities"],
-                                             args.log_level, postgres)
+                                             args.log_level, postgres, args.rounds)
         if "meetings" in parts:
             await _meetings(figures, options, args, connector, logs, postgres)
         if "timers" in parts:
@@ -159,7 +162,8 @@ async def _presses(figures: dict[str, Any], options: dict[str, Any], args: argpa
                                             args.postgres)
             figures["presses"].append(result)
             print(f"  {kind}: {result['presses']} at once, p99 {result['p99_ms']} ms, "
-                  f"errors {result['errors']}, refused {result['refused']}", flush=True)
+                  f"errors {result['errors']}, refused {result['refused']}, "
+                  f"stored {result.get('stored')}", flush=True)
 
 
 def render(figures: dict[str, Any], markdown: bool = False) -> str:
@@ -195,10 +199,10 @@ def _cost_table(cost_figures: dict[str, Any], markdown: bool) -> str:
         for name, f in per_server.items():
             extra = ((ratios[name]["cpu_ms_vs_botbuilder"], ratios[name]["cpu_ms_vs_bare"])
                      if name in ratios else (None, None))
-            rows.append([kind, name, f["cpu_ms"], f.get("db_cpu_ms"), f["p50_ms"],
-                         f["p99_ms"], f["errors"] + f["refused"], *extra])
-    return table(["activity", "server", "CPU ms", "+ db CPU ms", "p50 ms", "p99 ms", "errors",
-                  "CPU x botbuilder", "CPU x bare"], rows, markdown)
+            rows.append([kind, name, f["cpu_ms"], f.get("db_cpu_ms"), f.get("statements"),
+                         f["p50_ms"], f["p99_ms"], f["errors"] + f["refused"], *extra])
+    return table(["activity", "server", "CPU ms", "+ db CPU ms", "statements", "p50 ms",
+                  "p99 ms", "errors", "CPU x botbuilder", "CPU x bare"], rows, markdown)
 
 
 def _meetings_table(rows: list[dict[str, Any]], markdown: bool) -> str:
@@ -220,9 +224,9 @@ def _timers_table(rows: list[dict[str, Any]], markdown: bool) -> str:
 
 def _presses_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return table(["database", "presses", "answered", "p50 ms", "p99 ms", "max ms", "errors",
-                  "refused"],
+                  "refused", "stored"],
                  [[r["database"], r["presses"], r["ok"], r["p50_ms"], r["p99_ms"], r["max_ms"],
-                   r["errors"], r["refused"]] for r in rows], markdown)
+                   r["errors"], r["refused"], r.get("stored")] for r in rows], markdown)
 
 
 def _memory_table(rows: list[dict[str, Any]], markdown: bool) -> str:

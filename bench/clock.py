@@ -19,9 +19,15 @@ DAY = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # a Wednesday with no bank holid
 
 @cache
 def clock_file() -> Path:
+    """The run's clock file: made and set on first use, and handed down to the processes
+    this one starts (through MARAC_CLOCK_FILE, which the served bot reads too)."""
+    inherited = os.environ.get("MARAC_CLOCK_FILE")
+    if inherited:
+        return Path(inherited)
     path = Path(tempfile.gettempdir()) / f"marac-bench-clock-{os.getpid()}.json"
     set_clock(path, DAY)
     atexit.register(path.unlink, missing_ok=True)
+    os.environ["MARAC_CLOCK_FILE"] = str(path)
     return path
 
 

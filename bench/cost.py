@@ -2,8 +2,13 @@
 meeting (attendance confirmations, actions added on the case card, the chair's `next`) sent
 one at a time to the MARAC bot (on SQLite, so that its database work is in its own CPU time;
 and on PostgreSQL), to the stock botbuilder echo bot and to the bare aiohttp echo; each
-server's CPU time is read from the OS before and after each kind, and latency timed at the
-client."""
+server's CPU time is read from the OS before and after each share it is sent, and latency
+timed at the client.
+
+The servers are interleaved: each kind's activities are sent in ROUNDS shares, every server
+taking its share in turn (A B C D, then D C B A, ...), so that a machine busy with other work
+for part of the run biases no server. Beside each press's CPU, the SQL statements it sends
+(bench.statements, counted in this process on a database of each kind)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench import activities, servers
+from bench import activities, servers, statements
 from bench import clock as bench_clock
 from bench.databases import BackendCpu, database
 from bench.load import Outcome, one_at_a_time
@@ -25,6 +30,7 @@ KINDS = ("attendance", "action", "next")
 CASES = 12  # so each meeting takes 11 `next`s
 WARM_UP = 30
 MIN_MEETINGS = 20
+ROUNDS = 3
 
 
 def _attendance(meetings: list[BenchMeeting], count: int, url: str) -> list[dict[str, Any]]:
@@ -51,17 +57,52 @@ def plan(meetings: list[BenchMeeting], count: int, url: str) -> dict[str, list[d
             "action": _actions(meetings, count, url), "next": _nexts(meetings, count, url)}
 
 
-async def _measure(server: servers.Server, sent: list[dict[str, Any]],
-                   backends: BackendCpu | None) -> dict[str, Any]:
-    before, db_before = server.cpu_seconds(), backends.read() if backends else {}
-    outcome: Outcome = await one_at_a_time(server.url, sent)
-    cpu = server.cpu_seconds() - before
-    db = BackendCpu.spent(db_before, backends.read()) if backends and backends.name else None
-    n = max(1, outcome.sent)
-    return {"n": outcome.sent, "cpu_ms": round(cpu * 1000 / n, 2),
-            "db_cpu_ms": None if db is None else round(db * 1000 / n, 2),
-            **latency(outcome.latencies), "errors": outcome.errors,
-            "refused": outcome.refused, "error_samples": outcome.samples}
+class _Tally:
+    """One server's figures for one kind, summed over its shares."""
+
+    def __init__(self) -> None:
+        self.outcome = Outcome()
+        self.cpu = 0.0
+        self.db: float | None = None
+
+    async def add(self, server: servers.Server, sent: list[dict[str, Any]],
+                  backends: BackendCpu | None) -> None:
+        before, db_before = server.cpu_seconds(), backends.read() if backends else {}
+        share = await one_at_a_time(server.url, sent)
+        self.cpu += server.cpu_seconds() - before
+        if backends and backends.name:
+            self.db = (self.db or 0.0) + BackendCpu.spent(db_before, backends.read())
+        self.outcome.latencies += share.latencies
+        self.outcome.errors += share.errors
+        self.outcome.refused += share.refused
+        self.outcome.samples += share.samples[:5 - len(self.outcome.samples)]
+
+    def figures(self) -> dict[str, Any]:
+        outcome, n = self.outcome, max(1, self.outcome.sent)
+        return {"n": outcome.sent, "cpu_ms": round(self.cpu * 1000 / n, 2),
+                "db_cpu_ms": None if self.db is None else round(self.db * 1000 / n, 2),
+                **latency(outcome.latencies), "errors": outcome.errors,
+                "refused": outcome.refused, "error_samples": outcome.samples}
+
+
+def shares(sent: list[dict[str, Any]], rounds: int) -> list[list[dict[str, Any]]]:
+    """The activities in `rounds` consecutive shares, in order."""
+    size = math.ceil(len(sent) / rounds)
+    return [sent[i:i + size] for i in range(0, len(sent), size)]
+
+
+def turns(bots: list[servers.Server], round_: int) -> list[servers.Server]:
+    """Who goes when in a round: forwards in even rounds, backwards in odd ones."""
+    return bots if round_ % 2 == 0 else bots[::-1]
+
+
+async def _interleaved(bots: list[servers.Server], sent: list[dict[str, Any]],
+                       backends: dict[str, BackendCpu], rounds: int) -> dict[str, Any]:
+    tallies = {bot.name: _Tally() for bot in bots}
+    for round_, share in enumerate(shares(sent, rounds)):
+        for bot in turns(bots, round_):
+            await tallies[bot.name].add(bot, share, backends.get(bot.name))
+    return {name: tally.figures() for name, tally in tallies.items()}
 
 
 async def _seeded(url: str, count: int, service_url: str) -> list[BenchMeeting]:
@@ -73,7 +114,7 @@ async def _seeded(url: str, count: int, service_url: str) -> list[BenchMeeting]:
 
 
 async def run(connector: servers.Server, logs: Path, count: int, log_level: str,
-              postgres: bool) -> dict[str, Any]:
+              postgres: bool, rounds: int = ROUNDS) -> dict[str, Any]:
     """The three servers on the same activities; with `postgres`, the MARAC bot on PostgreSQL
     too (the same MARACs seeded there; its database work is then in the database server's
     processes, not in its own CPU time)."""
@@ -96,10 +137,15 @@ async def run(connector: servers.Server, logs: Path, count: int, log_level: str,
             for bot in bots:
                 await one_at_a_time(bot.url, _attendance(warm, WARM_UP, service_url))
             backends = {name: BackendCpu(url) for name, url in urls.items()}
-            per_kind = {kind: {bot.name: await _measure(bot, sent[kind], backends.get(bot.name))
-                               for bot in bots}
+            per_kind = {kind: await _interleaved(bots, sent[kind], backends, rounds)
                         for kind in KINDS}
-    return {"activities_per_kind": count, "kinds": per_kind, "ratios": _ratios(per_kind)}
+        counted = {name: await statements.per_press(url, service_url)
+                   for name, url in urls.items()}
+    for kind, figures in per_kind.items():
+        for name, by_kind in counted.items():
+            figures[name]["statements"] = by_kind.get(kind)
+    return {"activities_per_kind": count, "rounds": rounds, "kinds": per_kind,
+            "ratios": _ratios(per_kind)}
 
 
 def _ratios(per_kind: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:

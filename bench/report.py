@@ -33,7 +33,7 @@ def latency(values: Sequence[float]) -> dict[str, float | None]:
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 1) if a is not None and b else None
+    return round(a / b, 2) if a is not None and b else None
 
 
 def machine() -> dict[str, Any]:

@@ -10,6 +10,11 @@ stock botbuilder authentication, as before bot.teams.connector), `echo` (a stock
 bot), `echo-cached` (that echo bot on bot.teams.connector's authentication), `bare` (an aiohttp
 handler that parses the activity and posts the reply itself). The CPU figure is
 time.process_time() of the server process (all its threads) over the measured activities.
+
+Every server runs at once, and each kind's activities are sent in --rounds shares, the servers
+taking turns (A B C, then C B A, ...), so that a machine busy with other work for a while
+biases no server. For the MARAC bot, the SQL statements each activity sends are counted
+beside its CPU (an SQLAlchemy event listener in the server process).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import cProfile
 import io
 import multiprocessing
+import os
 import pstats
 import sys
 import tempfile
@@ -119,12 +125,23 @@ def _with_route(handler: Any) -> web.Application:
     return app
 
 
+STATEMENTS: list[int] = [0]  # SQL statements sent by this server process
+
+
+def _count_statements(*_: Any) -> None:
+    STATEMENTS[0] += 1
+
+
 def _marac_app(database_url: str, stock: bool) -> web.Application:
+    from sqlalchemy import event
+
     from bot.config import Settings
-    from bot.teams.app import ADAPTER, create_app
-    app = create_app(Settings(database_url=database_url, timer_seconds=0))
+    from bot.teams.app import ADAPTER, STORE, create_app
+    app = create_app(Settings(database_url=database_url, timer_seconds=0,
+                               clock_file=os.environ.get("MARAC_CLOCK_FILE", "")))
     if stock:
         app[ADAPTER] = _stock_adapter()
+    event.listen(app[STORE].engine.sync_engine, "before_cursor_execute", _count_statements)
     return app
 
 
@@ -146,15 +163,17 @@ class _Meter:
         # database driver's own thread (aiosqlite) would be charged to whatever ran here.
         self.profile = cProfile.Profile(time.thread_time) if profile else None
         self.started = 0.0
+        self.statements = 0
 
     async def begin(self, request: web.Request) -> web.Response:
         if self.profile:
             self.profile.enable()
-        self.started = time.process_time()
+        self.started, self.statements = time.process_time(), STATEMENTS[0]
         return web.json_response({})
 
     async def end(self, request: web.Request) -> web.Response:
         cpu = time.process_time() - self.started
+        statements = STATEMENTS[0] - self.statements
         report = ""
         if self.profile:
             self.profile.disable()
@@ -162,7 +181,7 @@ class _Meter:
             stats = pstats.Stats(self.profile, stream=text)
             stats.sort_stats("tottime").print_stats(30)
             report = _by_package(stats) + text.getvalue()
-        return web.json_response({"cpu": cpu, "profile": report})
+        return web.json_response({"cpu": cpu, "statements": statements, "profile": report})
 
 
 def _unpaced() -> None:
@@ -267,34 +286,71 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def measure(server: str, port: int, service_url: str, messages: int, invokes: int,
-                  warmup: int) -> dict[str, Any]:
+KINDS = ("message", "invoke")
+
+
+async def warm(port: int, service_url: str, invokes: int, warmup: int) -> None:
+    bot_url = f"http://127.0.0.1:{port}/api/messages"
+    async with aiohttp.ClientSession() as http:
+        await _drive(http, bot_url, service_url, warmup, "message")
+        await _drive(http, bot_url, service_url, min(warmup, invokes), "invoke")
+
+
+async def share(port: int, service_url: str, kind: str, count: int) -> dict[str, Any]:
+    """`count` activities of `kind`: the server's CPU, statements and latencies over them."""
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
-        await _drive(http, f"{base}/api/messages", service_url, warmup, "message")
-        await _drive(http, f"{base}/api/messages", service_url, min(warmup, invokes), "invoke")
-        figures: dict[str, Any] = {"server": server}
-        for kind, count in (("message", messages), ("invoke", invokes)):
-            if not count:
-                continue
-            async with http.get(f"{base}/_bench/begin") as answer:
-                await answer.read()
-            latencies = await _drive(http, f"{base}/api/messages", service_url, count, kind)
-            async with http.get(f"{base}/_bench/end") as answer:
-                ended = await answer.json()
-            figures[kind] = {
-                "count": count, "cpu_ms": 1000 * ended["cpu"] / count,
-                "p50_ms": 1000 * _percentile(latencies, 0.5),
-                "p99_ms": 1000 * _percentile(latencies, 0.99),
-            }
-            if ended["profile"]:
-                figures[f"{kind}_profile"] = ended["profile"]
-        return figures
+        async with http.get(f"{base}/_bench/begin") as answer:
+            await answer.read()
+        latencies = await _drive(http, f"{base}/api/messages", service_url, count, kind)
+        async with http.get(f"{base}/_bench/end") as answer:
+            ended: dict[str, Any] = await answer.json()
+    return {**ended, "latencies": latencies}
+
+
+def order(servers: list[str], round_: int) -> list[str]:
+    """Who goes when in a round: forwards in even rounds, backwards in odd ones."""
+    return servers if round_ % 2 == 0 else servers[::-1]
+
+
+async def measure(ports: dict[str, int], service_url: str, counts: dict[str, int],
+                  rounds: int) -> list[dict[str, Any]]:
+    """Each kind in `rounds` shares, the servers taking turns in each."""
+    names = list(ports)
+    totals: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for kind in KINDS:
+        if not counts[kind]:
+            continue
+        size = -(-counts[kind] // rounds)
+        for round_ in range(rounds):
+            for name in order(names, round_):
+                ended = await share(ports[name], service_url, kind, size)
+                total = totals[name].setdefault(kind, {"cpu": 0.0, "statements": 0,
+                                                       "latencies": [], "profile": ""})
+                total["cpu"] += ended["cpu"]
+                total["statements"] += ended["statements"]
+                total["latencies"] += ended["latencies"]
+                total["profile"] = total["profile"] or ended["profile"]
+    return [_figures(name, totals[name]) for name in names]
+
+
+def _figures(server: str, totals: dict[str, Any]) -> dict[str, Any]:
+    figures: dict[str, Any] = {"server": server}
+    for kind, total in totals.items():
+        count = len(total["latencies"])
+        figures[kind] = {
+            "count": count, "cpu_ms": 1000 * total["cpu"] / count,
+            "statements": total["statements"] / count,
+            "p50_ms": 1000 * _percentile(total["latencies"], 0.5),
+            "p99_ms": 1000 * _percentile(total["latencies"], 0.99),
+        }
+        if total["profile"]:
+            figures[f"{kind}_profile"] = total["profile"]
+    return figures
 
 
 def _prepare_database(url: str | None, folder: str) -> str:
-    from datetime import UTC, datetime
-
+    from bench import clock as bench_clock
     from dialogs.demo import seed_demo
     from storage.database import Store
     from storage.migrate import upgrade
@@ -305,7 +361,7 @@ def _prepare_database(url: str | None, folder: str) -> str:
     async def seed() -> None:
         store = Store.from_url(url)
         async with store.unit_of_work() as session:
-            await seed_demo(session, datetime.now(UTC))
+            await seed_demo(session, bench_clock.now())
         await store.close()
 
     asyncio.run(seed())
@@ -318,18 +374,24 @@ async def main_async(options: argparse.Namespace, database_url: str) -> list[dic
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     service_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
-    results = []
     spawn = multiprocessing.get_context("spawn")
-    for server in options.servers.split(","):
-        ports = spawn.Queue()
-        process = spawn.Process(target=serve, daemon=True, args=(
-            server, database_url, server in options.profile.split(","), ports))
-        process.start()
-        try:
-            port = await asyncio.to_thread(ports.get, True, 60)
-            results.append(await measure(server, port, service_url, options.n,
-                                         options.invokes, options.warmup))
-        finally:
+    processes: list[Any] = []
+    ports: dict[str, int] = {}
+    try:
+        for server in options.servers.split(","):
+            queue = spawn.Queue()
+            process = spawn.Process(target=serve, daemon=True, args=(
+                server, database_url, server in options.profile.split(","), queue))
+            process.start()
+            processes.append(process)
+            ports[server] = await asyncio.to_thread(queue.get, True, 60)
+        for port in ports.values():
+            await warm(port, service_url, options.invokes, options.warmup)
+        results = await measure(ports, service_url,
+                                {"message": options.n, "invoke": options.invokes},
+                                options.rounds)
+    finally:
+        for process in processes:
             process.terminate()
             process.join()
     await runner.cleanup()
@@ -337,13 +399,19 @@ async def main_async(options: argparse.Namespace, database_url: str) -> list[dic
 
 
 def report(results: list[dict[str, Any]]) -> str:
-    lines = [f"{'server':<12} {'kind':<8} {'n':>5} {'cpu ms':>8} {'p50 ms':>8} {'p99 ms':>8}"]
+    """Each server's figures, and its CPU as a ratio to the stock echo's (`echo`)."""
+    echo = next((f for f in results if f["server"] == "echo"), {})
+    lines = [f"{'server':<12} {'kind':<8} {'n':>5} {'cpu ms':>8} {'x echo':>7} "
+             f"{'stmts':>6} {'p50 ms':>8} {'p99 ms':>8}"]
     for figures in results:
-        for kind in ("message", "invoke"):
+        for kind in KINDS:
             if kind in figures:
                 f = figures[kind]
+                floor = echo.get(kind, {}).get("cpu_ms")
+                times = f"{f['cpu_ms'] / floor:7.2f}" if floor else f"{'-':>7}"
                 lines.append(f"{figures['server']:<12} {kind:<8} {f['count']:>5} "
-                             f"{f['cpu_ms']:>8.2f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}")
+                             f"{f['cpu_ms']:>8.2f} {times} {f['statements']:>6.1f} "
+                             f"{f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}")
     return "\n".join(lines)
 
 
@@ -353,6 +421,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000, help="message activities per server")
     parser.add_argument("--invokes", type=int, default=200, help="Action.Execute invokes")
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="shares of each kind, the servers taking turns in each")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--profile", default="", help="servers to run under cProfile")
     options = parser.parse_args()
@@ -363,7 +433,7 @@ def main() -> None:
         database_url = _prepare_database(options.database_url, folder)
         results = asyncio.run(main_async(options, database_url))
     for figures in results:
-        for kind in ("message", "invoke"):
+        for kind in KINDS:
             if f"{kind}_profile" in figures:
                 print(f"--- {figures['server']} {kind} profile ---")
                 print(figures[f"{kind}_profile"])

@@ -10,6 +10,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.actor import Actor
+from storage.database import core
 from storage.models import AuditEvent
 
 
@@ -34,7 +35,7 @@ _APPEND = insert(cast(Table, AuditEvent.__table__))
 async def append(session: AsyncSession, actor: Actor, where: Where, action: str,
                  now: datetime, *, subject: str = "", refused: str | None = None) -> None:
     """Write the row now, in the session's transaction: the same row as `record`."""
-    await session.execute(_APPEND, _row(actor, where, action, now, subject, refused))
+    await core(session, _APPEND, _row(actor, where, action, now, subject, refused))
 
 
 def _row(actor: Actor, where: Where, action: str, now: datetime, subject: str,

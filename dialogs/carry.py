@@ -11,10 +11,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.case_work import add_action, may_agree_for
+from dialogs.case_work import add_action, case_record, may_agree
 from dialogs.earlier_plan import outcomes
 from dialogs.meeting import MeetingError
-from storage.models import Agency, Case, Meeting, PlannedAction, Referral, Role
+from storage.models import Case, Meeting, Person, PlannedAction, Referral, Role
 
 
 def carry_key(case: Case, earlier_action_id: int) -> str:
@@ -31,13 +31,14 @@ async def carry(session: AsyncSession, case: Case, earlier_action_id: int, due_o
     if not found.unfinished:
         raise MeetingError("That action was done: there is nothing to carry.")
     action = await session.get_one(PlannedAction, earlier_action_id)
-    marac_id = await session.scalar(select(Meeting.marac_id).where(
-        Meeting.id == case.meeting_id))
-    agencies = {a.name: a.id for a in (await session.scalars(
-        select(Agency).where(Agency.marac_id == marac_id))).all()}
+    marac_id = (await session.execute(select(Meeting.marac_id).where(
+        Meeting.id == case.meeting_id))).scalar_one()
+    record = await case_record(session, case, marac_id, actions=False)
     fields = {"agency": found.agency, "owner": action.owner or found.agency,
               "description": action.description, "for_whom": action.for_whom,
               "risk": action.risk or "Carried from the last plan.", "due_on": due_on}
-    await may_agree_for(session, case, roles, person_id, fields, agencies)
-    return await add_action(session, case, fields, agencies, person_id, today,
+    own_agency = await session.scalar(select(Person.agency_id).where(Person.id == person_id)
+                                      ) if person_id is not None else None
+    may_agree(case, roles, own_agency, fields, record)
+    return await add_action(session, case, fields, record.agency_ids, person_id, today,
                             carry_key(case, earlier_action_id))

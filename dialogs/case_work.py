@@ -4,16 +4,18 @@ will update the victim, declarations of knowing someone; and what the case card 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import earlier_plan
 from dialogs.dash import BY_KEY
 from dialogs.earlier_plan import EarlierAction
 from dialogs.meeting import MeetingError
+from storage.database import core
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -22,7 +24,6 @@ from storage.models import (
     Case,
     CaseStatus,
     ConflictDeclaration,
-    Person,
     PlannedAction,
     Referral,
     Role,
@@ -111,46 +112,75 @@ async def add_action(session: AsyncSession, case: Case, fields: Mapping[str, obj
                      agencies: Mapping[str, int], person_id: int | None, today: date,
                      source_key: str) -> PlannedAction:
     """An action from the card; the same press twice adds it once."""
-    _must_be_open(case)
-    if case.exceptional:
-        raise MeetingError("No action planning takes place for an exceptional case.")
+    values = action_values(case, fields, agencies, person_id, today, source_key)
     done = await session.scalar(select(PlannedAction).where(
         PlannedAction.source_key == source_key))
     if done is not None:
         return done
-    action = PlannedAction(
-        case_id=case.id, origin=ActionOrigin.MEETING, source_key=source_key,
-        owning_agency_id=_agency(fields, agencies), owner=_field(fields, "owner", "an owner"),
-        description=_field(fields, "description", "what is to be done"),
-        for_whom=_for_whom(fields), risk=_field(fields, "risk", "the risk it addresses"),
-        due_on=_due(fields, today), added_by_person_id=person_id,
-    )
+    action = PlannedAction(**values)
     session.add(action)
     await session.flush()
     return action
 
 
-async def may_agree_for(session: AsyncSession, case: Case, roles: frozenset[Role],
-                        person_id: int | None, fields: Mapping[str, object],
-                        agencies: Mapping[str, int]) -> None:
+def action_values(case: Case, fields: Mapping[str, object], agencies: Mapping[str, int],
+                  person_id: int | None, today: date, source_key: str) -> dict[str, Any]:
+    """The action the card asks for, checked whole before anything is written."""
+    _must_be_open(case)
+    if case.exceptional:
+        raise MeetingError("No action planning takes place for an exceptional case.")
+    return {"case_id": case.id, "origin": ActionOrigin.MEETING, "source_key": source_key,
+            "owning_agency_id": _agency(fields, agencies),
+            "owner": _field(fields, "owner", "an owner"),
+            "description": _field(fields, "description", "what is to be done"),
+            "for_whom": _for_whom(fields), "risk": _field(fields, "risk", "the risk it addresses"),
+            "due_on": _due(fields, today), "added_by_person_id": person_id}
+
+
+def _insert_once(table: Any, columns: tuple[str, ...], unique: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, the same text on SQLite and PostgreSQL: a repeat
+    is refused by the constraint, with no look-up first. As text with typed parameters (the
+    encrypted columns are encrypted on the way in), so SQLAlchemy compiles it once."""
+    names = ", ".join(columns)
+    return text(f"INSERT INTO {table.name} ({names}) VALUES "
+                f"({', '.join(':' + c for c in columns)}) ON CONFLICT ({unique}) DO NOTHING"
+                ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+_ADD_ACTION = _insert_once(PlannedAction.__table__, (
+    "case_id", "origin", "source_key", "owning_agency_id", "owner", "description", "for_whom",
+    "risk", "due_on", "added_by_person_id"), "source_key")
+
+
+async def add_action_once(session: AsyncSession, record: CaseRecord, values: dict[str, Any]
+                          ) -> bool:
+    """The action (action_values) added to the case, once: False when this press was
+    already served (the same card and inputs), by this replica or another at this instant."""
+    if any(line.source_key == values["source_key"] for line in record.actions):
+        return False
+    inserted = await core(session, _ADD_ACTION, values)
+    if inserted.rowcount:
+        record.actions.append(ActionRow(
+            values["owning_agency_id"], values["owner"], values["description"],
+            values["for_whom"], values["risk"], values["due_on"], ActionOrigin.MEETING,
+            values["source_key"]))
+    return bool(inserted.rowcount)
+
+
+def may_agree(case: Case, roles: frozenset[Role], own_agency: int | None,
+              fields: Mapping[str, object], record: CaseRecord) -> None:
     """Agencies own their actions: a representative agrees actions for their own agency only;
     the chair and the coordinator for any agency present at the meeting or that sent research
     on the case. Raises MeetingError, in one sentence, otherwise."""
     name = _field(fields, "agency", "an owning agency")
-    agency_id = _agency(fields, agencies)
+    agency_id = _agency(fields, record.agency_ids)
     if roles & {Role.CHAIR, Role.COORDINATOR}:
-        present = await session.scalar(select(Attendance.id).where(
-            Attendance.meeting_id == case.meeting_id, Attendance.agency_id == agency_id)
-            .limit(1))
-        researched = await session.scalar(select(AgencyInformation.id).where(
-            AgencyInformation.case_id == case.id, AgencyInformation.agency_id == agency_id)
-            .limit(1))
-        if present is None and researched is None:
+        line = next(a for a in record.agencies if a.id == agency_id)
+        if not line.present and line.sent is None:
             raise MeetingError(f"{name} is not at this meeting and sent no research on "
                                f"{case.number}, so no action can be agreed for it.")
         return
-    own = await session.scalar(select(Person.agency_id).where(Person.id == person_id))
-    if own != agency_id:
+    if own_agency != agency_id:
         raise MeetingError(f"You can agree actions for your own agency only; {name}'s "
                            "representative, the chair or the coordinator agrees its actions.")
 
@@ -211,7 +241,26 @@ async def declare_knowing(session: AsyncSession, case: Case, person_id: int, now
     return True
 
 
-def information_text(sent: AgencyInformation) -> str:
+class Sent(Protocol):
+    """What an agency shared on a case, as the case view and the plan show it."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def before_meeting(self) -> bool: ...
+    @property
+    def late(self) -> bool: ...
+    @property
+    def risks(self) -> str | None: ...
+    @property
+    def actions_taken(self) -> str | None: ...
+    @property
+    def actions_proposed(self) -> str | None: ...
+    @property
+    def no_action_reason(self) -> str | None: ...
+
+
+def information_text(sent: Sent) -> str:
     """What an agency shared as the case view and the plan show it: research returned before
     the meeting is marked so (and late when it was), with its risks and actions."""
     parts = [sent.text]
@@ -225,23 +274,127 @@ def information_text(sent: AgencyInformation) -> str:
     return " ".join(parts)
 
 
-async def view(session: AsyncSession, case: Case, marac_id: int) -> CaseView:
-    referral = await session.get(Referral, case.referral_id) if case.referral_id else None
-    agencies = {a.id: a.name for a in (await session.scalars(
-        select(Agency).where(Agency.marac_id == marac_id).order_by(Agency.id))).all()}
-    sent = {i.agency_id: information_text(i)
-            for i in (await session.scalars(select(AgencyInformation).where(
-                AgencyInformation.case_id == case.id))).all()}
-    information = tuple(InformationLine(name, sent.get(agency_id, NO_INFORMATION))
-                        for agency_id, name in agencies.items())
-    actions = tuple(ActionLine(
-        agencies.get(a.owning_agency_id or 0, "Any agency"), a.owner, a.description, a.for_whom,
-        a.risk, a.due_on, a.origin is ActionOrigin.EARLIER_PLAN)
-        for a in (await session.scalars(select(PlannedAction).where(
-            PlannedAction.case_id == case.id).order_by(PlannedAction.id))).all())
-    risks = tuple(BY_KEY[key].text for key, answer in (referral.dash_answers if referral
-                                                       else {}).items()
-                  if answer == "yes" and key in BY_KEY)
-    return CaseView(case, referral, risks, information, actions,
-                    await earlier_plan.outcomes(session, referral))
+@dataclass(frozen=True)
+class SentRow:
+    text: str
+    before_meeting: bool
+    late: bool
+    risks: str | None
+    actions_taken: str | None
+    actions_proposed: str | None
+    no_action_reason: str | None
 
+
+@dataclass(frozen=True)
+class AgencyLine:
+    id: int
+    name: str
+    present: bool  # someone confirmed attendance for it at the case's meeting
+    sent: SentRow | None  # what it shared on the case, if anything
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    owning_agency_id: int | None
+    owner: str
+    description: str
+    for_whom: str
+    risk: str
+    due_on: date | None
+    origin: ActionOrigin
+    source_key: str | None
+
+
+@dataclass
+class CaseRecord:
+    """What a press on a case reads of it, in two statements: the MARAC's agencies (once a
+    press) with what each shared on the case, and the case's actions."""
+
+    agencies: tuple[AgencyLine, ...]
+    actions: list[ActionRow] = field(default_factory=list)
+
+    @property
+    def agency_ids(self) -> dict[str, int]:
+        return {a.name: a.id for a in self.agencies}
+
+    @property
+    def agency_names(self) -> list[str]:
+        return [a.name for a in self.agencies]
+
+    def counts(self) -> tuple[int, int, int]:
+        """The case card's figures: agencies that shared, actions agreed at the meeting, and
+        how many of those agencies shared before the meeting; nothing decrypted to count."""
+        shared = [a.sent for a in self.agencies if a.sent is not None]
+        return (len(shared), sum(a.origin is ActionOrigin.MEETING for a in self.actions),
+                sum(s.before_meeting for s in shared))
+
+    def view(self, case: Case, referral: Referral | None,
+             earlier: tuple[EarlierAction, ...]) -> CaseView:
+        names = {a.id: a.name for a in self.agencies}
+        information = tuple(InformationLine(a.name, information_text(a.sent) if a.sent
+                                            else NO_INFORMATION) for a in self.agencies)
+        actions = tuple(ActionLine(
+            names.get(a.owning_agency_id or 0, "Any agency"), a.owner, a.description,
+            a.for_whom, a.risk, a.due_on, a.origin is ActionOrigin.EARLIER_PLAN)
+            for a in self.actions)
+        risks = tuple(BY_KEY[key].text for key, answer in (referral.dash_answers if referral
+                                                           else {}).items()
+                      if answer == "yes" and key in BY_KEY)
+        return CaseView(case, referral, risks, information, actions, earlier)
+
+
+_AGENCIES_WITH_INFORMATION = (
+    select(Agency.id, Agency.name,
+           exists().where(Attendance.meeting_id == bindparam("meeting"),
+                          Attendance.agency_id == Agency.id).label("present"),
+           AgencyInformation.id.label("sent_id"), AgencyInformation.text,
+           AgencyInformation.before_meeting, AgencyInformation.late, AgencyInformation.risks,
+           AgencyInformation.actions_taken, AgencyInformation.actions_proposed,
+           AgencyInformation.no_action_reason).select_from(Agency)
+    .outerjoin(AgencyInformation, (AgencyInformation.agency_id == Agency.id)
+               & (AgencyInformation.case_id == bindparam("case")))
+    .where(Agency.marac_id == bindparam("marac")).order_by(Agency.id))
+_MEETING_ACTIONS = (select(func.count()).select_from(PlannedAction).where(
+    PlannedAction.case_id == bindparam("case"), PlannedAction.origin == ActionOrigin.MEETING)
+    .scalar_subquery())
+_AGENCY_COUNTS = (
+    select(Agency.id, Agency.name,
+           AgencyInformation.id.label("sent_id"), AgencyInformation.before_meeting,
+           _MEETING_ACTIONS.label("actions"))
+    .select_from(Agency).outerjoin(AgencyInformation, (AgencyInformation.agency_id == Agency.id)
+               & (AgencyInformation.case_id == bindparam("case")))
+    .where(Agency.marac_id == bindparam("marac")).order_by(Agency.id))
+_ACTIONS = (select(PlannedAction.owning_agency_id, PlannedAction.owner,
+                   PlannedAction.description, PlannedAction.for_whom, PlannedAction.risk,
+                   PlannedAction.due_on, PlannedAction.origin, PlannedAction.source_key)
+            .where(PlannedAction.case_id == bindparam("case")).order_by(PlannedAction.id))
+async def case_record(session: AsyncSession, case: Case, marac_id: int, *,
+                      actions: bool = True) -> CaseRecord:
+    rows = (await core(session, _AGENCIES_WITH_INFORMATION, {
+        "meeting": case.meeting_id, "case": case.id, "marac": marac_id})).all()
+    record = CaseRecord(tuple(AgencyLine(row.id, row.name, row.present, SentRow(
+        row.text, row.before_meeting, row.late, row.risks, row.actions_taken,
+        row.actions_proposed, row.no_action_reason) if row.sent_id is not None else None)
+        for row in rows))
+    if actions:
+        record.actions.extend(ActionRow(*row) for row in (await core(
+            session, _ACTIONS, {"case": case.id})).all())
+    return record
+
+
+async def card_counts(session: AsyncSession, case: Case, marac_id: int
+                      ) -> tuple[list[str], tuple[int, int, int]]:
+    """The case card's agency names and figures (counts), reading no encrypted column."""
+    rows = (await core(session, _AGENCY_COUNTS, {"case": case.id, "marac": marac_id})).all()
+    actions = rows[0].actions if rows else 0
+    shared = [row for row in rows if row.sent_id is not None]
+    return ([row.name for row in rows],
+            (len(shared), actions, sum(bool(row.before_meeting) for row in shared)))
+
+
+async def view(session: AsyncSession, case: Case, marac_id: int,
+               record: CaseRecord | None = None, referral: Referral | None = None) -> CaseView:
+    if referral is None and case.referral_id:
+        referral = await session.get(Referral, case.referral_id)
+    record = record or await case_record(session, case, marac_id)
+    return record.view(case, referral, await earlier_plan.outcomes(session, referral))

@@ -7,12 +7,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
+from storage.database import core
 from storage.models import (
     ActionOrigin,
     Agency,
@@ -27,6 +30,7 @@ from storage.models import (
     MeetingStatus,
     Person,
     PlannedAction,
+    Referral,
 )
 
 NOT_STARTED = (MeetingStatus.SCHEDULED,)
@@ -79,6 +83,176 @@ async def must_be_under_way(session: AsyncSession, conversation_id: str,
     return meeting
 
 
+class CaseAtMeeting(NamedTuple):
+    """A case pressed on at the meeting running here, with what a press on it needs."""
+
+    meeting: Meeting
+    marac: Marac
+    case: Case
+    referral: Referral | None  # only what the full case view shows of it
+    presser_agency: int | None  # the agency the person pressing represents, on record
+
+
+def _case_at_meeting(lock: dict[str, Any] | None) -> Select[Any]:
+    """The case by number at the meeting under way here, its MARAC, its referral and the
+    presser's agency in one statement; `lock` is the case row's lock (FOR SHARE to add to
+    the case, FOR NO KEY UPDATE to change it), so presses on different cases never wait
+    for each other and identical presses on the same case do not queue behind a
+    meeting-wide lock."""
+    statement = (
+        select(Meeting, Marac, Case, Referral,
+               select(Person.agency_id).where(Person.id == bindparam("person"))
+               .scalar_subquery().label("presser_agency"))
+        .select_from(Meeting).join(Marac, Marac.id == Meeting.marac_id)
+        .join(Case, Case.meeting_id == Meeting.id)
+        .outerjoin(Referral, Referral.id == Case.referral_id)
+        .where(Meeting.conversation_id == bindparam("place"),
+               Meeting.marac_id == bindparam("marac"), Meeting.status.in_(UNDER_WAY),
+               Case.number == bindparam("number"))
+        .options(load_only(Referral.qualifying_reasons, Referral.dash_yes_count,
+                           Referral.repeat_of_id, Referral.children_in_household,
+                           Referral.dash_answers)))
+    return statement if lock is None else statement.with_for_update(of=Case, **lock)
+
+
+# Built once: each press binds its values, and SQLAlchemy's compiled cache is hit.
+_CASE_READ = _case_at_meeting(None)
+_CASE_ADDED_TO = _case_at_meeting({"read": True})
+_CASE_CHANGED = _case_at_meeting({"key_share": True})
+_UNDER_WAY_HERE = select(exists().where(
+    Meeting.conversation_id == bindparam("place"), Meeting.marac_id == bindparam("marac"),
+    Meeting.status.in_(UNDER_WAY)))
+
+
+async def case_at_meeting(session: AsyncSession, place: str, marac_id: int | None,
+                          number: str, person_id: int | None, *, lock: str | None = None
+                          ) -> CaseAtMeeting:
+    """`lock`: None to read, "add" to add to the case, "change" to change the case row."""
+    statement = {None: _CASE_READ, "add": _CASE_ADDED_TO, "change": _CASE_CHANGED}[lock]
+    row = (await session.execute(statement, {"place": place, "marac": marac_id,
+                                             "number": number, "person": person_id})).first()
+    if row is not None:
+        return CaseAtMeeting(*row)
+    if not await session.scalar(_UNDER_WAY_HERE, {"place": place, "marac": marac_id}):
+        raise MeetingError("No meeting is running here; the chair starts one with **start**.")
+    raise MeetingError("That case is not on this meeting's agenda.")
+
+
+class MeetingHere(NamedTuple):
+    meeting: Meeting
+    marac: Marac
+    presser_agency: int | None  # the agency the person pressing represents, on record
+    numbers: list[str]  # the agenda's case numbers, in order
+
+
+_PRESSER_AGENCY = (select(Person.agency_id).where(Person.id == bindparam("person"))
+                   .scalar_subquery().label("presser_agency"))
+# FOR SHARE: presses at the meeting (attendance) go side by side; `next`, `end` and the
+# chair's other commands, which lock the meeting for update, wait for them and they for it.
+# One row per case on the agenda: its number only, nothing decrypted.
+_MEETING_HERE = (
+    select(Meeting, Marac, _PRESSER_AGENCY, Case.number).select_from(Meeting)
+    .join(Marac, Marac.id == Meeting.marac_id)
+    .outerjoin(Case, Case.meeting_id == Meeting.id)
+    .where(Meeting.conversation_id == bindparam("place"),
+           Meeting.marac_id == bindparam("marac"), Meeting.status.in_(UNDER_WAY))
+    .order_by(Case.closed_panel, Case.slot)
+    .with_for_update(of=Meeting, read=True))
+
+
+async def meeting_here(session: AsyncSession, place: str, marac_id: int | None,
+                       person_id: int | None) -> MeetingHere:
+    """The meeting under way here, its MARAC, the presser's agency and the agenda's case
+    numbers, in one statement."""
+    rows = (await session.execute(_MEETING_HERE, {"place": place, "marac": marac_id,
+                                                  "person": person_id})).all()
+    if not rows:
+        raise MeetingError("No meeting is running here; the chair starts one with **start**.")
+    meeting, marac, presser_agency, _ = rows[0]
+    return MeetingHere(meeting, marac, presser_agency,
+                       [row.number for row in rows if row.number is not None])
+
+
+_CONFIRM = text(
+    "INSERT INTO attendance (meeting_id, person_id, agency_id, role, confirmed_at) "
+    "VALUES (:meeting_id, :person_id, :agency_id, :role, :confirmed_at) "
+    "ON CONFLICT (meeting_id, person_id) DO UPDATE "
+    "SET role = excluded.role, agency_id = excluded.agency_id "
+    "WHERE attendance.role IS DISTINCT FROM excluded.role "
+    "OR attendance.agency_id IS DISTINCT FROM excluded.agency_id"
+).bindparams(*(bindparam(name, type_=Attendance.__table__.c[name].type)
+               for name in ("meeting_id", "person_id", "agency_id", "role", "confirmed_at")))
+
+
+async def confirm_attendance_once(session: AsyncSession, meeting_id: int, person_id: int,
+                                  role: AttendanceRole, agency_id: int | None, now: datetime
+                                  ) -> bool:
+    """confirm_attendance in one statement, by the (meeting, person) constraint: False when
+    it was confirmed already just so (nothing changed, so no card needs refreshing)."""
+    changed = await core(session, _CONFIRM, {
+        "meeting_id": meeting_id, "person_id": person_id, "agency_id": agency_id,
+        "role": role, "confirmed_at": now})
+    return bool(changed.rowcount)
+
+
+# `next`: the meeting (locked: one chair's command at a time), its MARAC, and who is present
+# (for the plan's collective responsibility), in one statement.
+_FOR_NEXT = (
+    select(Meeting, Marac, Attendance.role, Person.first_name, Agency.name.label("agency"))
+    .select_from(Meeting).join(Marac, Marac.id == Meeting.marac_id)
+    .outerjoin(Attendance, Attendance.meeting_id == Meeting.id)
+    .outerjoin(Person, Person.id == Attendance.person_id)
+    .outerjoin(Agency, Agency.id == Attendance.agency_id)
+    .where(Meeting.conversation_id == bindparam("place"),
+           Meeting.marac_id == bindparam("marac"), Meeting.status.in_(UNDER_WAY))
+    .order_by(Attendance.confirmed_at).with_for_update(of=Meeting))
+
+
+async def meeting_with_responsible(session: AsyncSession, place: str, marac_id: int | None
+                                   ) -> tuple[Meeting, Marac, list[str]]:
+    rows = (await session.execute(_FOR_NEXT, {"place": place, "marac": marac_id})).all()
+    if not rows:
+        raise MeetingError("No meeting is running here; the chair starts one with **start**.")
+    return rows[0][0], rows[0][1], [
+        f"{row.first_name} ({row.agency or row.role.value})" for row in rows
+        if row.role is not None and row.role is not AttendanceRole.OBSERVER]
+
+
+class ToAdvance(NamedTuple):
+    open: Case | None
+    following: Case | None  # the next case listed
+    silent: list[str]  # core agencies the open case cannot close without (002)
+
+
+_OWN_ACTION = select(PlannedAction.id).where(
+    PlannedAction.case_id == Case.id,
+    PlannedAction.owning_agency_id == AgencyInformation.agency_id,
+    PlannedAction.origin != ActionOrigin.EARLIER_PLAN).exists()
+# The open case and the next one listed (not the whole agenda), with, for the open one, the
+# core agencies that shared information and have no action of their own: one statement.
+_TO_ADVANCE = (
+    select(Case, Agency.name, AgencyInformation.no_action_reason).select_from(Case)
+    .outerjoin(AgencyInformation, and_(
+        AgencyInformation.case_id == Case.id, Case.status == CaseStatus.OPEN,
+        AgencyInformation.not_involved.is_(False), ~_OWN_ACTION))
+    .outerjoin(Agency, and_(Agency.id == AgencyInformation.agency_id, Agency.is_core))
+    .where(Case.meeting_id == bindparam("meeting"), or_(
+        Case.status == CaseStatus.OPEN,
+        Case.id == select(Case.id).where(Case.meeting_id == bindparam("meeting"),
+                                         Case.status == CaseStatus.LISTED)
+        .order_by(Case.closed_panel, Case.slot).limit(1).scalar_subquery()))
+    .order_by(Case.id, Agency.name))
+
+
+async def to_advance(session: AsyncSession, meeting: Meeting) -> ToAdvance:
+    rows = (await session.execute(_TO_ADVANCE, {"meeting": meeting.id})).all()
+    opened = next((row[0] for row in rows if row[0].status is CaseStatus.OPEN), None)
+    following = next((row[0] for row in rows if row[0].status is CaseStatus.LISTED), None)
+    silent = sorted({name for case, name, reason in rows
+                     if case is opened and name is not None and not reason})
+    return ToAdvance(opened, following, [] if opened and opened.exceptional else silent)
+
+
 async def cases_of(session: AsyncSession, meeting: Meeting) -> list[Case]:
     """The agenda in order: the open part, then the closed panel."""
     return list((await session.scalars(
@@ -117,19 +291,20 @@ async def start(session: AsyncSession, marac_id: int, conversation_id: str,
 
 async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str],
                   now: datetime) -> tuple[Case | None, Case | None]:
-    """`next`: close the open case's planning and open the next listed one."""
+    """`next`: close the open case's planning and open the next listed one. Every check is
+    made before anything changes."""
     _must_not_be_paused(meeting)
-    closed = await open_case(session, meeting)
+    found = await to_advance(session, meeting)
+    closed, following = found.open, found.following
     if closed is not None:
-        await _must_be_ready_to_close(session, closed)
-        close_case(closed, responsible, now)
-    following = next((c for c in await cases_of(session, meeting)
-                      if c.status is CaseStatus.LISTED), None)
-    if following is not None:
-        _open(following, now)
-    elif closed is None:
+        _ready_to_close(closed, found.silent)
+    elif following is None:
         raise MeetingError("Every case on the agenda has been heard; the chair can **end** "
                            "the meeting.")
+    if closed is not None:
+        close_case(closed, responsible, now)
+    if following is not None:
+        _open(following, now)
     return closed, following
 
 
@@ -152,12 +327,15 @@ async def go_back(session: AsyncSession, meeting: Meeting, now: datetime) -> Cas
 
 
 async def _must_be_ready_to_close(session: AsyncSession, case: Case) -> None:
+    _ready_to_close(case, await core_agencies_without_a_reason(session, case))
+
+
+def _ready_to_close(case: Case, silent: list[str]) -> None:
     """One person is named to update the victim before a plan is closed, and a core agency
     whose information leads to no action of its own has said why (002)."""
     if not case.victim_contact and not case.exceptional:
         raise MeetingError(f"Name who will update the victim before closing {case.number}"
                            " (Victim contact, on its card).")
-    silent = await core_agencies_without_a_reason(session, case)
     if silent:
         raise MeetingError(f"{' and '.join(silent)} shared information on {case.number} with "
                            "no action of its own: add one, or say why none follows (Add "

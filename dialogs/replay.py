@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import core
 from storage.models import ProcessedMessage
 
 # One statement for SQLite and PostgreSQL alike. As text, not the dialects' insert() with
@@ -21,6 +22,6 @@ _FIRST_DELIVERY = text(
 async def first_delivery(session: AsyncSession, conversation_id: str, activity_id: str,
                          now: datetime) -> bool:
     """True the first time this message is seen; False for a retry or a replay."""
-    inserted = await session.execute(_FIRST_DELIVERY, {
+    inserted = await core(session, _FIRST_DELIVERY, {
         "conversation_id": conversation_id, "activity_id": activity_id, "at": now})
-    return bool(inserted.rowcount)  # type: ignore[attr-defined]
+    return bool(inserted.rowcount)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Executable, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -70,12 +73,53 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_IN_TURN: ContextVar[bool] = ContextVar("in_unit_of_work", default=False)
+
+
+class WriterQueue:
+    """SQLite has one writer, and each unit of work takes its lock at the start (BEGIN
+    IMMEDIATE). Left to SQLite, the units of work waiting for it poll, sleeping up to 100 ms
+    between tries, so that under contention (50 presses at once) the lock often lies idle;
+    queued here, in this process, they take it in turn as soon as it is free. A unit of work
+    opened inside another (or in a task it started) does not queue behind itself, and one
+    waiting longer than SQLite itself would (30 s) goes on to SQLite's own wait."""
+
+    WAIT_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            WeakKeyDictionary())
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if _IN_TURN.get():
+            yield
+            return
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        held = True
+        try:
+            if lock.locked():
+                await asyncio.wait_for(lock.acquire(), self.WAIT_SECONDS)
+            else:
+                await lock.acquire()
+        except TimeoutError:
+            held = False
+        entered = _IN_TURN.set(True)
+        try:
+            yield
+        finally:
+            _IN_TURN.reset(entered)
+            if held:
+                lock.release()
+
+
 class Store:
     """The one way into the database: `async with store.unit_of_work() as session`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._queue = WriterQueue() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -84,7 +128,8 @@ class Store:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """Commits when the block ends normally; rolls everything back when it raises."""
-        async with self._sessions() as session, session.begin():
+        async with (self._queue.turn() if self._queue else nullcontext()), \
+                self._sessions() as session, session.begin():
             yield session
 
     async def is_reachable(self) -> bool:
@@ -110,6 +155,17 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def core(session: AsyncSession, statement: Executable,
+               params: dict[str, Any] | None = None) -> CursorResult[Any]:
+    """A statement of columns (or a plain insert) on the session's connection: SQLAlchemy
+    Core, without the ORM's compile and row loading that session.execute adds to every
+    statement. Pending ORM changes are flushed first, as session.execute's autoflush would."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def lock_marac(session: AsyncSession, marac_id: int) -> Marac:

@@ -49,11 +49,11 @@ async def start_posts(session: AsyncSession, marac_id: int, place: str,
 
 
 @command("next", "Close this case's planning and open the next case.", "next",
-         roles=CHAIRS, places=MEETING_PLACES)
+         roles=CHAIRS, places=MEETING_PLACES, checks_first=True)
 async def _next(request: Request) -> list[Post]:
     session, now = request.session, request.clock.now()
-    meeting = await run.must_be_under_way(session, request.arrival.place, request.marac_id)
-    responsible = await run.responsible_names(session, meeting)
+    meeting, marac, responsible = await run.meeting_with_responsible(
+        session, request.arrival.place, request.marac_id)
     closed, opened = await run.advance(session, meeting, responsible, now)
     posts = []
     if closed is not None:
@@ -64,7 +64,6 @@ async def _next(request: Request) -> list[Post]:
         posts.append(Post(text_reply("That was the last case; the chair can **end** the "
                                      "meeting.")))
     else:
-        marac = await session.get_one(Marac, meeting.marac_id)
         posts.append(Post(card_reply(await case_card_view(session, marac, meeting, opened, now),
                                      f"Case {opened.number}"), keep_case_card(opened.id)))
     return posts

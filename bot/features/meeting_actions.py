@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from adaptive_cards.card import AdaptiveCard
 from sqlalchemy import select
 
 from bot.proactive import outbox
@@ -21,7 +22,7 @@ from bot.turns.registry import (
 from bot.turns.replies import card_reply, text_reply
 from bot.views.meeting import attendance_view, case_card_view
 from cards.meeting import case_details_card
-from dialogs import case_work, closed_panel
+from dialogs import case_work, closed_panel, earlier_plan
 from dialogs import meeting as run
 from dialogs.actor import gets_case_papers
 from dialogs.meeting import MeetingError
@@ -38,38 +39,36 @@ from storage.models import (
 )
 
 
-async def _meeting(press: Press) -> tuple[Meeting, Marac]:
-    meeting = await run.must_be_under_way(press.session, press.arrival.place, press.marac_id)
-    return meeting, await press.session.get_one(Marac, meeting.marac_id)
-
-
 async def _person(press: Press) -> Person:
     if press.context.actor.person_id is None:
         raise MeetingError("You are not one of this MARAC's people.")
     return await press.session.get_one(Person, press.context.actor.person_id)
 
 
-async def _case(press: Press, meeting: Meeting) -> Case:
+async def _case_at(press: Press, lock: str | None = None) -> run.CaseAtMeeting:
+    """The case the card names, at the meeting under way here; `lock` as
+    dialogs.meeting.case_at_meeting."""
     number = press.data.get("case") or press.data.get("case_number")
-    case = await press.session.scalar(select(Case).where(
-        Case.meeting_id == meeting.id, Case.number == str(number)))
-    if case is None:
-        raise MeetingError("That case is not on this meeting's agenda.")
-    return case
+    return await run.case_at_meeting(press.session, press.arrival.place, press.marac_id,
+                                     str(number), press.context.actor.person_id, lock=lock)
 
 
 @button("attendance.confirm", "Confirm attendance.", roles=EVERY_ROLE,
-        places=MEETING_PLACES)
+        places=MEETING_PLACES, checks_first=True)
 async def _confirm(press: Press) -> InvokeAnswer:
-    meeting, marac = await _meeting(press)
-    person = await _person(press)
+    here = await run.meeting_here(press.session, press.arrival.place, press.marac_id,
+                                  press.context.actor.person_id)
+    person_id = press.context.actor.person_id
+    if person_id is None:
+        raise MeetingError("You are not one of this MARAC's people.")
     role = _attendance_role(press)
-    agency_id = await _attending_agency(press, person, role, marac)
-    await run.confirm_attendance(press.session, meeting, person, role, agency_id,
-                                 press.clock.now())
-    card = await attendance_view(press.session, marac, meeting)
-    if meeting.attendance_message_id:
-        press.updates.append((meeting.attendance_message_id, card_reply(card, "Attendance")))
+    agency_id = await _attending_agency(press, here.presser_agency, role, here.marac)
+    changed = await run.confirm_attendance_once(press.session, here.meeting.id, person_id,
+                                                role, agency_id, press.clock.now())
+    card = await attendance_view(press.session, here.marac, here.meeting, here.numbers)
+    if changed and here.meeting.attendance_message_id:
+        press.updates.append((here.meeting.attendance_message_id,
+                              card_reply(card, "Attendance")))
     return card_answer(card)
 
 
@@ -88,12 +87,12 @@ def _attendance_role(press: Press) -> AttendanceRole:
     return role
 
 
-async def _attending_agency(press: Press, person: Person, role: AttendanceRole, marac: Marac
-                            ) -> int | None:
+async def _attending_agency(press: Press, on_record: int | None, role: AttendanceRole,
+                            marac: Marac) -> int | None:
     if role is not AttendanceRole.AGENCY_REPRESENTATIVE:
         return None
-    if person.agency_id is not None:  # your agency is the one on record, not the card's
-        return person.agency_id
+    if on_record is not None:  # your agency is the one on record, not the card's
+        return on_record
     agency = await press.session.scalar(select(Agency.id).where(
         Agency.marac_id == marac.id, Agency.name == str(press.data.get("agency", ""))))
     if agency is None:
@@ -104,9 +103,8 @@ async def _attending_agency(press: Press, person: Person, role: AttendanceRole, 
 @button("attendance.declare", "Declare knowing someone in a case.", roles=EVERY_ROLE,
         places=MEETING_PLACES)
 async def _declare(press: Press) -> InvokeAnswer:
-    meeting, marac = await _meeting(press)
+    meeting, marac, case, _, _ = await _case_at(press, "change")
     person = await _person(press)
-    case = await _case(press, meeting)
     now = press.clock.now()
     if await case_work.declare_knowing(press.session, case, person.id, now):
         managers = await people_with(press.session, marac.id, (Role.OPERATIONS_MANAGER,))
@@ -115,7 +113,7 @@ async def _declare(press: Press) -> InvokeAnswer:
                           f"Declaration to decide: {case.number}")
         for manager in managers:
             outbox.enqueue(press.session, note, "declaration", now, person_id=manager)
-        await _refresh_case_card(press, marac, meeting, case)
+        await _refresh_case_card(press, marac, meeting, case, None)
     return message_answer("Your declaration is recorded and the operations manager has been "
                           "told privately.")
 
@@ -123,13 +121,13 @@ async def _declare(press: Press) -> InvokeAnswer:
 @button("case.view", "Show a case in full (to those entitled).", roles=EVERY_ROLE,
         places=MEETING_PLACES)
 async def _view(press: Press) -> InvokeAnswer:
-    meeting, marac = await _meeting(press)
-    case = await _case(press, meeting)
+    found = await _case_at(press)
     now = press.clock.now()
-    if not _entitled(press, case):
-        return card_answer(await case_card_view(press.session, marac, meeting, case, now))
-    details = await case_work.view(press.session, case, marac.id)
-    return card_answer(case_details_card(details, run.slot_of(marac, meeting, case, now)))
+    if not _entitled(press, found.case):
+        return card_answer(await case_card_view(press.session, found.marac, found.meeting,
+                                                found.case, now))
+    record = await case_work.case_record(press.session, found.case, found.marac.id)
+    return card_answer(await _details(press, found, record))
 
 
 def _entitled(press: Press, case: Case) -> bool:
@@ -140,43 +138,45 @@ def _entitled(press: Press, case: Case) -> bool:
     return gets_case_papers(roles)
 
 
-async def _case_to_add_to(press: Press, meeting: Meeting) -> Case:
-    """The case, if the closed panel lets this person add to it."""
-    case = await _case(press, meeting)
+def _may_add_to(press: Press, case: Case) -> None:
+    """If the closed panel lets this person add to the case."""
     if not closed_panel.may_see(case, press.context.actor.roles, press.context.actor.person_id):
         raise MeetingError(closed_panel.refusal(case))
-    return case
 
 
 @button("case.information", "Share an agency's information.", roles=REPRESENTATIVES,
         places=MEETING_PLACES)
 async def _information(press: Press) -> InvokeAnswer:
-    meeting, marac = await _meeting(press)
-    person = await _person(press)
-    case = await _case_to_add_to(press, meeting)
-    if person.agency_id is None:
+    # Locked for change: one agency's information is one record, replaced by a second press.
+    found = await _case_at(press, "change")
+    _may_add_to(press, found.case)
+    if found.presser_agency is None:
         raise MeetingError("You are not recorded as representing an agency.")
     text, reason = press.data.get("information"), press.data.get("no_action_reason")
     await case_work.add_information(
-        press.session, case, person.agency_id, text if isinstance(text, str) else "",
-        str(press.data.get("not_involved", "false")).lower() == "true", person.id,
-        press.clock.now(), reason if isinstance(reason, str) else "")
-    return await _after_change(press, marac, meeting, case)
+        press.session, found.case, found.presser_agency, text if isinstance(text, str) else "",
+        str(press.data.get("not_involved", "false")).lower() == "true",
+        press.context.actor.person_id, press.clock.now(),
+        reason if isinstance(reason, str) else "")
+    await press.session.flush()
+    return await _after_change(press, found, True)
 
 
 @button("case.action", "Add an action.", roles=PLANNERS,
-        places=MEETING_PLACES)
+        places=MEETING_PLACES, checks_first=True)
 async def _action(press: Press) -> InvokeAnswer:
-    meeting, marac = await _meeting(press)
-    case = await _case_to_add_to(press, meeting)
-    agencies = {a.name: a.id for a in (await press.session.scalars(
-        select(Agency).where(Agency.marac_id == marac.id))).all()}
-    await case_work.may_agree_for(press.session, case, press.context.actor.roles,
-                                  press.context.actor.person_id, press.data, agencies)
-    await case_work.add_action(press.session, case, press.data, agencies,
-                               press.context.actor.person_id,
-                               local_today(marac, press.clock.now()), _press_key(press))
-    return await _after_change(press, marac, meeting, case)
+    # Locked for share: actions are added side by side, each once by its key's constraint.
+    found = await _case_at(press, "add")
+    _may_add_to(press, found.case)
+    record = await case_work.case_record(press.session, found.case, found.marac.id)
+    actor = press.context.actor
+    case_work.may_agree(found.case, actor.roles, found.presser_agency, press.data, record)
+    values = case_work.action_values(found.case, press.data, record.agency_ids,
+                                     actor.person_id, local_today(found.marac,
+                                                                  press.clock.now()),
+                                     _press_key(press))
+    added = await case_work.add_action_once(press.session, record, values)
+    return await _after_change(press, found, added, record)
 
 
 def _press_key(press: Press) -> str:
@@ -186,25 +186,36 @@ def _press_key(press: Press) -> str:
 
 
 @button("case.contact", "Name who updates the victim.", roles=CHAIRS,
-        places=MEETING_PLACES)
+        places=MEETING_PLACES, checks_first=True)
 async def _contact(press: Press) -> InvokeAnswer:
-    meeting, marac = await _meeting(press)
-    case = await _case_to_add_to(press, meeting)
+    found = await _case_at(press, "change")
+    _may_add_to(press, found.case)
     name = press.data.get("victim_contact")
-    case_work.set_victim_contact(case, name if isinstance(name, str) else "")
-    return await _after_change(press, marac, meeting, case)
+    case_work.set_victim_contact(found.case, name if isinstance(name, str) else "")
+    return await _after_change(press, found, True)
 
 
-async def _after_change(press: Press, marac: Marac, meeting: Meeting, case: Case
-                        ) -> InvokeAnswer:
-    await press.session.flush()
-    await _refresh_case_card(press, marac, meeting, case)
-    details = await case_work.view(press.session, case, marac.id)
-    return card_answer(case_details_card(details, run.slot_of(marac, meeting, case,
-                                                              press.clock.now())))
+async def _after_change(press: Press, found: run.CaseAtMeeting, changed: bool,
+                        record: case_work.CaseRecord | None = None) -> InvokeAnswer:
+    """The full case for the presser; the shared case card refreshed only when the press
+    changed something (a repeated press waits behind no card update)."""
+    record = record or await case_work.case_record(press.session, found.case, found.marac.id)
+    if changed:
+        await _refresh_case_card(press, found.marac, found.meeting, found.case, record)
+    return card_answer(await _details(press, found, record))
 
 
-async def _refresh_case_card(press: Press, marac: Marac, meeting: Meeting, case: Case) -> None:
+async def _details(press: Press, found: run.CaseAtMeeting, record: case_work.CaseRecord
+                   ) -> AdaptiveCard:
+    earlier = await earlier_plan.outcomes(press.session, found.referral)
+    return case_details_card(record.view(found.case, found.referral, earlier),
+                             run.slot_of(found.marac, found.meeting, found.case,
+                                         press.clock.now()))
+
+
+async def _refresh_case_card(press: Press, marac: Marac, meeting: Meeting, case: Case,
+                             record: case_work.CaseRecord | None) -> None:
     if case.card_message_id:
-        card = await case_card_view(press.session, marac, meeting, case, press.clock.now())
+        card = await case_card_view(press.session, marac, meeting, case, press.clock.now(),
+                                    record)
         press.updates.append((case.card_message_id, card_reply(card, f"Case {case.number}")))

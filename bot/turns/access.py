@@ -20,6 +20,7 @@ from cards import notice
 from dialogs.actor import CASE_PAPER_ROLES, Actor, gets_case_papers
 from dialogs.audit import Where, append
 from dialogs.membership import Grant, marac_of_press, named_in, roles_in, scope
+from storage.database import core
 from storage.models import (
     Apology,
     Conversation,
@@ -68,7 +69,7 @@ async def context_of(session: AsyncSession, arrival: Arrival,
         raise NotThisTenant(tenant)
     anywhere = place is Place.PERSONAL or (command is not None and command.before_registration)
     aad_object_id = arrival.sender_aad_object_id
-    rows = (await session.execute(_context_query(
+    rows = (await core(session, _context_query(
         team=arrival.team_id is not None, anywhere=anywhere,
         stand_in=place is not Place.PERSONAL, tenant_check=checks_tenant), {
         "conversation": arrival.conversation_id, "team": arrival.team_id,

@@ -115,11 +115,16 @@ async def _serve(entry: Command, turn: T, subject: str) -> tuple[Any, str | None
 
 
 async def handled(entry: Command, turn: T) -> tuple[Any, str | None]:
-    """The handler's answer, run in a savepoint. On a Refusal nothing it did is kept, and the
-    answer is the entry's own to a refusal (e.g. its card again, saying why), if it has one,
-    with the reason."""
+    """The handler's answer, run in a savepoint (unless it `checks_first`). On a Refusal
+    nothing it did is kept, and the answer is the entry's own to a refusal (e.g. its card
+    again, saying why), if it has one, with the reason."""
     handler = entry.handler
     assert handler is not None  # every entry is declared on its handler
+    if entry.checks_first:  # it refuses before writing: nothing to undo
+        try:
+            return await handler(turn), None
+        except Refusal as refused:
+            return (await entry.refused(turn, refused) if entry.refused else None), str(refused)
     nested = await turn.session.begin_nested()
     try:
         answer = await handler(turn)

@@ -56,6 +56,9 @@ class Command:
     # A button's answer when its handler refuses (the pipeline's default: the reason alone).
     refused: Refused | None = None
     title: str = ""  # what the command menu shows and types, where not the name alone
+    # The handler refuses only before it writes anything, so the pipeline runs it without a
+    # savepoint to undo (two statements fewer a turn).
+    checks_first: bool = False
 
     @property
     def menu_title(self) -> str:
@@ -83,21 +86,23 @@ FEATURES = "bot.features"  # importing it declares every command and button
 
 def command(name: str, summary: str, usage: str, *, roles: frozenset[Role] | None,
             places: frozenset[Place] = EVERYWHERE, menu: bool = True,
-            before_registration: bool = False, title: str = "") -> Callable[[H], H]:
+            before_registration: bool = False, title: str = "", checks_first: bool = False
+            ) -> Callable[[H], H]:
     """Declare a typed command served by the decorated handler."""
     def declare(handler: H) -> H:
         _add(_COMMANDS, Command(name, summary, usage, roles, places, menu,
-                                before_registration, handler, title=title))
+                                before_registration, handler, title=title,
+                                checks_first=checks_first))
         return handler
     return declare
 
 
 def button(verb: str, summary: str, *, roles: frozenset[Role], places: frozenset[Place],
-           refused: Refused | None = None) -> Callable[[H], H]:
+           refused: Refused | None = None, checks_first: bool = False) -> Callable[[H], H]:
     """Declare a card button (an Action.Execute verb) served by the decorated handler."""
     def declare(handler: H) -> H:
         _add(_BUTTONS, Command(verb, summary, "", roles, places, menu=False, handler=handler,
-                               refused=refused))
+                               refused=refused, checks_first=checks_first))
         return handler
     return declare
 

@@ -1,0 +1,152 @@
+"""Statements a meeting press costs (issue 21): each press of the meeting's busiest buttons
+and the chair's `next` is served in a budget of SQL statements, counted on the real database
+by an SQLAlchemy event listener, so that a change that adds a look-up to a press fails here
+rather than in the benchmark. Transaction boundaries (BEGIN, COMMIT) are not counted: SQLite
+sends its BEGIN IMMEDIATE as a statement and PostgreSQL does not, and both count the same
+work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botbuilder.schema import Activity
+from sqlalchemy import event, func, select
+
+from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
+from storage.database import Store
+from storage.models import Attendance, Case, CaseStatus, Meeting, PlannedAction
+from tests.store.meeting_factory import next_case, started
+from tests.store.test_closed_panel import an_action, press_in_channel
+from tests.turns import handle_card_action, handle_message
+
+CHRIS, PRIYA = DEMO_PEOPLE[1], DEMO_PEOPLE[3]
+BUDGET = {"attendance": 6, "action": 6, "next": 8}
+NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block, in order."""
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(NOT_COUNTED):
+            sent.append(" ".join(statement.split())[:160])
+
+    engine = store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def typed_in_channel(person: Any, text: str) -> Activity:
+    return Activity().deserialize({
+        "type": "message", "id": f"typed-{text}-{person.full_name}", "text": text,
+        "channelId": "msteams", "serviceUrl": "http://x/",
+        "from": {"id": person.teams_user_id, "aadObjectId": person.aad_object_id,
+                 "name": person.full_name},
+        "recipient": {"id": "bot"},
+        "conversation": {"id": f"{DEMO_TEAM};messageid=1", "conversationType": "channel",
+                         "tenantId": DEMO_TENANT},
+        "channelData": {"tenant": {"id": DEMO_TENANT}, "team": {"id": DEMO_TEAM}}})
+
+
+def within(budget: int, sent: list[str]) -> str:
+    return f"{len(sent)} statements, budget {budget}:\n" + "\n".join(sent)
+
+
+async def with_shared_cards(store) -> None:
+    """The attendance card and the open case's card posted, as `start` and `next` do, so
+    that a press refreshes them as it does in Teams."""
+    async with store.unit_of_work() as session:
+        for meeting in (await session.scalars(select(Meeting))).all():
+            meeting.attendance_message_id = "attendance-card"
+        for case in (await session.scalars(select(Case))).all():
+            case.card_message_id = f"card-{case.number}"
+
+
+async def confirm(store, clock, who) -> dict[str, Any]:
+    activity, action = press_in_channel(who, "attendance.confirm",
+                                        role="agency_representative")
+    answer, _, _ = await handle_card_action(activity, action, store, clock)
+    return answer
+
+
+async def test_confirming_attendance_is_within_its_budget(store, clock):
+    await started(store, clock)
+    await next_case(store, clock)
+    await with_shared_cards(store)
+    activity, action = press_in_channel(PRIYA, "attendance.confirm",
+                                        role="agency_representative")
+    with statements(store) as sent:
+        answer, updates, _ = await handle_card_action(activity, action, store, clock)
+    assert [message_id for message_id, _ in updates] == ["attendance-card"]
+    assert answer["type"].endswith("adaptive"), answer
+    assert len(sent) <= BUDGET["attendance"], within(BUDGET["attendance"], sent)
+    async with store.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Attendance)) == 1
+
+
+async def test_adding_an_action_is_within_its_budget(store, clock):
+    await started(store, clock)
+    _, number = await next_case(store, clock)
+    await confirm(store, clock, PRIYA)
+    await with_shared_cards(store)
+    activity, action = press_in_channel(PRIYA, "case.action", case=number, **an_action(clock))
+    with statements(store) as sent:
+        answer, updates, _ = await handle_card_action(activity, action, store, clock)
+    assert answer["type"].endswith("adaptive"), answer
+    assert [message_id for message_id, _ in updates] == [f"card-{number}"]
+    assert len(sent) <= BUDGET["action"], within(BUDGET["action"], sent)
+    async with store.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(PlannedAction)) == 1
+
+
+async def test_next_closing_one_case_and_opening_another_is_within_its_budget(store, clock):
+    await started(store, clock)
+    _, first = await next_case(store, clock)
+    await confirm(store, clock, PRIYA)
+    async with store.unit_of_work() as session:
+        case = await session.scalar(select(Case).where(Case.number == first))
+        case.victim_contact = "Imogen"
+    with statements(store) as sent:
+        posts = await handle_message(typed_in_channel(CHRIS, "next"), store, clock)
+    texts = " ".join(post.message.text or "" for post in posts)
+    assert f"Planning for {first} is closed" in texts, texts
+    assert len(sent) <= BUDGET["next"], within(BUDGET["next"], sent)
+    async with store.unit_of_work() as session:
+        status = await session.scalar(select(Case.status).where(Case.number == first))
+        assert status is CaseStatus.CLOSED
+
+
+async def test_identical_presses_at_once_store_one_action_and_all_get_the_card(store, clock):
+    """Fifty presses of the same card at the same instant (a repeated click, a redelivery):
+    each is answered with the case card, one action is stored, and only the press that
+    stored it refreshes the shared card."""
+    await started(store, clock)
+    _, number = await next_case(store, clock)
+    await confirm(store, clock, PRIYA)
+    await with_shared_cards(store)
+    activity, action = press_in_channel(PRIYA, "case.action", case=number, **an_action(clock))
+    answers = await asyncio.gather(*(handle_card_action(activity, action, store, clock)
+                                     for _ in range(50)))
+    assert all(answer["type"].endswith("adaptive") for answer, _, _ in answers)
+    assert sum(bool(updates) for _, updates, _ in answers) == 1
+    async with store.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(PlannedAction)) == 1
+
+
+async def test_a_unit_of_work_opened_inside_another_does_not_wait_for_itself(store, clock):
+    """SQLite's units of work queue in the process (storage.database.WriterQueue); one opened
+    inside another, before the outer has written, goes through rather than queueing behind
+    its own outer one."""
+    await started(store, clock)
+    async with store.unit_of_work() as outer:
+        async with store.unit_of_work() as inner:
+            assert await inner.scalar(select(func.count()).select_from(Case))
+        assert await outer.scalar(select(func.count()).select_from(Case))
