@@ -5,8 +5,8 @@ table and the Teams app manifest's command lists."""
 import importlib
 
 FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation",
-            "research", "apologies", "registration", "people", "meeting", "meeting_actions",
-            "plans", "subject_access", "report")
+            "research", "apologies", "exceptional", "registration", "people", "meeting",
+            "meeting_actions", "plans", "subject_access", "report")
 
 for _feature in FEATURES:
     importlib.import_module(f"{__name__}.{_feature}")
