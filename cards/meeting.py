@@ -16,6 +16,8 @@ from dialogs.case_work import FOR_WHOM, CaseView, SharedCase
 from dialogs.first_names import shown
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
+from dialogs.report import LABELS as EQUALITY_LABELS
+from dialogs.victim_voice import voice_lines
 
 ROLE_CHOICES = [("Agency representative", "agency_representative"), ("Chair", "chair"),
                 ("Observer", "observer")]
@@ -136,6 +138,7 @@ def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
             ("Repeat", "yes: earlier plan below" if referral.repeat_of_id else "no"),
             ("Children", str(referral.children_in_household)),
         ]))
+        items += _victim_sections(view)
     if view.risks:
         items.append(ac.TextBlock(text="Risks", weight=act.FontWeight.BOLDER))
         items.append(paragraph("; ".join(view.risks)))
@@ -157,6 +160,23 @@ def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
     if case.exceptional:
         items.append(paragraph(f"Exceptional ({case.exceptional}): {case.exceptional_note}"))
     return build(items)
+
+
+def _victim_sections(view: CaseView) -> list[Any]:
+    """The victim's voice and the equality profile: on the full view only, never shared."""
+    referral = view.referral
+    sections: list[Any] = []
+    if referral is None:
+        return sections
+    if voice := voice_lines(referral.victim_voice):
+        sections += [ac.TextBlock(text="The victim's voice", weight=act.FontWeight.BOLDER),
+                     facts(voice)]
+    labels = {"victim_age_band": "Age", **EQUALITY_LABELS}
+    if equality := [(label, str(value)) for key, label in labels.items()
+                    if (value := getattr(referral, key))]:
+        sections += [ac.TextBlock(text="Equality", weight=act.FontWeight.BOLDER),
+                     facts(equality)]
+    return sections
 
 
 def summary_card(marac_name: str, summary: Summary) -> ac.AdaptiveCard:

@@ -279,6 +279,8 @@ class Referral(Base):
     area: Mapped[str] = mapped_column(String(200))
     honour_based_violence: Mapped[bool] = mapped_column(default=False)
     dash_answers: Mapped[dict[str, str]] = mapped_column(EncryptedJSON, default=dict)
+    # The victim's voice (dialogs.victim_voice): optional answers, encrypted together.
+    victim_voice: Mapped[dict[str, str] | None] = mapped_column(EncryptedJSON)
     dash_yes_count: Mapped[int] = mapped_column()
     escalation: Mapped[bool] = mapped_column(default=False)
     escalation_detail: Mapped[str] = mapped_column(EncryptedText, default="")
