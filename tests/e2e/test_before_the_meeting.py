@@ -56,8 +56,15 @@ from .test_dissemination import (  # noqa: F401  (the fixtures are used by name)
     received,
     seated,
 )
-from .test_meeting import an_action, answered_card, answered_sentence, command, press
-from .test_playground import the_card
+from .test_meeting import (
+    an_action,
+    answered_card,
+    answered_sentence,
+    command,
+    find_button,
+    press,
+)
+from .test_playground import card_problems, the_card
 from .test_referrals import (
     answers,
     buttons_of,
@@ -156,11 +163,25 @@ async def test_representatives_return_research_from_the_case_list(
                                  IDVA_RESEARCH)
     assert "Research sent on time." in said
 
-    assert text_of(await ask(imogen, "apologies")).startswith("Apologies sent for the meeting")
+    # Imogen sends apologies from her case list's button, Priya by typing, naming Owen.
+    case_list = await the_case_list(imogen)
+    assert card_problems(the_card(case_list)) == []
+    answer = await imogen.invoke(personal_chat(imogen), imogen.current_user,
+                                 case_list["message"]["messageId"], "apologies.send",
+                                 {**find_button(the_card(case_list), "apologies.send")[0]["data"],
+                                  "deputy": ""})
+    assert str(answer["value"]).startswith("Apologies sent for the meeting"), answer
     deputy = text_of(await ask(priya, "apologies Owen"))
     assert deputy.endswith("Owen attends as your agency's deputy at that meeting only and has "
                            "been sent the case list."), deputy
-    await the_case_list(seated["owen"])
+
+    # Owen, the deputy, opens the Police's research card from the case list he was sent.
+    owen = seated["owen"]
+    owens_list = await the_case_list(owen)
+    opened = await press_personal(owen, owen.current_user, owens_list["message"]["messageId"],
+                                  research_button(the_card(owens_list), first), {})
+    assert card_texts(opened)[0] == f"{first}: Police's research"
+    assert ("Returned", "yes, on time") in facts_of(opened)
 
 
 async def test_the_reminder_goes_only_to_agencies_still_owing_research(
