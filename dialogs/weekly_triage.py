@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.people import people_with
-from dialogs.scheduling import calendar_of, meeting_days, starts_at_on
+from dialogs.scheduling import calendar_of, local_today, meeting_days, starts_at_on
 from dialogs.triage import AWAITING_TRIAGE
 from storage.models import Case, CaseStatus, Marac, Meeting, Referral, Role
 
@@ -48,16 +48,29 @@ async def claim_triage_queues(session: AsyncSession, now: datetime) -> list[Tria
     MARAC with nothing waiting sends nothing."""
     due = []
     for marac in (await session.scalars(select(Marac).order_by(Marac.id))).all():
-        local = now.astimezone(ZoneInfo(marac.timezone))
-        today = local.date()
-        if (today.weekday() != marac.triage_weekday or local.time() < QUEUE_DUE_AT
-                or marac.triage_queue_sent_on == today):
+        today = local_today(marac, now)
+        if not _queue_due(marac, now) or await _claimed_elsewhere(session, marac, now):
             continue
         marac.triage_queue_sent_on = today
         if await _waiting(session, marac, flagged_too=True):  # nothing to triage: no message
             due.append(TriageQueue(marac, await people_with(session, marac.id,
                                                             (Role.TRIAGE_MEMBER,))))
     return due
+
+
+def _queue_due(marac: Marac, now: datetime) -> bool:
+    local = now.astimezone(ZoneInfo(marac.timezone))
+    return (local.weekday() == marac.triage_weekday and local.time() >= QUEUE_DUE_AT
+            and marac.triage_queue_sent_on != local.date())
+
+
+async def _claimed_elsewhere(session: AsyncSession, marac: Marac, now: datetime) -> bool:
+    """Lock the MARAC's row only when its queue is due, so that one replica sends it (and a
+    referral being submitted meanwhile is not held up on other ticks); read it afresh."""
+    locked = await session.scalar(
+        select(Marac).where(Marac.id == marac.id).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True))
+    return locked is None or not _queue_due(marac, now)
 
 
 def target_day(marac: Marac, received_on: date) -> date:
@@ -85,15 +98,28 @@ async def claim_target_flags(session: AsyncSession, now: datetime) -> list[Targe
     """Referrals and deferred cases whose target became impossible, each flagged once."""
     flags = []
     for marac in (await session.scalars(select(Marac).order_by(Marac.id))).all():
-        coordinators = await people_with(session, marac.id, (Role.COORDINATOR,))
-        for referral in await _waiting(session, marac):
-            if certain_at(marac, referral.received_on) <= now:
-                flags.append(_flag(marac, referral, None, coordinators, now))
-        for referral, case, meeting in await _deferred(session, marac):
-            heard_on = meeting.starts_at.astimezone(ZoneInfo(marac.timezone)).date()
-            if heard_on > target_day(marac, referral.received_on):
-                flags.append(_flag(marac, referral, case.number, coordinators, now))
+        due: list[tuple[Referral, str | None]] = [
+            (r, None) for r in await _waiting(session, marac)
+            if certain_at(marac, r.received_on) <= now]
+        due += [(r, case.number) for r, case, meeting in await _deferred(session, marac)
+                if _heard_on(marac, meeting) > target_day(marac, r.received_on)]
+        coordinators = await people_with(session, marac.id, (Role.COORDINATOR,)) if due else ()
+        for referral, case_number in due:
+            if await _claim(session, referral):
+                flags.append(_flag(marac, referral, case_number, coordinators, now))
     return flags
+
+
+def _heard_on(marac: Marac, meeting: Meeting) -> date:
+    return meeting.starts_at.astimezone(ZoneInfo(marac.timezone)).date()
+
+
+async def _claim(session: AsyncSession, referral: Referral) -> bool:
+    """Lock the referral only once it is due, so that one replica flags it; read afresh."""
+    locked = await session.scalar(
+        select(Referral).where(Referral.id == referral.id, Referral.target_flagged_at.is_(None))
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    return locked is not None
 
 
 def _flag(marac: Marac, referral: Referral, case_number: str | None,
