@@ -47,7 +47,6 @@ from .test_dissemination import (  # noqa: F401  (the fixtures are used by name)
     QUIET_PERIOD,
     AfterMeeting,
     after,
-    ask,
     cara,
     connector,
     db,
@@ -71,7 +70,6 @@ from .test_referrals import (
     case_details,
     checklist_keys,
     inputs_of,
-    referral_card,
     submit,
     triage_entries,
 )
@@ -171,7 +169,11 @@ async def test_representatives_return_research_from_the_case_list(
                                  {**find_button(the_card(case_list), "apologies.send")[0]["data"],
                                   "deputy": ""})
     assert str(answer["value"]).startswith("Apologies sent for the meeting"), answer
-    deputy = text_of(await ask(priya, "apologies Owen"))
+    chat, since = personal_chat(priya), priya.mark()
+    await priya.say(chat, priya.current_user, "apologies Owen")
+    deputy = text_of(await priya.wait_for(
+        lambda f: from_bot_in(chat)(f) and text_of(f).startswith("Apologies sent"),
+        since=since, what="Priya's apologies answered"))
     assert deputy.endswith("Owen attends as your agency's deputy at that meeting only and has "
                            "been sent the case list."), deputy
 
@@ -248,7 +250,8 @@ async def test_the_deputy_attends_and_the_research_is_counted_and_on_the_plan(
     assert card_texts(the_card(summary))[0] == "Riverside MARAC: meeting closed"
 
     await plan_written(db, first)
-    plan = facts_of(the_card(await ask(cara, f"plan {first}")))
+    plan = facts_of(the_card(await answered(cara, f"plan {first}",
+                                            f"Plan {first} · Amy")))
     police = f"Sent before the meeting: {POLICE_RESEARCH['information']} Risks seen: "
     assert any(t == "Police" and v.startswith(police) for t, v in plan), plan
     assert ("IDVA Service", f"Sent before the meeting: {IDVA_RESEARCH['information']}") in plan
@@ -289,9 +292,21 @@ async def test_the_deputy_is_refused_the_next_week(
 
 # --- 3. the referrer is told --------------------------------------------------------------
 
+async def answered(client: PlaygroundClient, text: str, heading: str) -> Any:
+    """The seat's user types `text`; the bot's card in answer, by its heading (the timer's
+    reminders may arrive in the same chat meanwhile)."""
+    chat, since = personal_chat(client), client.mark()
+    await client.say(chat, client.current_user, text)
+    return await client.wait_for(
+        lambda f: from_bot_in(chat)(f) and any(
+            card_texts(c)[:1] == [heading] for c in cards_of(f)),
+        since=since, what=f"{heading!r} in answer to {text!r}")
+
+
 async def refer(priya: PlaygroundClient, first_name: str, reference: str, now: datetime
                 ) -> None:
-    message, form = await referral_card(priya)
+    frame = await answered(priya, "refer", "Refer a case to the MARAC")
+    message, form = frame["message"]["messageId"], the_card(frame)
     keys = checklist_keys(inputs_of(form))
     details = case_details(first_name, reference, now.astimezone(LONDON).date())
     summary = await submit(priya, message, form,
@@ -301,7 +316,7 @@ async def refer(priya: PlaygroundClient, first_name: str, reference: str, now: d
 
 async def decide(cara: PlaygroundClient, first_name: str, button: str, note: str = ""  # noqa: F811
                  ) -> dict[str, Any]:
-    frame = await ask(cara, "triage")
+    frame = await answered(cara, "triage", "Triage")
     card = the_card(frame)
     [entry] = triage_entries(card, first_name)
     chosen = buttons_of(entry)[button]
@@ -335,12 +350,12 @@ async def test_the_referrer_hears_what_became_of_each_referral(
     asked = await received(priya, "More information needed")
     assert ("Question", question) in facts_of(the_card(asked))
     reply = "Two children, aged 4 and 7."
-    answered = await press_personal(priya, priya.current_user, asked["message"]["messageId"],
-                                    buttons_of(the_card(asked))["Send answer"],
-                                    {**inputs_of(the_card(asked)), "answer": reply})
-    assert card_texts(answered)[0] == "Answer sent"
+    sent = await press_personal(priya, priya.current_user, asked["message"]["messageId"],
+                                buttons_of(the_card(asked))["Send answer"],
+                                {**inputs_of(the_card(asked)), "answer": reply})
+    assert card_texts(sent)[0] == "Answer sent"
 
-    [entry] = triage_entries(the_card(await ask(cara, "triage")), "Hana")
+    [entry] = triage_entries(the_card(await answered(cara, "triage", "Triage")), "Hana")
     assert {("Information asked for", question), ("Referrer's answer", reply)} <= set(
         facts_of(entry))
     assert set(buttons_of(entry)) == {"Accept", "Decline", "Needs more information"}
