@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import card as ac
 
-from cards.base import build, execute, facts, heading, paragraph
+from cards.base import build, execute, facts, heading, paragraph, text_input
 from dialogs.circulation import CaseList, Reminder
 from dialogs.first_names import shown
 
@@ -33,7 +33,15 @@ def case_list_card(case_list: CaseList) -> ac.AdaptiveCard:
                   "(Research below) no later than one working day before the meeting, "
                   "especially if you cannot attend."),
         facts(rows),
-    ], _research_buttons(case_list))
+    ], [*_research_buttons(case_list), _apologies_button(case_list)])
+
+
+def _apologies_button(case_list: CaseList) -> ac.ActionShowCard:
+    return ac.ActionShowCard(title="Send apologies", card=build([
+        paragraph("You cannot attend: name a deputy from your agency if one comes for you."),
+        text_input("deputy", "Deputy's first name (optional)", max_length=60),
+    ], [execute("Send apologies", "apologies.send", marac=case_list.marac.id,
+                meeting=case_list.meeting.id)]))
 
 
 def _research_buttons(case_list: CaseList) -> list[ac.ActionExecute]:

@@ -17,6 +17,8 @@ from dialogs.earlier_plan import EarlierAction
 from dialogs.first_names import shown
 from dialogs.meeting import Slot
 from dialogs.meeting_record import Summary
+from dialogs.report import LABELS as EQUALITY_LABELS
+from dialogs.victim_voice import voice_lines
 
 ROLE_CHOICES = [("Agency representative", "agency_representative"), ("Chair", "chair"),
                 ("Observer", "observer")]
@@ -137,6 +139,7 @@ def case_details_card(view: CaseView, slot: Slot) -> ac.AdaptiveCard:
             ("Repeat", "yes: earlier plan below" if referral.repeat_of_id else "no"),
             ("Children", str(referral.children_in_household)),
         ]))
+        items += _victim_sections(view)
     if view.risks:
         items.append(ac.TextBlock(text="Risks", weight=act.FontWeight.BOLDER))
         items.append(paragraph("; ".join(view.risks)))
@@ -171,6 +174,23 @@ def _carry(number: str, unfinished: list[EarlierAction]) -> list[Any]:
                 execute(f"Carry into this plan: {n}. {a.agency}", "case.carry", case=number,
                         earlier=a.action_id)
                 for n, a in enumerate(unfinished, start=1)])]
+
+
+def _victim_sections(view: CaseView) -> list[Any]:
+    """The victim's voice and the equality profile: on the full view only, never shared."""
+    referral = view.referral
+    sections: list[Any] = []
+    if referral is None:
+        return sections
+    if voice := voice_lines(referral.victim_voice):
+        sections += [ac.TextBlock(text="The victim's voice", weight=act.FontWeight.BOLDER),
+                     facts(voice)]
+    labels = {"victim_age_band": "Age", **EQUALITY_LABELS}
+    if equality := [(label, str(value)) for key, label in labels.items()
+                    if (value := getattr(referral, key))]:
+        sections += [ac.TextBlock(text="Equality", weight=act.FontWeight.BOLDER),
+                     facts(equality)]
+    return sections
 
 
 def summary_card(marac_name: str, summary: Summary) -> ac.AdaptiveCard:

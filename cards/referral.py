@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from adaptive_cards import card as ac
 from adaptive_cards import types as act
@@ -12,6 +13,7 @@ from adaptive_cards import types as act
 from cards.base import build, choice_input, execute, facts, heading, paragraph, text_input
 from dialogs.dash import QUESTIONS
 from dialogs.referrals import AGE_BANDS, EQUALITY, ReferralSummary
+from dialogs.victim_voice import VOICE, VoiceField
 
 YES_NO = [("No", "false"), ("Yes", "true")]
 ANSWERS = [("Yes", "yes"), ("No", "no"), ("Don't know", "dont_know")]
@@ -52,6 +54,8 @@ def referral_form_card(agencies: Sequence[str], today: date,
         text_input("area", "Area", v.get("area", ""), required=True),
         choice_input("honour_based_violence", "Honour-based violence", YES_NO,
                      v.get("honour_based_violence", "false")),
+        heading("The victim's voice (optional)"),
+        *[_voice_input(f, v.get(f.key, "")) for f in VOICE],
         heading("DASH risk checklist"),
         paragraph(_count_line(yes_count)),
         *[choice_input(q.key, f"{q.number}. {q.text}", ANSWERS, v.get(q.key, ""),
@@ -68,6 +72,13 @@ def referral_form_card(agencies: Sequence[str], today: date,
     marac = {} if marac_id is None else {"marac": marac_id}
     return build(items, [execute("Count yes answers", "referral.count", **marac),
                          execute("Submit referral", "referral.submit", **marac)])
+
+
+def _voice_input(field: VoiceField, value: str) -> Any:
+    if field.choices:
+        return choice_input(field.key, field.label, [(c, c) for c in field.choices], value)
+    return text_input(field.key, field.label, value, multiline=field.limit > 300,
+                      max_length=field.limit)
 
 
 def _count_line(yes_count: int | None) -> str:
@@ -95,4 +106,6 @@ def referral_summary_card(referral: ReferralSummary) -> ac.AdaptiveCard:
             ("Received", referral.received_on.isoformat()),
             ("Closed panel", "yes (honour-based violence)" if referral.closed_panel else "no"),
         ]),
+        *([heading("The victim's voice"), facts(list(referral.victim_voice))]
+          if referral.victim_voice else []),
     ])

@@ -35,8 +35,9 @@ class Sent:
 
 
 async def send(session: AsyncSession, marac_id: int, person_id: int | None, deputy_name: str,
-               now: datetime) -> Sent:
-    """Apologies for the MARAC's next meeting; sending again replaces the deputy."""
+               now: datetime, meeting_id: int | None = None) -> Sent:
+    """Apologies for the MARAC's next meeting (the one a case list's button names, which must
+    be it); sending again replaces the deputy."""
     person = await session.get(Person, person_id) if person_id is not None else None
     agency = (await session.get(Agency, person.agency_id)
               if person is not None and person.agency_id is not None else None)
@@ -49,6 +50,9 @@ async def send(session: AsyncSession, marac_id: int, person_id: int | None, depu
         .order_by(Meeting.starts_at).limit(1))
     if meeting is None:
         raise ApologyError("No meeting of this MARAC is coming up to send apologies for.")
+    if meeting_id is not None and meeting.id != meeting_id:
+        raise ApologyError("That meeting has begun or passed: apologies go to the next one, "
+                           "from its case list.")
     deputy = await _deputy(session, person, agency, deputy_name.strip())
     apology = await session.scalar(select(Apology).where(
         Apology.meeting_id == meeting.id, Apology.person_id == person.id))

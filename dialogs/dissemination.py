@@ -137,15 +137,17 @@ async def claim_closed_cases(session: AsyncSession, now: datetime) -> list[Queue
 async def _queue(session: AsyncSession, marac: Marac, meeting: Meeting, case: Case,
                  dissemination: Dissemination | None, now: datetime) -> Queued:
     when = (case.closed_at or now).astimezone(ZoneInfo(marac.timezone)).strftime("%d %B %Y")
-    # A busy timer may have read `now` before the chair's close was written: stamped with the
-    # closing it answers, the plan is not taken for reopened and sent again on the next tick.
-    queued_at = max(now, case.closed_at or now)
+    # The timer's clock is read before its first statement waits for a turn's write, so a
+    # case closed in that moment can carry a closed_at after `now`: stamped no earlier than
+    # the close, its plan is not then taken for one closed again after it was queued.
+    queued_at = max(now, case.closed_at) if case.closed_at else now
     if dissemination is None:
         version = await record_version(session, case, None, "The plan agreed at the meeting.",
                                        f"{case.number} was closed at the meeting of {when}.",
                                        now)
         dissemination = Dissemination(
-            case_id=case.id, meeting_id=meeting.id, plan_version_id=version.id, queued_at=queued_at,
+            case_id=case.id, meeting_id=meeting.id, plan_version_id=version.id,
+            queued_at=queued_at,
             deadline_at=meeting.ended_at + DEADLINE if meeting.ended_at else None)
         session.add(dissemination)
     else:

@@ -16,6 +16,7 @@ from dialogs import first_names
 from dialogs.criteria import Assessment, CriteriaError, Decision, assess
 from dialogs.dash import QUESTION_COUNT, Answer, ChecklistError, check_answers, yes_count
 from dialogs.refusal import Refusal
+from dialogs.victim_voice import VoiceError, read_voice, voice_lines
 from dialogs.working_days import Nation, WorkingCalendar
 from storage.crypto import blind_index
 from storage.models import (
@@ -72,6 +73,7 @@ class ReferralForm:
     rationale: str = ""
     police_incident_ref: str | None = None
     equality: dict[str, str] = field(default_factory=dict)  # only the fields given
+    victim_voice: dict[str, str] = field(default_factory=dict)  # only the fields given
 
 
 def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
@@ -110,7 +112,15 @@ def read_form(raw: Mapping[str, object], today: date) -> ReferralForm:
         police_incident_ref=_optional(raw, "police_incident_ref", 64) or None,
         equality={key: _choice(raw, key, label, choices)
                   for key, (label, choices) in EQUALITY.items() if raw.get(key)},
+        victim_voice=_voice(raw),
     )
+
+
+def _voice(raw: Mapping[str, object]) -> dict[str, str]:
+    try:
+        return read_voice(raw)
+    except VoiceError as error:
+        raise ReferralError(str(error)) from error
 
 
 def _answers(raw: Mapping[str, object]) -> dict[str, Answer] | None:
@@ -206,6 +216,7 @@ class ReferralSummary:
     closed_panel: bool  # honour-based violence is heard in a closed panel
     duplicate_of_reference: str | None = None
     information_answer: str = ""  # the referrer's answer to the question triage asked
+    victim_voice: tuple[tuple[str, str], ...] = ()  # (label, answer) of each given
 
 
 def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | None = None
@@ -216,7 +227,7 @@ def summary_of(referral: Referral, agency: str, duplicate_of_reference: str | No
         tuple(referral.qualifying_reasons or ()), referral.status.value,
         referral.risk_level, referral.decision_explanation, referral.triage_note or "",
         referral.honour_based_violence, duplicate_of_reference,
-        referral.information_answer or "")
+        referral.information_answer or "", tuple(voice_lines(referral.victim_voice)))
 
 
 @dataclass(frozen=True)
@@ -267,6 +278,7 @@ async def submit(session: AsyncSession, marac: Marac, form: ReferralForm,
         repeat_of_id=earlier[0].id if earlier and "repeat" in decision.reasons else None,
         duplicate_of_id=duplicate.id if duplicate else None,
         status=status, created_at=now, updated_at=now, **form.equality,
+        victim_voice=form.victim_voice or None,
     )
     session.add(referral)
     await session.flush()

@@ -54,8 +54,8 @@ async def place(session: AsyncSession, marac: Marac, referral: Referral, now: da
     window = calendar.window(referral.received_on, marac.earliest_working_days,
                              marac.latest_working_days)
     target = calendar.add(referral.received_on, marac.target_working_days)
-    for day in _meeting_days(marac, calendar, window[0]):
-        if _starts_at(marac, day) <= now:
+    for day in meeting_days(marac, calendar, window[0]):
+        if starts_at_on(marac, day) <= now:
             continue
         meeting = await _meeting_on(session, marac, day)
         if await _cases_in(session, meeting) >= marac.slots_per_meeting:
@@ -70,7 +70,7 @@ async def move_to_next_meeting(session: AsyncSession, marac: Marac, case: Case,
     """A deferred case goes to the next meeting with a free slot, listed afresh."""
     calendar = calendar_of(marac)
     after = meeting.starts_at.astimezone(ZoneInfo(marac.timezone)).date() + timedelta(days=1)
-    for day in _meeting_days(marac, calendar, after):
+    for day in meeting_days(marac, calendar, after):
         later = await _meeting_on(session, marac, day)
         if await _cases_in(session, later) < marac.slots_per_meeting:
             last_slot = await session.scalar(
@@ -83,7 +83,7 @@ async def move_to_next_meeting(session: AsyncSession, marac: Marac, case: Case,
     raise SchedulingError("No meeting in the coming year has a free slot.")
 
 
-def _meeting_days(marac: Marac, calendar: WorkingCalendar, start: date) -> Iterator[date]:
+def meeting_days(marac: Marac, calendar: WorkingCalendar, start: date) -> Iterator[date]:
     """The MARAC's meeting days from `start`: its weekday, when that is a working day."""
     offset = (marac.meeting_weekday - start.weekday()) % 7
     day = start + timedelta(days=offset)
@@ -93,13 +93,13 @@ def _meeting_days(marac: Marac, calendar: WorkingCalendar, start: date) -> Itera
         day += timedelta(days=7)
 
 
-def _starts_at(marac: Marac, day: date) -> datetime:
+def starts_at_on(marac: Marac, day: date) -> datetime:
     return datetime.combine(day, marac.meeting_time, tzinfo=ZoneInfo(marac.timezone))
 
 
 async def _meeting_on(session: AsyncSession, marac: Marac, day: date) -> Meeting:
     zone = ZoneInfo(marac.timezone)
-    starts_at = _starts_at(marac, day)
+    starts_at = starts_at_on(marac, day)
     day_start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     meeting = await session.scalar(
         select(Meeting).where(Meeting.marac_id == marac.id, Meeting.starts_at >= day_start,

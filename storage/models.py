@@ -100,6 +100,8 @@ class Marac(Base):
     meeting_weekday: Mapped[int] = mapped_column(default=2)  # Monday is 0: Wednesday
     meeting_time: Mapped[time] = mapped_column(default=time(9, 30))
     triage_weekday: Mapped[int] = mapped_column(default=3)  # Thursday afternoon
+    # The day the triage queue last went to the triage members (once on each triage weekday).
+    triage_queue_sent_on: Mapped[date | None] = mapped_column()
     slot_seconds: Mapped[int] = mapped_column(default=20 * 60)  # 20 minutes (002)
     warning_seconds: Mapped[int] = mapped_column(default=5 * 60)  # warn when 5 minutes remain
     slots_per_meeting: Mapped[int] = mapped_column(default=12)
@@ -278,6 +280,8 @@ class Referral(Base):
     area: Mapped[str] = mapped_column(String(200))
     honour_based_violence: Mapped[bool] = mapped_column(default=False)
     dash_answers: Mapped[dict[str, str]] = mapped_column(EncryptedJSON, default=dict)
+    # The victim's voice (dialogs.victim_voice): optional answers, encrypted together.
+    victim_voice: Mapped[dict[str, str] | None] = mapped_column(EncryptedJSON)
     dash_yes_count: Mapped[int] = mapped_column()
     escalation: Mapped[bool] = mapped_column(default=False)
     escalation_detail: Mapped[str] = mapped_column(EncryptedText, default="")
@@ -294,6 +298,8 @@ class Referral(Base):
     # The referrer's answer to "needs more information", shown to triage beside the question.
     information_answer: Mapped[str | None] = mapped_column(EncryptedText)
     triaged_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # When the coordinator was told it can no longer be heard within the target (once).
+    target_flagged_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
 

@@ -5,8 +5,9 @@ table and the Teams app manifest's command lists."""
 import importlib
 
 FEATURES = ("help", "agenda", "referrals", "triage", "police_feed", "circulation",
-            "research", "apologies", "registration", "people", "meeting", "meeting_actions",
-            "carry", "plans", "hub", "transfers", "governance", "subject_access", "report")
+            "research", "apologies", "exceptional", "registration", "people", "meeting",
+            "meeting_actions", "carry", "plans", "hub", "transfers", "governance",
+            "subject_access", "report")
 
 for _feature in FEATURES:
     importlib.import_module(f"{__name__}.{_feature}")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.proactive import outbox
 from bot.proactive.plan_delivery import queue_after_meeting
+from bot.proactive.weekly_triage import queue_weekly_triage
 from bot.teams.meeting_notice import MeetingNotice
 from bot.teams.meeting_notification import spec as notification_spec
 from bot.turns.replies import card_reply, text_reply
@@ -55,6 +56,7 @@ async def queue_scheduled(session: AsyncSession, now: datetime) -> None:
         for person_id in reminder.recipients:
             outbox.enqueue(session, card, "information reminder", now, person_id=person_id)
     await queue_after_meeting(session, now)  # plans, the 48-hour clock, action reminders
+    await queue_weekly_triage(session, now)
 
 
 async def queue_slot_warning(session: AsyncSession, warning: SlotWarning, now: datetime,

@@ -71,7 +71,8 @@ async def context_of(session: AsyncSession, arrival: Arrival,
     aad_object_id = arrival.sender_aad_object_id
     rows = (await core(session, _context_query(
         team=arrival.team_id is not None, anywhere=anywhere,
-        stand_in=place is not Place.PERSONAL, tenant_check=checks_tenant), {
+        stand_in=place is not Place.PERSONAL, tenant_check=checks_tenant,
+        deputising=place is Place.PERSONAL), {
         "conversation": arrival.conversation_id, "team": arrival.team_id,
         "tenant": tenant, "aad": aad_object_id, "place": arrival.place})).all()
     first = rows[0]  # the anchor row: always one, more for a person with several grants
@@ -89,6 +90,10 @@ async def context_of(session: AsyncSession, arrival: Arrival,
                               .values(teams_user_id=arrival.sender_id))
     grants = [Grant(row.grant_marac_id, row.grant_marac_name, row.role)
               for row in rows if row.role is not None]
+    if place is Place.PERSONAL and first.deputy_marac_id is not None:
+        # named in apologies: the representative's role until that meeting ends
+        grants.append(Grant(first.deputy_marac_id, first.deputy_marac_name,
+                            Role.AGENCY_REPRESENTATIVE))
     unnamed: tuple[str, ...] = ()
     if place is Place.PERSONAL:
         scoped = scope(grants, named)
@@ -106,8 +111,8 @@ async def context_of(session: AsyncSession, arrival: Arrival,
 
 
 @functools.cache
-def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: bool
-                   ) -> Select[Any]:
+def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: bool,
+                   deputising: bool = False) -> Select[Any]:
     """Built once per shape; each turn only binds its values."""
     marac: Select[Any]
     if team:
@@ -136,6 +141,8 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
                 Meeting.status == MeetingStatus.PAUSED),
             Apology.meeting_id == Meeting.id,
             Apology.deputy_person_id == Person.id).label("deputy"))
+    if deputising:
+        columns += _deputising_columns()
     if tenant_check:
         columns.append(exists().where(Marac.tenant_id == bindparam("tenant")).label("served"))
     anchor = select(literal_column("1").label("one")).subquery("anchor")  # the one row
@@ -144,6 +151,19 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
                                     Person.aad_object_id == bindparam("aad")))
             .outerjoin(RoleGrant, grant_here)
             .outerjoin(granting, granting.id == RoleGrant.marac_id))
+
+
+def _deputising_columns() -> list[Any]:
+    """The MARAC (id, name) of a meeting not yet ended for which the person is the deputy
+    named in apologies: in personal chat they hold the representative's role there."""
+    deputised = (select(Meeting.marac_id).join(Apology, Apology.meeting_id == Meeting.id)
+                 .where(Apology.deputy_person_id == Person.id,
+                        Meeting.status != MeetingStatus.ENDED)
+                 .order_by(Meeting.starts_at).limit(1).scalar_subquery())
+    named = aliased(Marac)
+    return [deputised.label("deputy_marac_id"),
+            select(named.name).where(named.id == deputised).scalar_subquery()
+            .label("deputy_marac_name")]
 
 
 async def named_marac(session: AsyncSession, arrival: Arrival, arguments: str

@@ -11,7 +11,9 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from cards.circulation import case_list_card
 from dialogs import meeting as run
+from dialogs.circulation import case_list_of
 from dialogs.demo import DEMO_MARAC, DEMO_PEOPLE, DEMO_TENANT, seed_demo
 from storage.models import (
     Agency,
@@ -26,7 +28,7 @@ from storage.models import (
 from tests.store.meeting_factory import CHANNEL
 from tests.store.test_closed_panel import press_in_channel
 from tests.store.test_marac_scope import personal
-from tests.store.test_research import CASE, MEETING, RESEARCH
+from tests.store.test_research import CASE, MEETING, RESEARCH, press, seeded
 from tests.turns import handle_card_action, handle_message
 
 CHRIS, PRIYA, IMOGEN = DEMO_PEOPLE[1], DEMO_PEOPLE[3], DEMO_PEOPLE[4]
@@ -80,6 +82,13 @@ async def attendances(store, meeting_id: int) -> list[tuple[int, int | None]]:
         return list((await session.execute(
             select(Attendance.person_id, Attendance.agency_id)
             .where(Attendance.meeting_id == meeting_id))).tuples().all())
+
+
+async def marac_id(store) -> int:
+    async with store.unit_of_work() as session:
+        found = await session.scalar(select(Marac.id))
+    assert found is not None
+    return found
 
 
 async def first_meeting(store) -> int:
@@ -148,3 +157,55 @@ async def test_a_deputy_from_another_agency_is_refused_and_nothing_stored(store,
     assert not dee_says.startswith("Apologies sent"), dee_says
     async with store.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(Apology)) == 0
+
+
+async def test_a_deputy_opens_the_research_card_in_personal_chat_until_the_meeting_ends(
+        store, clock):
+    """Dee has no role of her own: named deputy, she holds the representative's role in
+    personal chat while the meeting is upcoming, so she can return IDVA Service's research."""
+    await seeded_with_dee(store, clock)
+    refused = await press(store, clock, DEE, "research.open", case=CASE)
+    assert refused["type"].endswith("message"), refused  # not yet a deputy
+    await say(store, clock, IMOGEN, "apologies Dee")
+    opened = json.dumps(await press(store, clock, DEE, "research.open", case=CASE))
+    assert "IDVA Service's research" in opened
+
+    async with store.unit_of_work() as session:
+        meeting = await session.get_one(Meeting, await first_meeting(store))
+        meeting.status = MeetingStatus.ENDED
+    after = await press(store, clock, DEE, "research.open", case=CASE)
+    assert after["type"].endswith("message"), after
+    assert "IDVA Service's research" not in json.dumps(after)
+
+
+async def test_apologies_are_sent_from_the_case_lists_button(store, clock):
+    dee = await seeded_with_dee(store, clock)
+    meeting_id = await first_meeting(store)
+    answer = await press(store, clock, IMOGEN, "apologies.send",
+                         marac=str(await marac_id(store)), meeting=str(meeting_id), deputy="Dee")
+    assert answer["value"].startswith("Apologies sent for the meeting on Wednesday 02 December")
+    assert "Dee attends as your agency's deputy" in answer["value"]
+    async with store.unit_of_work() as session:
+        stored = (await session.execute(select(Apology.meeting_id, Apology.deputy_person_id))
+                  ).tuples().all()
+    assert stored == [(meeting_id, dee)]
+
+
+async def test_apologies_pressed_for_a_meeting_that_is_not_next_are_refused(store, clock):
+    await seeded_with_dee(store, clock)
+    answer = await press(store, clock, IMOGEN, "apologies.send",
+                         marac=str(await marac_id(store)), meeting="999999", deputy="")
+    assert answer["value"] == ("That meeting has begun or passed: apologies go to the next one, "
+                               "from its case list.")
+    async with store.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Apology)) == 0
+
+
+async def test_the_case_list_offers_apologies_for_its_meeting(store, clock):
+    await seeded(store, clock)
+    async with store.unit_of_work() as session:
+        marac = await session.scalar(select(Marac))
+        meeting = await session.scalar(select(Meeting))
+        shown = await case_list_of(session, marac, meeting, ())
+        card = json.dumps(case_list_card(shown).to_dict())
+    assert '"verb": "apologies.send"' in card and '"id": "deputy"' in card
