@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, bindparam, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
+from dialogs.referrals import EQUALITY
 from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
 from storage.database import core
@@ -93,6 +94,12 @@ class CaseAtMeeting(NamedTuple):
     presser_agency: int | None  # the agency the person pressing represents, on record
 
 
+# What the full case view, the answer to a press on the case, shows of the victim: their
+# voice and equality profile (cards.meeting); nothing else of the referral is read.
+FULL_VIEW_OF_REFERRAL = (Referral.victim_voice, Referral.victim_age_band,
+                         *(getattr(Referral, key) for key in EQUALITY))
+
+
 def _case_at_meeting(lock: dict[str, Any] | None) -> Select[Any]:
     """The case by number at the meeting under way here, its MARAC, its referral and the
     presser's agency in one statement; `lock` is the case row's lock (FOR SHARE to add to
@@ -111,7 +118,7 @@ def _case_at_meeting(lock: dict[str, Any] | None) -> Select[Any]:
                Case.number == bindparam("number"))
         .options(load_only(Referral.qualifying_reasons, Referral.dash_yes_count,
                            Referral.repeat_of_id, Referral.children_in_household,
-                           Referral.dash_answers)))
+                           Referral.dash_answers, *FULL_VIEW_OF_REFERRAL)))
     return statement if lock is None else statement.with_for_update(of=Case, **lock)
 
 
