@@ -150,3 +150,27 @@ async def test_a_unit_of_work_opened_inside_another_does_not_wait_for_itself(sto
         async with store.unit_of_work() as inner:
             assert await inner.scalar(select(func.count()).select_from(Case))
         assert await outer.scalar(select(func.count()).select_from(Case))
+
+
+async def test_a_press_on_a_case_with_a_referral_answers_with_its_full_view(store, clock):
+    """The demo's cases came without referrals; a case from a referral is answered with the
+    victim's voice and equality profile the full view shows, within the same budget."""
+    from tests.store.referral_factory import refer
+    from tests.store.test_victim_voice import EQUALITY_ANSWERS, VOICE_ANSWERS, card_payload
+
+    demo = await started(store, clock)
+    _, number = await next_case(store, clock)
+    referral = await refer(store, clock, demo.marac_id,
+                           card_payload(yes=15, **VOICE_ANSWERS, **EQUALITY_ANSWERS))
+    async with store.unit_of_work() as session:
+        case = await session.scalar(select(Case).where(Case.number == number))
+        case.referral_id = referral.id
+    await with_shared_cards(store)
+    activity, action = press_in_channel(PRIYA, "case.action", case=number,
+                                        **an_action(clock))
+    with statements(store) as sent:
+        answer, _, _ = await handle_card_action(activity, action, store, clock)
+    shown = str(answer)
+    assert "To stay in her home with the locks changed" in shown, answer
+    assert "Black or Black British" in shown
+    assert len(sent) <= BUDGET["action"], within(BUDGET["action"], sent)
