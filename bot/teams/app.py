@@ -26,12 +26,14 @@ from bot.ops.telemetry import turn
 from bot.proactive.graph import GraphMailer
 from bot.proactive.installation_graph import AppInstaller
 from bot.proactive.timers import Timers
-from bot.teams import envelope
+from bot.teams import envelope, plain_turns
 from bot.teams.connector import CachedBotFrameworkAuthentication, close_adapter
 from bot.teams.handler import MaracBot
 from bot.teams.meeting_notice import PAGE_PATH, notice_page
 from bot.teams.meeting_posts import MeetingPoster
 from bot.teams.messages import activity_of
+from bot.turns.arrival import Arrival
+from bot.turns.press import Invoke
 from bot.turns.replies import text_reply
 from cards.notice import SOMETHING_WENT_WRONG
 from dialogs.clock import Clock
@@ -123,7 +125,10 @@ async def messages(request: web.Request) -> web.Response:
             envelope.check_shapes(body)
     except envelope.BadEnvelope as refused:
         return _refuse(400, str(refused))
-    activity = _activity(body)
+    if not _addressed(body):
+        return _refuse(400, "The body is not a Bot Framework activity.")
+    plain = plain_turns.activity_of_json(body)
+    activity = plain or _activity(body)
     if activity is None:
         return _refuse(400, "The body is not a Bot Framework activity.")
     adapter = request.app[ADAPTER]
@@ -139,28 +144,60 @@ async def messages(request: web.Request) -> web.Response:
     except Exception as error:  # PyJWT and botbuilder raise many kinds for a bad token
         log.warning("token refused: %s", error)
         return _refuse(401, "The request does not carry a valid Bot Framework token.")
+    bot = request.app[BOT]
     with turn(activity):
-        invoke_response = await adapter.process_activity(authenticated, activity,
-                                                         request.app[BOT].on_turn)
+        served = bot.plain_turn(plain) if plain is not None else None
+        if served is not None:
+            client = await authenticated.connector_factory.create(activity.service_url,
+                                                                  authenticated.audience)
+            return await _serve_plainly(bot, served, activity,
+                                        plain_turns.PlainReplies(client, body))
+        if plain is not None:  # botbuilder's own models, for its own handlers
+            activity = _activity(body)
+            if activity is None:
+                return _refuse(400, "The body is not a Bot Framework activity.")
+        invoke_response = await adapter.process_activity(authenticated, activity, bot.on_turn)
     if invoke_response is None:
         return web.Response(status=201)
     return web.json_response(_plain(invoke_response.body), status=invoke_response.status,
                              dumps=_dumps)
 
 
-def _activity(body: Any) -> Activity | None:
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        return None
+async def _serve_plainly(bot: MaracBot, served: tuple[Arrival, Invoke | None],
+                         activity: Activity, replies: plain_turns.PlainReplies
+                         ) -> web.Response:
+    """A typed command (answered in its conversation, 201) or a card press (answered in the
+    response); a failure is told as botbuilder's turn error handler tells it."""
+    arrival, invoke = served
+    if invoke is not None:
+        return web.json_response(await bot.answer_press(arrival, invoke, replies), status=200,
+                                 dumps=_dumps)
     try:
-        activity = Activity().deserialize(body)
+        await bot.answer_message(arrival, activity, replies)
+    except Exception as error:
+        log.error("turn failed: message %s", activity.id, exc_info=error)
+        try:
+            await replies.send(text_reply(SOMETHING_WENT_WRONG))
+        except Exception as apology_error:  # the connector itself may be what failed
+            log.error("could not tell the user either: %s", apology_error)
+    return web.Response(status=201)
+
+
+def _addressed(body: Any) -> bool:
+    """From someone, to someone, in a conversation, with somewhere to answer."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return False
+    conversation, sender = body.get("conversation"), body.get("from")
+    return (isinstance(conversation, dict) and bool(conversation.get("id"))
+            and bool(body.get("serviceUrl")) and isinstance(sender, dict)
+            and bool(sender.get("id")) and isinstance(body.get("recipient"), dict))
+
+
+def _activity(body: dict[str, Any]) -> Activity | None:
+    try:
+        return Activity().deserialize(body)
     except DeserializationError:
         return None
-    conversation, sender = activity.conversation, activity.from_property
-    if conversation is None or not conversation.id or not activity.service_url:
-        return None
-    if sender is None or not sender.id or activity.recipient is None:
-        return None
-    return activity
 
 
 def _dumps(body: Any) -> str:

@@ -264,6 +264,33 @@ class _Answer(AsyncClientResponse):
         return self._body
 
 
+class ConnectorRefused(Exception):
+    """The Bot Connector answered a request with an error status."""
+
+    def __init__(self, status: int, path: str) -> None:
+        super().__init__(f"the Bot Connector answered {status} to {path}")
+        self.status = status
+
+
+JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8"}
+
+
+async def send_json(client: ConnectorClient, method: str, path: str, body: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """One Bot Connector request whose body is plain JSON already, through the client's own
+    pipeline (pacing, the app's token, the shared session): the request botbuilder's
+    connector would make, less msrest's serializer and models. The answer's JSON object."""
+    request = ClientRequest(method, client.config.base_url.rstrip("/") + path,
+                            headers=JSON_HEADERS)
+    request.add_content(body)
+    response = await client.config.pipeline.run(request)
+    status = response.http_response.status_code
+    if not 200 <= status < 300:
+        raise ConnectorRefused(status, path)
+    answer = response.context.get(RawDeserializer.CONTEXT_NAME)
+    return answer if isinstance(answer, dict) else {}
+
+
 async def close_adapter(adapter: Any) -> None:
     """Close the connector session of an adapter built on CachedBotFrameworkAuthentication
     (at application cleanup)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -67,13 +67,10 @@ class MaracBot(TeamsActivityHandler):
         Who sent it from where, and the card press an invoke carries, are read once, here,
         for the whole turn."""
         activity = turn_context.activity
-        activity.text = safe_text(activity.text) if activity.text else activity.text
-        activity.value = safe_value(activity.value)  # card inputs
-        arrival = turn_context.turn_state[_ARRIVAL] = arrival_of(activity)
+        arrival, invoke = turn_context.turn_state[_ARRIVAL], turn_context.turn_state[_INVOKE] = (
+            arrive(activity))
         tenant = arrival.tenant_id
-        if activity.type == ActivityTypes.invoke:
-            turn_context.turn_state[_INVOKE] = read_invoke(activity.name, activity.value)
-        if (tenant in self.allowed_tenants or _checks_tenant_itself(turn_context)
+        if (tenant in self.allowed_tenants or _checks_tenant_itself(activity, arrival, invoke)
                 or await self._serves(tenant)):
             await super().on_turn(turn_context)
             return
@@ -91,16 +88,29 @@ class MaracBot(TeamsActivityHandler):
             return await session.scalar(
                 select(Marac.id).where(Marac.tenant_id == tenant).limit(1)) is not None
 
+    def plain_turn(self, activity: Activity) -> tuple[Arrival, Invoke | None] | None:
+        """Who sent the activity and the press it carries, when it is a typed command or a
+        known card press (bot.teams.plain_turns serves those, checking the tenant in their
+        own unit of work); None for anything else."""
+        arrival, invoke = arrive(activity)
+        if not _checks_tenant_itself(activity, arrival, invoke):
+            return None
+        return arrival, invoke
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        arrival = _arrival(turn_context)
-        files = _files(turn_context.activity)
+        await self.answer_message(_arrival(turn_context), turn_context.activity,
+                                  TurnReplies(turn_context))
+
+    async def answer_message(self, arrival: Arrival, activity: Activity, replies: Replies
+                             ) -> None:
+        files = _files(activity)
         if files:
             posts = [Post(await handle_feed_file(arrival, files[0].name, files[0].content,
                                                  self.store, self.clock, self.development))]
         else:
             posts = await handle_message(arrival, self.store, self.clock, self.allowed_tenants)
         for post in posts:
-            await self._post(turn_context, post)
+            await self._post(replies, post)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """The answer is left where botbuilder's adapter looks for it, rather than handed to
@@ -125,21 +135,26 @@ class MaracBot(TeamsActivityHandler):
         invoke = turn_context.turn_state.get(_INVOKE)
         if invoke is None:
             return _bad_request("Not an Action.Execute.")
-        try:
-            body = await self._card_action(turn_context, invoke)
-        except Exception:
-            log.exception("card action %s failed", invoke.verb)
-            body = message_answer(SOMETHING_WENT_WRONG)
+        body = await self.answer_press(_arrival(turn_context), invoke, TurnReplies(turn_context))
         return InvokeResponse(status=200, body=body)
 
-    async def _card_action(self, turn_context: TurnContext, invoke: Invoke) -> dict[str, Any]:
+    async def answer_press(self, arrival: Arrival, invoke: Invoke, replies: Replies
+                           ) -> dict[str, Any]:
+        try:
+            return await self._card_action(arrival, invoke, replies)
+        except Exception:
+            log.exception("card action %s failed", invoke.verb)
+            return message_answer(SOMETHING_WENT_WRONG)
+
+    async def _card_action(self, arrival: Arrival, invoke: Invoke, replies: Replies
+                           ) -> dict[str, Any]:
         answer, updates, posts = await handle_press(
-            _arrival(turn_context), invoke, self.store, self.clock, self.allowed_tenants)
+            arrival, invoke, self.store, self.clock, self.allowed_tenants)
         for post in posts:
-            await _send(turn_context, post)
+            await replies.send(post)
         for message_id, card in updates:
             try:
-                await turn_context.update_activity(activity_of(card, message_id))
+                await replies.update(message_id, card)
             except Exception as error:  # the presser has their answer; others see it next time
                 log.warning("could not update shared card %s: %s", message_id, error)
         return answer
@@ -161,7 +176,7 @@ class MaracBot(TeamsActivityHandler):
             await note_teams_meeting(session, arrival.place,
                                      teams_get_meeting_info(turn_context.activity).id)
         for post in posts:
-            await self._post(turn_context, post)
+            await self._post(TurnReplies(turn_context), post)
 
     async def on_teams_meeting_end_event(self, meeting: Any, turn_context: TurnContext
                                          ) -> None:
@@ -171,11 +186,11 @@ class MaracBot(TeamsActivityHandler):
             self, meeting: Any, turn_context: TurnContext) -> None:
         await meeting_events.participants_joined(turn_context, meeting, self.store, self.clock)
 
-    async def _post(self, turn_context: TurnContext, post: Post) -> None:
-        sent = await _send(turn_context, post.message)
-        if post.record is not None and sent is not None and sent.id:
+    async def _post(self, replies: Replies, post: Post) -> None:
+        sent = await replies.send(post.message)
+        if post.record is not None and sent:
             async with self.store.unit_of_work() as session:
-                await post.record(session, sent.id)
+                await post.record(session, sent)
 
     async def on_teams_file_consent_accept(self, turn_context: TurnContext,
                                            file_consent_card_response: Any) -> None:
@@ -302,13 +317,45 @@ def _files(activity: Activity) -> list[Any]:
     return [a for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
 
 
-def _checks_tenant_itself(turn_context: TurnContext) -> bool:
+def arrive(activity: Activity) -> tuple[Arrival, Invoke | None]:
+    """Who sent the activity from where, and the card press an invoke carries, read once for
+    the whole turn (its text and card inputs made safe first, in place)."""
+    activity.text = safe_text(activity.text) if activity.text else activity.text
+    activity.value = safe_value(activity.value)  # card inputs
+    invoke = (read_invoke(activity.name, activity.value)
+              if activity.type == ActivityTypes.invoke else None)
+    return arrival_of(activity), invoke
+
+
+def _checks_tenant_itself(activity: Activity, arrival: Arrival, invoke: Invoke | None) -> bool:
     """Typed commands and known card presses: their unit of work checks the tenant."""
-    activity = turn_context.activity
     if activity.type == ActivityTypes.message:
-        return not _files(activity) and is_command(_arrival(turn_context))
-    invoke = turn_context.turn_state.get(_INVOKE)
+        return not _files(activity) and is_command(arrival)
     return invoke is not None and invoke.button is not None
+
+
+class Replies(Protocol):
+    """Replies and card updates in the conversation a turn came from."""
+
+    async def send(self, message: Message) -> str | None:
+        """Post a message; the id Teams gave it."""
+
+    async def update(self, message_id: str, message: Message) -> None:
+        """Replace a message posted earlier."""
+
+
+class TurnReplies:
+    """Through botbuilder's turn context (the adapter's turns)."""
+
+    def __init__(self, turn_context: TurnContext) -> None:
+        self._turn_context = turn_context
+
+    async def send(self, message: Message) -> str | None:
+        sent = await _send(self._turn_context, message)
+        return sent.id if sent is not None and sent.id else None
+
+    async def update(self, message_id: str, message: Message) -> None:
+        await self._turn_context.update_activity(activity_of(message, message_id))
 
 
 def _may_keep(context: Context) -> bool:
