@@ -283,7 +283,7 @@ async def send_json(client: ConnectorClient, method: str, path: str, body: dict[
     request = ClientRequest(method, client.config.base_url.rstrip("/") + path,
                             headers=JSON_HEADERS)
     request.add_content(body)
-    response = await client.config.pipeline.run(request)
+    response = await client.config.pipeline.run(request, stream=False)
     status = response.http_response.status_code
     if not 200 <= status < 300:
         raise ConnectorRefused(status, path)

@@ -23,10 +23,13 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
+from botframework.connector.auth import ClaimsIdentity
 from botframework.connector.models import ErrorResponseException
 
 from bot.teams.connector import CachedBotFrameworkAuthentication
+from bot.teams.plain_turns import PlainReplies
 from bot.teams.sending import Answer, Pacing, Route
+from bot.turns.replies import text_reply
 from tests.http.limited_connector import (
     CONVERSATION_LIMITS,
     TENANT_LIMITS,
@@ -248,4 +251,26 @@ async def test_card_updates_and_new_chats_go_through_the_same_sender(limited):
     await bot.close()
     assert [(a.method, a.conversation) for a in fake.accepted] == [
         ("POST", "new:user-id-3"), ("PUT", MEETING_CHAT)]
+    assert [a.at for a in fake.accepted] == [3.0, 3.5]
+
+
+async def test_replies_and_card_updates_sent_as_plain_json_go_through_the_same_sender(limited):
+    """A typed command's reply and a press's card update (bot.teams.plain_turns) use the
+    connector client's own pipeline: the same pacing and retries as botbuilder's sends."""
+    time, fake, service_url = limited
+    bot = Bot(time, service_url, jitter=lambda: 1.0)
+    factory = bot.authentication.create_connector_factory(ClaimsIdentity({}, True))
+    client = await factory.create(service_url, None)
+    replies = PlainReplies(client, {
+        "id": "typed-1", "channelId": "msteams", "serviceUrl": service_url,
+        "from": {"id": "user-id-0"}, "recipient": {"id": "28:marac-bot"},
+        "conversation": {"id": MEETING_CHAT, "tenantId": TENANT}})
+    fake.answer_next = [(429, "3")]
+    sent = await replies.send(text_reply("Case RIV-2026-002 is now open."))
+    fake.answer_next = [(412, None)]
+    await replies.update("card-1", text_reply("refreshed"))
+    await bot.close()
+    assert sent == "sent-1"
+    assert [(a.method, a.conversation) for a in fake.accepted] == [
+        ("POST", MEETING_CHAT), ("PUT", MEETING_CHAT)]
     assert [a.at for a in fake.accepted] == [3.0, 3.5]
