@@ -5,11 +5,23 @@ in its slot; the slot clock, pauses and warnings live in the database (../shared
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select, text
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
@@ -56,7 +68,8 @@ class Slot:
         return max(0, -self.remaining)
 
 
-def slot_of(marac: Marac, meeting: Meeting, case: Case, now: datetime) -> Slot:
+def slot_of(marac: Marac, meeting: Meeting, case: Case | CaseToAdvance, now: datetime
+            ) -> Slot:
     length = marac.slot_seconds + case.extra_seconds
     if case.opened_at is None:
         return Slot(length, length)
@@ -225,9 +238,29 @@ async def meeting_with_responsible(session: AsyncSession, place: str, marac_id: 
         if row.role is not None and row.role is not AttendanceRole.OBSERVER]
 
 
+@dataclass(frozen=True)
+class CaseToAdvance:
+    """What `next` reads of the open case and of the next one listed: the columns its checks,
+    its slot clock and the opened case's card need, not whole rows. Of the encrypted ones,
+    only the open case's victim contact (it must be named) and the listed case's first name
+    (its card shows it) are read; the other is None."""
+
+    id: int
+    number: str
+    status: CaseStatus
+    victim_first_name: str | None
+    victim_contact: str | None
+    exceptional: str
+    declaration_pending: bool
+    extra_seconds: int
+    paused_seconds: int
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
 class ToAdvance(NamedTuple):
-    open: Case | None
-    following: Case | None  # the next case listed
+    open: CaseToAdvance | None
+    following: CaseToAdvance | None  # the next case listed
     silent: list[str]  # core agencies the open case cannot close without (002)
 
 
@@ -235,29 +268,64 @@ _OWN_ACTION = select(PlannedAction.id).where(
     PlannedAction.case_id == Case.id,
     PlannedAction.owning_agency_id == AgencyInformation.agency_id,
     PlannedAction.origin != ActionOrigin.EARLIER_PLAN).exists()
+_IS_OPEN, _IS_LISTED = Case.status == CaseStatus.OPEN, Case.status == CaseStatus.LISTED
 # The open case and the next one listed (not the whole agenda), with, for the open one, the
-# core agencies that shared information and have no action of their own: one statement.
+# core agencies that shared information and have no action of their own: one statement of
+# columns, run through Core (no ORM rows to load, nothing decrypted that is not used).
 _TO_ADVANCE = (
-    select(Case, Agency.name, AgencyInformation.no_action_reason).select_from(Case)
+    select(Case.id, Case.number, Case.status,
+           sql_case((_IS_LISTED, Case.victim_first_name)).label("victim_first_name"),
+           sql_case((_IS_OPEN, Case.victim_contact)).label("victim_contact"),
+           Case.exceptional, Case.declaration_pending, Case.extra_seconds,
+           Case.paused_seconds, Case.opened_at, Case.closed_at,
+           Agency.name.label("agency"), AgencyInformation.no_action_reason)
+    .select_from(Case)
     .outerjoin(AgencyInformation, and_(
-        AgencyInformation.case_id == Case.id, Case.status == CaseStatus.OPEN,
+        AgencyInformation.case_id == Case.id, _IS_OPEN,
         AgencyInformation.not_involved.is_(False), ~_OWN_ACTION))
     .outerjoin(Agency, and_(Agency.id == AgencyInformation.agency_id, Agency.is_core))
     .where(Case.meeting_id == bindparam("meeting"), or_(
-        Case.status == CaseStatus.OPEN,
-        Case.id == select(Case.id).where(Case.meeting_id == bindparam("meeting"),
-                                         Case.status == CaseStatus.LISTED)
+        _IS_OPEN,
+        Case.id == select(Case.id).where(Case.meeting_id == bindparam("meeting"), _IS_LISTED)
         .order_by(Case.closed_panel, Case.slot).limit(1).scalar_subquery()))
     .order_by(Case.id, Agency.name))
+_CASE_FIELDS = tuple(field.name for field in fields(CaseToAdvance))
 
 
 async def to_advance(session: AsyncSession, meeting: Meeting) -> ToAdvance:
-    rows = (await session.execute(_TO_ADVANCE, {"meeting": meeting.id})).all()
-    opened = next((row[0] for row in rows if row[0].status is CaseStatus.OPEN), None)
-    following = next((row[0] for row in rows if row[0].status is CaseStatus.LISTED), None)
-    silent = sorted({name for case, name, reason in rows
-                     if case is opened and name is not None and not reason})
+    rows = (await core(session, _TO_ADVANCE, {"meeting": meeting.id})).all()
+    cases = {row.id: CaseToAdvance(*(getattr(row, name) for name in _CASE_FIELDS))
+             for row in rows}
+    opened = next((c for c in cases.values() if c.status is CaseStatus.OPEN), None)
+    following = next((c for c in cases.values() if c.status is CaseStatus.LISTED), None)
+    silent = sorted({row.agency for row in rows if opened is not None and row.id == opened.id
+                     and row.agency is not None and not row.no_action_reason})
     return ToAdvance(opened, following, [] if opened and opened.exceptional else silent)
+
+
+_CLOSED: BindParameter[int | None] = bindparam("closed")
+_OPENED: BindParameter[int | None] = bindparam("opened")
+_NOW = bindparam("now", type_=Case.__table__.c.closed_at.type)
+
+
+def _for(which: BindParameter[Any], value: Any, otherwise: Any) -> Any:
+    return sql_case((Case.id == which, value), else_=otherwise)
+
+
+# `next`'s one write: the open case closed (with who shares responsibility for its plan)
+# and the next one opened, its slot clock started afresh, in one statement.
+_ADVANCE = (
+    update(Case).where(or_(Case.id == _CLOSED, Case.id == _OPENED))
+    .values(status=_for(_CLOSED, literal(CaseStatus.CLOSED, Case.__table__.c.status.type),
+                        literal(CaseStatus.OPEN, Case.__table__.c.status.type)),
+            closed_at=_for(_CLOSED, _NOW, Case.closed_at),
+            responsible=_for(_CLOSED, bindparam("responsible",
+                                                type_=Case.__table__.c.responsible.type),
+                             Case.responsible),
+            opened_at=_for(_OPENED, _NOW, Case.opened_at),
+            paused_seconds=_for(_OPENED, 0, Case.paused_seconds),
+            warned_at=_for(_OPENED, None, Case.warned_at),
+            overrun_at=_for(_OPENED, None, Case.overrun_at)))
 
 
 async def cases_of(session: AsyncSession, meeting: Meeting) -> list[Case]:
@@ -297,9 +365,10 @@ async def start(session: AsyncSession, marac_id: int, conversation_id: str,
 
 
 async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str],
-                  now: datetime) -> tuple[Case | None, Case | None]:
+                  now: datetime) -> tuple[CaseToAdvance | None, CaseToAdvance | None]:
     """`next`: close the open case's planning and open the next listed one. Every check is
-    made before anything changes."""
+    made before anything changes; the change is one UPDATE of the two rows (the ORM does
+    not hold them: nothing else of them is read in the turn)."""
     _must_not_be_paused(meeting)
     found = await to_advance(session, meeting)
     closed, following = found.open, found.following
@@ -308,10 +377,14 @@ async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str
     elif following is None:
         raise MeetingError("Every case on the agenda has been heard; the chair can **end** "
                            "the meeting.")
+    await core(session, _ADVANCE, {
+        "closed": closed.id if closed else None, "opened": following.id if following else None,
+        "now": now, "responsible": responsible})
     if closed is not None:
-        close_case(closed, responsible, now)
+        closed = replace(closed, status=CaseStatus.CLOSED, closed_at=now)
     if following is not None:
-        _open(following, now)
+        following = replace(following, status=CaseStatus.OPEN, opened_at=now,
+                            paused_seconds=0)
     return closed, following
 
 
@@ -337,7 +410,7 @@ async def _must_be_ready_to_close(session: AsyncSession, case: Case) -> None:
     _ready_to_close(case, await core_agencies_without_a_reason(session, case))
 
 
-def _ready_to_close(case: Case, silent: list[str]) -> None:
+def _ready_to_close(case: Case | CaseToAdvance, silent: list[str]) -> None:
     """One person is named to update the victim before a plan is closed, and a core agency
     whose information leads to no action of its own has said why (002)."""
     if not case.victim_contact and not case.exceptional:
