@@ -68,8 +68,8 @@ class Slot:
         return max(0, -self.remaining)
 
 
-def slot_of(marac: Marac, meeting: Meeting, case: Case | CaseToAdvance, now: datetime
-            ) -> Slot:
+def slot_of(marac: Marac | SlotRules, meeting: Meeting | MeetingToAdvance,
+            case: Case | CaseToAdvance, now: datetime) -> Slot:
     length = marac.slot_seconds + case.extra_seconds
     if case.opened_at is None:
         return Slot(length, length)
@@ -215,10 +215,30 @@ async def confirm_attendance_once(session: AsyncSession, meeting_id: int, person
     return bool(changed.rowcount)
 
 
-# `next`: the meeting (locked: one chair's command at a time), its MARAC, and who is present
-# (for the plan's collective responsibility), in one statement.
+@dataclass(frozen=True)
+class MeetingToAdvance:
+    """What `next` reads of the meeting: whether it is paused, and since when."""
+
+    id: int
+    status: MeetingStatus
+    paused_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    """What `next` reads of the MARAC: its slot length, for the opened case's clock."""
+
+    id: int
+    slot_seconds: int
+
+
+# `next`: the meeting (locked: one chair's command at a time), what it needs of its MARAC,
+# and who is present (for the plan's collective responsibility), in one statement of
+# columns, run through Core: no ORM rows to load.
 _FOR_NEXT = (
-    select(Meeting, Marac, Attendance.role, Person.first_name, Agency.name.label("agency"))
+    select(Meeting.id, Meeting.status, Meeting.paused_at, Marac.id.label("marac_id"),
+           Marac.slot_seconds, Attendance.role, Person.first_name,
+           Agency.name.label("agency"))
     .select_from(Meeting).join(Marac, Marac.id == Meeting.marac_id)
     .outerjoin(Attendance, Attendance.meeting_id == Meeting.id)
     .outerjoin(Person, Person.id == Attendance.person_id)
@@ -229,13 +249,15 @@ _FOR_NEXT = (
 
 
 async def meeting_with_responsible(session: AsyncSession, place: str, marac_id: int | None
-                                   ) -> tuple[Meeting, Marac, list[str]]:
-    rows = (await session.execute(_FOR_NEXT, {"place": place, "marac": marac_id})).all()
+                                   ) -> tuple[MeetingToAdvance, SlotRules, list[str]]:
+    rows = (await core(session, _FOR_NEXT, {"place": place, "marac": marac_id})).all()
     if not rows:
         raise MeetingError("No meeting is running here; the chair starts one with **start**.")
-    return rows[0][0], rows[0][1], [
-        f"{row.first_name} ({row.agency or row.role.value})" for row in rows
-        if row.role is not None and row.role is not AttendanceRole.OBSERVER]
+    first = rows[0]
+    return (MeetingToAdvance(first.id, first.status, first.paused_at),
+            SlotRules(first.marac_id, first.slot_seconds), [
+                f"{row.first_name} ({row.agency or row.role.value})" for row in rows
+                if row.role is not None and row.role is not AttendanceRole.OBSERVER])
 
 
 @dataclass(frozen=True)
@@ -292,7 +314,8 @@ _TO_ADVANCE = (
 _CASE_FIELDS = tuple(field.name for field in fields(CaseToAdvance))
 
 
-async def to_advance(session: AsyncSession, meeting: Meeting) -> ToAdvance:
+async def to_advance(session: AsyncSession, meeting: Meeting | MeetingToAdvance
+                     ) -> ToAdvance:
     rows = (await core(session, _TO_ADVANCE, {"meeting": meeting.id})).all()
     cases = {row.id: CaseToAdvance(*(getattr(row, name) for name in _CASE_FIELDS))
              for row in rows}
@@ -364,8 +387,9 @@ async def start(session: AsyncSession, marac_id: int, conversation_id: str,
     return meeting, True
 
 
-async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str],
-                  now: datetime) -> tuple[CaseToAdvance | None, CaseToAdvance | None]:
+async def advance(session: AsyncSession, meeting: Meeting | MeetingToAdvance,
+                  responsible: list[str], now: datetime
+                  ) -> tuple[CaseToAdvance | None, CaseToAdvance | None]:
     """`next`: close the open case's planning and open the next listed one. Every check is
     made before anything changes; the change is one UPDATE of the two rows (the ORM does
     not hold them: nothing else of them is read in the turn)."""
@@ -505,7 +529,7 @@ async def _current(session: AsyncSession, meeting: Meeting) -> Case:
     return case
 
 
-def _must_not_be_paused(meeting: Meeting) -> None:
+def _must_not_be_paused(meeting: Meeting | MeetingToAdvance) -> None:
     if meeting.status is MeetingStatus.PAUSED:
         raise MeetingError("The meeting is paused; **resume** it first.")
 

@@ -92,7 +92,8 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting,
     )
 
 
-async def case_card_view(session: AsyncSession, marac: Marac, meeting: Meeting,
+async def case_card_view(session: AsyncSession, marac: Marac | run.SlotRules,
+                         meeting: Meeting | run.MeetingToAdvance,
                          case: Case | run.CaseToAdvance,
                          now: datetime, record: CaseRecord | None = None) -> AdaptiveCard:
     """With `record` (what the press has read of the case already), no statement at all."""

@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from storage import crypto
 from storage.database import Store
-from storage.models import Attendance, Case, CaseStatus, Meeting, PlannedAction
+from storage.models import Attendance, Base, Case, CaseStatus, Meeting, PlannedAction
 from tests.store.meeting_factory import next_case, started
 from tests.store.test_closed_panel import an_action, press_in_channel
 from tests.turns import handle_card_action, handle_message
@@ -47,6 +47,21 @@ def statements(store: Store) -> Iterator[list[str]]:
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def loaded() -> Iterator[list[str]]:
+    """The ORM rows (whole mapped objects) loaded inside the block, by class."""
+    rows: list[str] = []
+
+    def load(target: Any, _context: Any) -> None:
+        rows.append(type(target).__name__)
+
+    event.listen(Base, "load", load, propagate=True)
+    try:
+        yield rows
+    finally:
+        event.remove(Base, "load", load)
 
 
 @contextmanager
@@ -137,12 +152,13 @@ async def test_next_closing_one_case_and_opening_another_is_within_its_budget(st
     async with store.unit_of_work() as session:
         case = await session.scalar(select(Case).where(Case.number == first))
         case.victim_contact = "Imogen"
-    with statements(store) as sent, decrypted() as values:
+    with statements(store) as sent, decrypted() as values, loaded() as rows:
         posts = await handle_message(typed_in_channel(CHRIS, "next"), store, clock)
     texts = " ".join(post.message.text or "" for post in posts)
     assert f"Planning for {first} is closed" in texts, texts
     assert len(sent) <= BUDGET["next"], within(BUDGET["next"], sent)
     assert len(values) <= NEXT_DECRYPTS, values
+    assert rows == [], f"`next` reads columns, not ORM rows: {rows}"
     async with store.unit_of_work() as session:
         status = await session.scalar(select(Case.status).where(Case.number == first))
         assert status is CaseStatus.CLOSED
