@@ -12,22 +12,26 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     BindParameter,
     Select,
+    Text,
     and_,
     bindparam,
     exists,
+    func,
     literal,
     or_,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import aliased, load_only
 
 from dialogs.referrals import EQUALITY
 from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
+from storage.crypto import keyring
 from storage.database import core
 from storage.models import (
     ActionOrigin,
@@ -217,9 +221,10 @@ async def confirm_attendance_once(session: AsyncSession, meeting_id: int, person
 
 @dataclass(frozen=True)
 class MeetingToAdvance:
-    """What `next` reads of the meeting: whether it is paused, and since when."""
+    """What `next` reads of the meeting: whose it is, whether it is paused, and since when."""
 
     id: int
+    marac_id: int
     status: MeetingStatus
     paused_at: datetime | None
 
@@ -254,7 +259,7 @@ async def meeting_with_responsible(session: AsyncSession, place: str, marac_id: 
     if not rows:
         raise MeetingError("No meeting is running here; the chair starts one with **start**.")
     first = rows[0]
-    return (MeetingToAdvance(first.id, first.status, first.paused_at),
+    return (MeetingToAdvance(first.id, first.marac_id, first.status, first.paused_at),
             SlotRules(first.marac_id, first.slot_seconds), [
                 f"{row.first_name} ({row.agency or row.role.value})" for row in rows
                 if row.role is not None and row.role is not AttendanceRole.OBSERVER])
@@ -278,6 +283,18 @@ class CaseToAdvance:
     paused_seconds: int
     opened_at: datetime | None
     closed_at: datetime | None
+    card: CardCounts | None = None  # the listed case's card's figures, read with it
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    """A case card's agencies (for its action's owner) and figures, as
+    dialogs.case_work.card_counts reads them."""
+
+    agencies: list[str]
+    shared: int
+    agreed: int
+    before_meeting: int
 
 
 class ToAdvance(NamedTuple):
@@ -286,44 +303,73 @@ class ToAdvance(NamedTuple):
     silent: list[str]  # core agencies the open case cannot close without (002)
 
 
-_OWN_ACTION = select(PlannedAction.id).where(
-    PlannedAction.case_id == Case.id,
-    PlannedAction.owning_agency_id == AgencyInformation.agency_id,
-    PlannedAction.origin != ActionOrigin.EARLIER_PLAN).exists()
 _IS_OPEN, _IS_LISTED = Case.status == CaseStatus.OPEN, Case.status == CaseStatus.LISTED
-# The open case and the next one listed (not the whole agenda), with, for the open one, the
-# core agencies that shared information and have no action of their own: one statement of
-# columns, run through Core (no ORM rows to load, nothing decrypted that is not used).
+_SHARED = aliased(AgencyInformation)
+# A core agency that shared information on the open case and has no action of its own.
+_SILENT = and_(_IS_OPEN, Agency.is_core, exists().where(
+    _SHARED.case_id == Case.id, _SHARED.agency_id == Agency.id,
+    _SHARED.not_involved.is_(False),
+    ~exists().where(PlannedAction.case_id == Case.id,
+                    PlannedAction.owning_agency_id == Agency.id,
+                    PlannedAction.origin != ActionOrigin.EARLIER_PLAN)
+    .correlate(Case, Agency)).correlate(Case, Agency))
+_AGREED = (select(func.count()).select_from(PlannedAction)
+           .where(PlannedAction.case_id == Case.id,
+                  PlannedAction.origin == ActionOrigin.MEETING).scalar_subquery())
+# The open case and the next one listed (not the whole agenda) in one statement of columns,
+# run through Core (no ORM rows to load, nothing decrypted that is not used): for the open
+# case, one row per core agency that shared information and has no action of its own (with
+# its reason, if it gave one); for the next one, one row per agency of the MARAC, with what
+# it shared, and the actions agreed: its card's figures.
 _TO_ADVANCE = (
     select(Case.id, Case.number, Case.status,
-           sql_case((_IS_LISTED, Case.victim_first_name)).label("victim_first_name"),
-           sql_case((_IS_OPEN, Case.victim_contact)).label("victim_contact"),
+           # As stored: decrypted once a case below, not once a row.
+           sql_case((_IS_LISTED, type_coerce(Case.victim_first_name, Text)))
+           .label("victim_first_name"),
+           sql_case((_IS_OPEN, type_coerce(Case.victim_contact, Text))).label("victim_contact"),
            Case.exceptional, Case.declaration_pending, Case.extra_seconds,
            Case.paused_seconds, Case.opened_at, Case.closed_at,
-           Agency.name.label("agency"), AgencyInformation.no_action_reason)
+           Agency.name.label("agency"),
+           sql_case((_IS_OPEN, AgencyInformation.no_action_reason)).label("no_action_reason"),
+           AgencyInformation.id.label("sent_id"), AgencyInformation.before_meeting,
+           _AGREED.label("agreed"))
     .select_from(Case)
-    .outerjoin(AgencyInformation, and_(
-        AgencyInformation.case_id == Case.id, _IS_OPEN,
-        AgencyInformation.not_involved.is_(False), ~_OWN_ACTION))
-    .outerjoin(Agency, and_(Agency.id == AgencyInformation.agency_id, Agency.is_core))
+    .outerjoin(Agency, and_(Agency.marac_id == bindparam("marac"), or_(_IS_LISTED, _SILENT)))
+    .outerjoin(AgencyInformation, and_(AgencyInformation.case_id == Case.id,
+                                       AgencyInformation.agency_id == Agency.id))
     .where(Case.meeting_id == bindparam("meeting"), or_(
         _IS_OPEN,
         Case.id == select(Case.id).where(Case.meeting_id == bindparam("meeting"), _IS_LISTED)
         .order_by(Case.closed_panel, Case.slot).limit(1).scalar_subquery()))
-    .order_by(Case.id, Agency.name))
-_CASE_FIELDS = tuple(field.name for field in fields(CaseToAdvance))
+    .order_by(Case.id, Agency.id))
+_CASE_FIELDS = tuple(f.name for f in fields(CaseToAdvance) if f.name != "card")
 
 
 async def to_advance(session: AsyncSession, meeting: Meeting | MeetingToAdvance
                      ) -> ToAdvance:
-    rows = (await core(session, _TO_ADVANCE, {"meeting": meeting.id})).all()
+    rows = (await core(session, _TO_ADVANCE, {"meeting": meeting.id,
+                                              "marac": meeting.marac_id})).all()
     cases = {row.id: CaseToAdvance(*(getattr(row, name) for name in _CASE_FIELDS))
              for row in rows}
+    cases = {key: replace(case, victim_first_name=_decrypted(case.victim_first_name),
+                          victim_contact=_decrypted(case.victim_contact))
+             for key, case in cases.items()}
     opened = next((c for c in cases.values() if c.status is CaseStatus.OPEN), None)
     following = next((c for c in cases.values() if c.status is CaseStatus.LISTED), None)
     silent = sorted({row.agency for row in rows if opened is not None and row.id == opened.id
                      and row.agency is not None and not row.no_action_reason})
+    if following is not None:
+        agencies = [row for row in rows if row.id == following.id and row.agency is not None]
+        shared = [row for row in agencies if row.sent_id is not None]
+        agreed = next(row.agreed for row in rows if row.id == following.id)
+        following = replace(following, card=CardCounts(
+            [row.agency for row in agencies], len(shared), agreed,
+            sum(bool(row.before_meeting) for row in shared)))
     return ToAdvance(opened, following, [] if opened and opened.exceptional else silent)
+
+
+def _decrypted(token: str | None) -> str | None:
+    return None if token is None else keyring().decrypt(token)
 
 
 _CLOSED: BindParameter[int | None] = bindparam("closed")

@@ -24,7 +24,7 @@ from tests.store.test_closed_panel import an_action, press_in_channel
 from tests.turns import handle_card_action, handle_message
 
 CHRIS, PRIYA = DEMO_PEOPLE[1], DEMO_PEOPLE[3]
-BUDGET = {"attendance": 6, "action": 6, "next": 7}
+BUDGET = {"attendance": 6, "action": 6, "next": 6}
 # Values decrypted by `next`: the closed case's victim contact (it must be named), the
 # opened case's first name (its card shows it) and the first names of those present (the
 # plan's collective responsibility); nothing else of either case.
