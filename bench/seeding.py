@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import meeting as run
@@ -146,7 +147,8 @@ async def _start(session: AsyncSession, planned: BenchMeeting, marac: Marac, cha
     meeting.attendance_message_id = f"attendance-{planned.index:04d}"
     _, opened = await run.advance(session, meeting, [], now)
     assert opened is not None
-    opened.card_message_id = planned.card_message_id
+    await session.execute(update(Case).where(Case.id == opened.id)
+                          .values(card_message_id=planned.card_message_id))
 
 
 def _channel(planned: BenchMeeting, service_url: str) -> ConversationSeen:

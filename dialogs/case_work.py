@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import earlier_plan
 from dialogs.dash import BY_KEY
 from dialogs.earlier_plan import EarlierAction
-from dialogs.meeting import MeetingError
+from dialogs.meeting import CaseToAdvance, MeetingError
 from storage.database import core
 from storage.models import (
     ActionOrigin,
@@ -62,8 +62,8 @@ class SharedCase:
     exceptional: bool
 
     @classmethod
-    def of(cls, case: Case) -> SharedCase:
-        return cls(case.number, case.victim_first_name, case.status.value,
+    def of(cls, case: Case | CaseToAdvance) -> SharedCase:
+        return cls(case.number, case.victim_first_name or "", case.status.value,
                    bool(case.declaration_pending), bool(case.exceptional))
 
 
@@ -382,7 +382,7 @@ async def case_record(session: AsyncSession, case: Case, marac_id: int, *,
     return record
 
 
-async def card_counts(session: AsyncSession, case: Case, marac_id: int
+async def card_counts(session: AsyncSession, case: Case | CaseToAdvance, marac_id: int
                       ) -> tuple[list[str], tuple[int, int, int]]:
     """The case card's agency names and figures (counts), reading no encrypted column."""
     rows = (await core(session, _AGENCY_COUNTS, {"case": case.id, "marac": marac_id})).all()

@@ -5,17 +5,33 @@ in its slot; the slot clock, pauses and warnings live in the database (../shared
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select, text
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import aliased, load_only
 
 from dialogs.referrals import EQUALITY
 from dialogs.refusal import Refusal
 from dialogs.scheduling import move_to_next_meeting
+from storage.crypto import keyring
 from storage.database import core
 from storage.models import (
     ActionOrigin,
@@ -56,7 +72,8 @@ class Slot:
         return max(0, -self.remaining)
 
 
-def slot_of(marac: Marac, meeting: Meeting, case: Case, now: datetime) -> Slot:
+def slot_of(marac: Marac | SlotRules, meeting: Meeting | MeetingToAdvance,
+            case: Case | CaseToAdvance, now: datetime) -> Slot:
     length = marac.slot_seconds + case.extra_seconds
     if case.opened_at is None:
         return Slot(length, length)
@@ -202,10 +219,31 @@ async def confirm_attendance_once(session: AsyncSession, meeting_id: int, person
     return bool(changed.rowcount)
 
 
-# `next`: the meeting (locked: one chair's command at a time), its MARAC, and who is present
-# (for the plan's collective responsibility), in one statement.
+@dataclass(frozen=True)
+class MeetingToAdvance:
+    """What `next` reads of the meeting: whose it is, whether it is paused, and since when."""
+
+    id: int
+    marac_id: int
+    status: MeetingStatus
+    paused_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    """What `next` reads of the MARAC: its slot length, for the opened case's clock."""
+
+    id: int
+    slot_seconds: int
+
+
+# `next`: the meeting (locked: one chair's command at a time), what it needs of its MARAC,
+# and who is present (for the plan's collective responsibility), in one statement of
+# columns, run through Core: no ORM rows to load.
 _FOR_NEXT = (
-    select(Meeting, Marac, Attendance.role, Person.first_name, Agency.name.label("agency"))
+    select(Meeting.id, Meeting.status, Meeting.paused_at, Marac.id.label("marac_id"),
+           Marac.slot_seconds, Attendance.role, Person.first_name,
+           Agency.name.label("agency"))
     .select_from(Meeting).join(Marac, Marac.id == Meeting.marac_id)
     .outerjoin(Attendance, Attendance.meeting_id == Meeting.id)
     .outerjoin(Person, Person.id == Attendance.person_id)
@@ -216,48 +254,147 @@ _FOR_NEXT = (
 
 
 async def meeting_with_responsible(session: AsyncSession, place: str, marac_id: int | None
-                                   ) -> tuple[Meeting, Marac, list[str]]:
-    rows = (await session.execute(_FOR_NEXT, {"place": place, "marac": marac_id})).all()
+                                   ) -> tuple[MeetingToAdvance, SlotRules, list[str]]:
+    rows = (await core(session, _FOR_NEXT, {"place": place, "marac": marac_id})).all()
     if not rows:
         raise MeetingError("No meeting is running here; the chair starts one with **start**.")
-    return rows[0][0], rows[0][1], [
-        f"{row.first_name} ({row.agency or row.role.value})" for row in rows
-        if row.role is not None and row.role is not AttendanceRole.OBSERVER]
+    first = rows[0]
+    return (MeetingToAdvance(first.id, first.marac_id, first.status, first.paused_at),
+            SlotRules(first.marac_id, first.slot_seconds), [
+                f"{row.first_name} ({row.agency or row.role.value})" for row in rows
+                if row.role is not None and row.role is not AttendanceRole.OBSERVER])
+
+
+@dataclass(frozen=True)
+class CaseToAdvance:
+    """What `next` reads of the open case and of the next one listed: the columns its checks,
+    its slot clock and the opened case's card need, not whole rows. Of the encrypted ones,
+    only the open case's victim contact (it must be named) and the listed case's first name
+    (its card shows it) are read; the other is None."""
+
+    id: int
+    number: str
+    status: CaseStatus
+    victim_first_name: str | None
+    victim_contact: str | None
+    exceptional: str
+    declaration_pending: bool
+    extra_seconds: int
+    paused_seconds: int
+    opened_at: datetime | None
+    closed_at: datetime | None
+    card: CardCounts | None = None  # the listed case's card's figures, read with it
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    """A case card's agencies (for its action's owner) and figures, as
+    dialogs.case_work.card_counts reads them."""
+
+    agencies: list[str]
+    shared: int
+    agreed: int
+    before_meeting: int
 
 
 class ToAdvance(NamedTuple):
-    open: Case | None
-    following: Case | None  # the next case listed
+    open: CaseToAdvance | None
+    following: CaseToAdvance | None  # the next case listed
     silent: list[str]  # core agencies the open case cannot close without (002)
 
 
-_OWN_ACTION = select(PlannedAction.id).where(
-    PlannedAction.case_id == Case.id,
-    PlannedAction.owning_agency_id == AgencyInformation.agency_id,
-    PlannedAction.origin != ActionOrigin.EARLIER_PLAN).exists()
-# The open case and the next one listed (not the whole agenda), with, for the open one, the
-# core agencies that shared information and have no action of their own: one statement.
+_IS_OPEN, _IS_LISTED = Case.status == CaseStatus.OPEN, Case.status == CaseStatus.LISTED
+_SHARED = aliased(AgencyInformation)
+# A core agency that shared information on the open case and has no action of its own.
+_SILENT = and_(_IS_OPEN, Agency.is_core, exists().where(
+    _SHARED.case_id == Case.id, _SHARED.agency_id == Agency.id,
+    _SHARED.not_involved.is_(False),
+    ~exists().where(PlannedAction.case_id == Case.id,
+                    PlannedAction.owning_agency_id == Agency.id,
+                    PlannedAction.origin != ActionOrigin.EARLIER_PLAN)
+    .correlate(Case, Agency)).correlate(Case, Agency))
+_AGREED = (select(func.count()).select_from(PlannedAction)
+           .where(PlannedAction.case_id == Case.id,
+                  PlannedAction.origin == ActionOrigin.MEETING).scalar_subquery())
+# The open case and the next one listed (not the whole agenda) in one statement of columns,
+# run through Core (no ORM rows to load, nothing decrypted that is not used): for the open
+# case, one row per core agency that shared information and has no action of its own (with
+# its reason, if it gave one); for the next one, one row per agency of the MARAC, with what
+# it shared, and the actions agreed: its card's figures.
 _TO_ADVANCE = (
-    select(Case, Agency.name, AgencyInformation.no_action_reason).select_from(Case)
-    .outerjoin(AgencyInformation, and_(
-        AgencyInformation.case_id == Case.id, Case.status == CaseStatus.OPEN,
-        AgencyInformation.not_involved.is_(False), ~_OWN_ACTION))
-    .outerjoin(Agency, and_(Agency.id == AgencyInformation.agency_id, Agency.is_core))
+    select(Case.id, Case.number, Case.status,
+           # As stored: decrypted once a case below, not once a row.
+           sql_case((_IS_LISTED, type_coerce(Case.victim_first_name, Text)))
+           .label("victim_first_name"),
+           sql_case((_IS_OPEN, type_coerce(Case.victim_contact, Text))).label("victim_contact"),
+           Case.exceptional, Case.declaration_pending, Case.extra_seconds,
+           Case.paused_seconds, Case.opened_at, Case.closed_at,
+           Agency.name.label("agency"),
+           sql_case((_IS_OPEN, AgencyInformation.no_action_reason)).label("no_action_reason"),
+           AgencyInformation.id.label("sent_id"), AgencyInformation.before_meeting,
+           _AGREED.label("agreed"))
+    .select_from(Case)
+    .outerjoin(Agency, and_(Agency.marac_id == bindparam("marac"), or_(_IS_LISTED, _SILENT)))
+    .outerjoin(AgencyInformation, and_(AgencyInformation.case_id == Case.id,
+                                       AgencyInformation.agency_id == Agency.id))
     .where(Case.meeting_id == bindparam("meeting"), or_(
-        Case.status == CaseStatus.OPEN,
-        Case.id == select(Case.id).where(Case.meeting_id == bindparam("meeting"),
-                                         Case.status == CaseStatus.LISTED)
+        _IS_OPEN,
+        Case.id == select(Case.id).where(Case.meeting_id == bindparam("meeting"), _IS_LISTED)
         .order_by(Case.closed_panel, Case.slot).limit(1).scalar_subquery()))
-    .order_by(Case.id, Agency.name))
+    .order_by(Case.id, Agency.id))
+_CASE_FIELDS = tuple(f.name for f in fields(CaseToAdvance) if f.name != "card")
 
 
-async def to_advance(session: AsyncSession, meeting: Meeting) -> ToAdvance:
-    rows = (await session.execute(_TO_ADVANCE, {"meeting": meeting.id})).all()
-    opened = next((row[0] for row in rows if row[0].status is CaseStatus.OPEN), None)
-    following = next((row[0] for row in rows if row[0].status is CaseStatus.LISTED), None)
-    silent = sorted({name for case, name, reason in rows
-                     if case is opened and name is not None and not reason})
+async def to_advance(session: AsyncSession, meeting: Meeting | MeetingToAdvance
+                     ) -> ToAdvance:
+    rows = (await core(session, _TO_ADVANCE, {"meeting": meeting.id,
+                                              "marac": meeting.marac_id})).all()
+    cases = {row.id: CaseToAdvance(*(getattr(row, name) for name in _CASE_FIELDS))
+             for row in rows}
+    cases = {key: replace(case, victim_first_name=_decrypted(case.victim_first_name),
+                          victim_contact=_decrypted(case.victim_contact))
+             for key, case in cases.items()}
+    opened = next((c for c in cases.values() if c.status is CaseStatus.OPEN), None)
+    following = next((c for c in cases.values() if c.status is CaseStatus.LISTED), None)
+    silent = sorted({row.agency for row in rows if opened is not None and row.id == opened.id
+                     and row.agency is not None and not row.no_action_reason})
+    if following is not None:
+        agencies = [row for row in rows if row.id == following.id and row.agency is not None]
+        shared = [row for row in agencies if row.sent_id is not None]
+        agreed = next(row.agreed for row in rows if row.id == following.id)
+        following = replace(following, card=CardCounts(
+            [row.agency for row in agencies], len(shared), agreed,
+            sum(bool(row.before_meeting) for row in shared)))
     return ToAdvance(opened, following, [] if opened and opened.exceptional else silent)
+
+
+def _decrypted(token: str | None) -> str | None:
+    return None if token is None else keyring().decrypt(token)
+
+
+_CLOSED: BindParameter[int | None] = bindparam("closed")
+_OPENED: BindParameter[int | None] = bindparam("opened")
+_NOW = bindparam("now", type_=Case.__table__.c.closed_at.type)
+
+
+def _for(which: BindParameter[Any], value: Any, otherwise: Any) -> Any:
+    return sql_case((Case.id == which, value), else_=otherwise)
+
+
+# `next`'s one write: the open case closed (with who shares responsibility for its plan)
+# and the next one opened, its slot clock started afresh, in one statement.
+_ADVANCE = (
+    update(Case).where(or_(Case.id == _CLOSED, Case.id == _OPENED))
+    .values(status=_for(_CLOSED, literal(CaseStatus.CLOSED, Case.__table__.c.status.type),
+                        literal(CaseStatus.OPEN, Case.__table__.c.status.type)),
+            closed_at=_for(_CLOSED, _NOW, Case.closed_at),
+            responsible=_for(_CLOSED, bindparam("responsible",
+                                                type_=Case.__table__.c.responsible.type),
+                             Case.responsible),
+            opened_at=_for(_OPENED, _NOW, Case.opened_at),
+            paused_seconds=_for(_OPENED, 0, Case.paused_seconds),
+            warned_at=_for(_OPENED, None, Case.warned_at),
+            overrun_at=_for(_OPENED, None, Case.overrun_at)))
 
 
 async def cases_of(session: AsyncSession, meeting: Meeting) -> list[Case]:
@@ -296,10 +433,12 @@ async def start(session: AsyncSession, marac_id: int, conversation_id: str,
     return meeting, True
 
 
-async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str],
-                  now: datetime) -> tuple[Case | None, Case | None]:
+async def advance(session: AsyncSession, meeting: Meeting | MeetingToAdvance,
+                  responsible: list[str], now: datetime
+                  ) -> tuple[CaseToAdvance | None, CaseToAdvance | None]:
     """`next`: close the open case's planning and open the next listed one. Every check is
-    made before anything changes."""
+    made before anything changes; the change is one UPDATE of the two rows (the ORM does
+    not hold them: nothing else of them is read in the turn)."""
     _must_not_be_paused(meeting)
     found = await to_advance(session, meeting)
     closed, following = found.open, found.following
@@ -308,10 +447,14 @@ async def advance(session: AsyncSession, meeting: Meeting, responsible: list[str
     elif following is None:
         raise MeetingError("Every case on the agenda has been heard; the chair can **end** "
                            "the meeting.")
+    await core(session, _ADVANCE, {
+        "closed": closed.id if closed else None, "opened": following.id if following else None,
+        "now": now, "responsible": responsible})
     if closed is not None:
-        close_case(closed, responsible, now)
+        closed = replace(closed, status=CaseStatus.CLOSED, closed_at=now)
     if following is not None:
-        _open(following, now)
+        following = replace(following, status=CaseStatus.OPEN, opened_at=now,
+                            paused_seconds=0)
     return closed, following
 
 
@@ -337,7 +480,7 @@ async def _must_be_ready_to_close(session: AsyncSession, case: Case) -> None:
     _ready_to_close(case, await core_agencies_without_a_reason(session, case))
 
 
-def _ready_to_close(case: Case, silent: list[str]) -> None:
+def _ready_to_close(case: Case | CaseToAdvance, silent: list[str]) -> None:
     """One person is named to update the victim before a plan is closed, and a core agency
     whose information leads to no action of its own has said why (002)."""
     if not case.victim_contact and not case.exceptional:
@@ -432,7 +575,7 @@ async def _current(session: AsyncSession, meeting: Meeting) -> Case:
     return case
 
 
-def _must_not_be_paused(meeting: Meeting) -> None:
+def _must_not_be_paused(meeting: Meeting | MeetingToAdvance) -> None:
     if meeting.status is MeetingStatus.PAUSED:
         raise MeetingError("The meeting is paused; **resume** it first.")
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.turns.replies import Message
+from storage.database import core
 from storage.models import Case, Meeting
 
 Recorder = Callable[[AsyncSession, str], Awaitable[None]]
@@ -21,15 +22,22 @@ class Post:
     record: Recorder | None = None  # stores the id Teams gave the posted message
 
 
+# Built once, run through Core on the unit of work's connection: keeping a posted card's id
+# is one UPDATE, without the ORM's bulk-update path (its statement compiled per call, the
+# session's objects searched to synchronise).
+_KEEP_ATTENDANCE_CARD = (update(Meeting).where(Meeting.id == bindparam("row"))
+                         .values(attendance_message_id=bindparam("message_id")))
+_KEEP_CASE_CARD = (update(Case).where(Case.id == bindparam("row"))
+                   .values(card_message_id=bindparam("message_id")))
+
+
 def keep_attendance_card(meeting_id: int) -> Recorder:
     async def record(session: AsyncSession, message_id: str) -> None:
-        await session.execute(update(Meeting).where(Meeting.id == meeting_id)
-                              .values(attendance_message_id=message_id))
+        await core(session, _KEEP_ATTENDANCE_CARD, {"row": meeting_id, "message_id": message_id})
     return record
 
 
 def keep_case_card(case_id: int) -> Recorder:
     async def record(session: AsyncSession, message_id: str) -> None:
-        await session.execute(update(Case).where(Case.id == case_id)
-                              .values(card_message_id=message_id))
+        await core(session, _KEEP_CASE_CARD, {"row": case_id, "message_id": message_id})
     return record

@@ -92,10 +92,16 @@ async def attendance_view(session: AsyncSession, marac: Marac, meeting: Meeting,
     )
 
 
-async def case_card_view(session: AsyncSession, marac: Marac, meeting: Meeting, case: Case,
+async def case_card_view(session: AsyncSession, marac: Marac | run.SlotRules,
+                         meeting: Meeting | run.MeetingToAdvance,
+                         case: Case | run.CaseToAdvance,
                          now: datetime, record: CaseRecord | None = None) -> AdaptiveCard:
-    """With `record` (what the press has read of the case already), no statement at all."""
-    if record is None:
+    """With `record` (what the press has read of the case already), or a case `next` has
+    just opened (its card's figures read with it), no statement at all."""
+    if isinstance(case, run.CaseToAdvance) and case.card is not None:
+        names, (shared, actions, before) = case.card.agencies, (
+            case.card.shared, case.card.agreed, case.card.before_meeting)
+    elif record is None:
         names, (shared, actions, before) = await case_work.card_counts(session, case, marac.id)
     else:
         names, (shared, actions, before) = record.agency_names, record.counts()

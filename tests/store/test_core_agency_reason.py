@@ -88,3 +88,19 @@ async def test_the_reason_is_kept_to_a_sensible_length(store, clock, open_case):
         meeting = await run.must_be_under_way(session, CHANNEL)
         assert await run.core_agencies_without_a_reason(
             session, await run.open_case(session, meeting)) == []
+
+
+async def test_another_agencys_action_does_not_excuse_a_silent_core_agency(store, clock,
+                                                                         open_case):
+    """Each core agency's own actions are counted, not any action on the case (`next` reads
+    the silent agencies in the statement that finds the cases to close and open)."""
+    demo, number = open_case
+    await share(store, clock, demo, number, CSC)
+    async with store.unit_of_work() as session:
+        case = await session.scalar(select(Case).where(Case.number == number))
+        session.add(PlannedAction(
+            case_id=case.id, owning_agency_id=demo.agencies["Police"], for_whom="victim",
+            description="Flag the address.", origin=ActionOrigin.MEETING))
+    with pytest.raises(MeetingError, match="Children's Social Care shared information"):
+        await next_case(store, clock)
+    assert (await case_named(store, number)).status is CaseStatus.OPEN
