@@ -33,35 +33,34 @@ NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK")
 
 
 @contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
+def heard(target: Any, name: str, note: Any, **options: Any) -> Iterator[list[str]]:
+    """What `note` makes of each SQLAlchemy event `name` on `target` inside the block (None
+    is not kept)."""
+    kept: list[str] = []
+
+    def listener(*arguments: Any) -> None:
+        noted = note(*arguments)
+        if noted is not None:
+            kept.append(noted)
+
+    event.listen(target, name, listener, **options)
+    try:
+        yield kept
+    finally:
+        event.remove(target, name, listener)
+
+
+def statements(store: Store) -> Any:
     """Every statement sent to the database inside the block, in order."""
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(NOT_COUNTED):
-            sent.append(" ".join(statement.split())[:160])
-
-    engine = store.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    return heard(store.engine.sync_engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: None
+                 if statement.lstrip().upper().startswith(NOT_COUNTED)
+                 else " ".join(statement.split())[:160])
 
 
-@contextmanager
-def loaded() -> Iterator[list[str]]:
+def loaded() -> Any:
     """The ORM rows (whole mapped objects) loaded inside the block, by class."""
-    rows: list[str] = []
-
-    def load(target: Any, _context: Any) -> None:
-        rows.append(type(target).__name__)
-
-    event.listen(Base, "load", load, propagate=True)
-    try:
-        yield rows
-    finally:
-        event.remove(Base, "load", load)
+    return heard(Base, "load", lambda target, _context: type(target).__name__, propagate=True)
 
 
 @contextmanager
