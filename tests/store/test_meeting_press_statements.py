@@ -144,13 +144,20 @@ async def test_adding_an_action_is_within_its_budget(store, clock):
         assert await session.scalar(select(func.count()).select_from(PlannedAction)) == 1
 
 
-async def test_next_closing_one_case_and_opening_another_is_within_its_budget(store, clock):
+async def ready_to_close(store, clock) -> str:
+    """A case open at the meeting that `next` may close: an agency present, its victim
+    contact named. Its number."""
     await started(store, clock)
     _, first = await next_case(store, clock)
     await confirm(store, clock, PRIYA)
     async with store.unit_of_work() as session:
         case = await session.scalar(select(Case).where(Case.number == first))
         case.victim_contact = "Imogen"
+    return first
+
+
+async def test_next_closing_one_case_and_opening_another_is_within_its_budget(store, clock):
+    first = await ready_to_close(store, clock)
     with statements(store) as sent, decrypted() as values, loaded() as rows:
         posts = await handle_message(typed_in_channel(CHRIS, "next"), store, clock)
     texts = " ".join(post.message.text or "" for post in posts)
@@ -221,12 +228,7 @@ async def test_the_next_cases_card_id_is_kept_in_one_update_that_a_restart_finds
     work has committed (a send inside it would hold the meeting's lock, and SQLite's one
     write lock, across a call to Teams); keeping it costs one UPDATE, and a new store (a
     restart, another replica) finds it."""
-    await started(store, clock)
-    _, first = await next_case(store, clock)
-    await confirm(store, clock, PRIYA)
-    async with store.unit_of_work() as session:
-        case = await session.scalar(select(Case).where(Case.number == first))
-        case.victim_contact = "Imogen"
+    first = await ready_to_close(store, clock)
     posts = await handle_message(typed_in_channel(CHRIS, "next"), store, clock)
     [kept] = [post for post in posts if post.record is not None]
     with statements(store) as sent:
