@@ -498,13 +498,6 @@ def close_case(case: Case, responsible: list[str], now: datetime) -> None:
     case.responsible = responsible
 
 
-def _open(case: Case, now: datetime) -> None:
-    case.status = CaseStatus.OPEN
-    case.opened_at = now
-    case.paused_seconds = 0
-    case.warned_at = case.overrun_at = None
-
-
 async def extend(session: AsyncSession, meeting: Meeting, marac: Marac, minutes: int,
                  now: datetime) -> Case:
     if not 1 <= minutes <= 60:
