@@ -58,6 +58,8 @@ async def named_in(session: AsyncSession, tenant_id: str, arguments: str
     its own MARAC, whatever other MARAC is named after it (`transfer RIV-2026-001
     Westbrook`); or else its name or case prefix as the last word(s), e.g.
     `people Riverside`."""
+    if not arguments.strip():
+        return None, arguments  # nothing typed can name one
     maracs = (await session.execute(select(Marac.id, Marac.name, Marac.case_prefix)
                                     .where(Marac.tenant_id == tenant_id))).all()
     folded = arguments.strip().casefold()

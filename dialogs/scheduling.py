@@ -45,7 +45,12 @@ def calendar_of(marac: Marac) -> WorkingCalendar:
 
 
 def local_today(marac: Marac, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(marac.timezone)).date()
+    return day_in(marac.timezone, now)
+
+
+def day_in(timezone: str, now: datetime) -> date:
+    """The date `now` falls on in the MARAC's time zone."""
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 async def place(session: AsyncSession, marac: Marac, referral: Referral, now: datetime

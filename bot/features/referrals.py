@@ -15,25 +15,25 @@ from storage.database import lock_marac
 
 
 @command("refer", "Refer a case: the referral card with the DASH checklist.", "refer",
-         roles=REFERRERS, places=PERSONAL_ONLY)
+         roles=REFERRERS, places=PERSONAL_ONLY, checks_first=True)
 async def _refer(request: Request) -> Message:
     return card_reply(await referral_form(request.session, request.marac_id,
-                                          request.context.actor.person_id, request.clock.now()),
+                                          request.context.actor, request.clock.now()),
                       "Referral form")
 
 
 @button("referral.count", "Count the yes answers so far.", roles=REFERRERS,
-        places=PERSONAL_ONLY)
+        places=PERSONAL_ONLY, checks_first=True)
 async def _count(press: Press) -> InvokeAnswer:
     answers = [press.data.get(key) for key in BY_KEY]
     yes = sum(1 for answer in answers if answer == Answer.YES.value)
-    return card_answer(await referral_form(press.session, press.marac_id, press.person_id,
+    return card_answer(await referral_form(press.session, press.marac_id, press.context.actor,
                                            press.clock.now(), press.data, yes))
 
 
 async def _form_again(press: Press, problem: Refusal) -> InvokeAnswer:
     """A submission refused: the form as it was filled in, with what to put right."""
-    return card_answer(await referral_form(press.session, press.marac_id, press.person_id,
+    return card_answer(await referral_form(press.session, press.marac_id, press.context.actor,
                                            press.clock.now(), press.data, problem=str(problem)))
 
 

@@ -5,35 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 
 from adaptive_cards.card import AdaptiveCard
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.referral import referral_form_card, referral_summary_card
 from cards.triage import triage_card
+from dialogs.actor import Actor
 from dialogs.referrals import summary_of
-from dialogs.scheduling import local_today
+from dialogs.scheduling import day_in
 from dialogs.transfers import transfers_in
 from dialogs.triage import awaiting_triage
+from storage.database import core
 from storage.models import Agency, Marac, Person, Referral
 
+# The MARAC's time zone with its agencies in order, each marked if it is the referrer's own:
+# everything the form needs, in one statement built once.
+_FORM = (select(Marac.timezone, Agency.name, (Agency.id == select(Person.agency_id).where(
+    Person.id == bindparam("person")).scalar_subquery()).label("mine"))
+    .select_from(Marac).outerjoin(Agency, Agency.marac_id == Marac.id)
+    .where(Marac.id == bindparam("marac")).order_by(Agency.id))
 
-async def agency_names(session: AsyncSession, marac_id: int) -> list[str]:
-    return list((await session.scalars(
-        select(Agency.name).where(Agency.marac_id == marac_id).order_by(Agency.id))).all())
 
-
-async def referral_form(session: AsyncSession, marac_id: int, person_id: int | None,
-                        now: datetime, values: dict[str, object] | None = None,
+async def referral_form(session: AsyncSession, marac_id: int, referrer: Actor, now: datetime,
+                        values: dict[str, object] | None = None,
                         yes_count: int | None = None, problem: str | None = None
                         ) -> AdaptiveCard:
-    marac = await session.get_one(Marac, marac_id)
+    """The form, its referring agency and referrer filled in for a referrer the store knows."""
+    rows = (await core(session, _FORM, {"marac": marac_id, "person": referrer.person_id})).all()
     values = dict(values or {})
-    if person_id is not None and "referring_agency" not in values:
-        person = await session.get_one(Person, person_id)
-        if person.agency_id is not None:
-            values["referring_agency"] = (await session.get_one(Agency, person.agency_id)).name
-            values.setdefault("referrer_name", person.first_name)
-    return referral_form_card(await agency_names(session, marac_id), local_today(marac, now),
+    own = next((row.name for row in rows if row.mine), None)
+    if own is not None and "referring_agency" not in values:
+        values["referring_agency"] = own
+        values.setdefault("referrer_name", referrer.first_name)
+    return referral_form_card([row.name for row in rows if row.name is not None],
+                              day_in(rows[0].timezone, now),
                               values, yes_count, problem, marac_id)
 
 

@@ -1,5 +1,6 @@
-"""Statements a meeting press costs (issue 21): each press of the meeting's busiest buttons
-and the chair's `next` is served in a budget of SQL statements, counted on the real database
+"""Statements a meeting press costs (issue 21): each press of the meeting's busiest buttons,
+the chair's `next`, a typed `help` and the referral form's count are served in a budget of
+SQL statements, counted on the real database
 by an SQLAlchemy event listener, so that a change that adds a look-up to a press fails here
 rather than in the benchmark. Transaction boundaries (BEGIN, COMMIT) are not counted: SQLite
 sends its BEGIN IMMEDIATE as a statement and PostgreSQL does not, and both count the same
@@ -8,6 +9,7 @@ work."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +26,7 @@ from tests.store.test_closed_panel import an_action, press_in_channel
 from tests.turns import handle_card_action, handle_message
 
 CHRIS, PRIYA = DEMO_PEOPLE[1], DEMO_PEOPLE[3]
-BUDGET = {"attendance": 6, "action": 6, "next": 6}
+BUDGET = {"attendance": 6, "action": 6, "next": 6, "help": 3, "referral.count": 2}
 # Values decrypted by `next`: the closed case's victim contact (it must be named), the
 # opened case's first name (its card shows it) and the first names of those present (the
 # plan's collective responsibility); nothing else of either case.
@@ -168,6 +170,48 @@ async def test_next_closing_one_case_and_opening_another_is_within_its_budget(st
     async with store.unit_of_work() as session:
         status = await session.scalar(select(Case.status).where(Case.number == first))
         assert status is CaseStatus.CLOSED
+
+
+def in_personal_chat(person: Any, **activity: Any) -> Activity:
+    return Activity().deserialize({
+        "channelId": "msteams", "serviceUrl": "http://x/",
+        "from": {"id": person.teams_user_id, "aadObjectId": person.aad_object_id,
+                 "name": person.full_name},
+        "recipient": {"id": "bot"},
+        "conversation": {"id": f"chat-{person.teams_user_id}", "conversationType": "personal",
+                         "tenantId": DEMO_TENANT},
+        "channelData": {"tenant": {"id": DEMO_TENANT}}, **activity})
+
+
+async def test_help_is_the_replay_check_who_is_acting_and_the_audit_row(store, clock):
+    """In personal chat too, where a command's words may name a MARAC: `help` names none."""
+    await started(store, clock)
+    with statements(store) as sent:
+        posts = await handle_message(in_personal_chat(
+            CHRIS, type="message", id="help-1", text="help"), store, clock)
+    assert posts, "help answers"
+    assert len(sent) <= BUDGET["help"], within(BUDGET["help"], sent)
+
+
+async def test_counting_the_referral_forms_yes_answers_reads_the_form_in_one_statement(
+        store, clock):
+    """The light press: who is acting, the form's agencies with the referrer's own and the
+    MARAC's day in one read, and no audit beyond its row (it writes nothing else)."""
+    await started(store, clock)
+    verb = "referral.count"
+    activity = in_personal_chat(PRIYA, type="invoke", name="adaptiveCard/action",
+                                id="count-1", replyToId="form-1")
+    answers = {"q01_injury": "yes", "q02_very_frightened": "yes"}
+    action = {"verb": verb, "data": {"verb": verb, **answers}}
+    with statements(store) as sent, loaded() as rows:
+        answer, _, _ = await handle_card_action(activity, action, store, clock)
+    shown = json.dumps(answer["value"])
+    assert "**2 of 24** answered yes" in shown, shown
+    inputs = {item["id"]: item.get("value") for item in answer["value"]["body"]
+              if "id" in item}
+    assert inputs["referring_agency"] == "Police" and inputs["referrer_name"] == "Priya"
+    assert len(sent) <= BUDGET[verb] + 1, within(BUDGET[verb] + 1, sent)  # + the audit row
+    assert rows == [], f"the form reads columns, not ORM rows: {rows}"
 
 
 async def test_identical_presses_at_once_store_one_action_and_all_get_the_card(store, clock):
