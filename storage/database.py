@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import storage.audit_guard  # noqa: F401  (registers the audit trail's append-only guard)
+from storage import sqlite_driver
 from storage.models import Marac
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -46,7 +47,9 @@ def create_engine(url: str) -> AsyncEngine:
     identify someone (a DASH answer, a name, an incident reference)."""
     check_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
+                                     module=sqlite_driver.dbapi(), pool_reset_on_return=None)
+        sqlite_driver.roll_back_only_what_is_open(engine)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine

@@ -1,0 +1,91 @@
+"""SQLite's statements each make one trip to aiosqlite's thread (storage.sqlite_driver), and
+behave as through SQLAlchemy's own adapter: rows, counts, new ids, errors, and a connection
+never back in the pool with its transaction (and SQLite's write lock) still open."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import Store
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[Store]:
+    store = Store.from_url(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with store.unit_of_work() as session:
+        await session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, "
+                                   "word TEXT UNIQUE, seen INTEGER DEFAULT 0)"))
+    yield store
+    await store.close()
+
+
+@contextmanager
+def trips() -> Iterator[list[str]]:
+    """Each call queued for aiosqlite's thread inside the block, by name."""
+    made: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+
+
+async def test_a_unit_of_work_is_one_trip_a_statement_and_one_to_commit(sqlite):
+    with trips() as made:
+        async with sqlite.unit_of_work() as session:
+            await session.execute(text("INSERT INTO note (word) VALUES ('one')"))
+            await session.execute(text("SELECT * FROM note"))
+    # BEGIN IMMEDIATE, the two statements, the commit; no ROLLBACK after it
+    assert made == ["_run", "_run", "_run", "commit"], made
+
+
+async def test_rows_counts_and_new_ids_come_back_as_from_sqlalchemys_adapter(sqlite):
+    async with sqlite.unit_of_work() as session:
+        first = await session.execute(text("INSERT INTO note (word) VALUES ('one')"))
+        second = await session.execute(text("INSERT INTO note (word) VALUES ('two')"))
+        assert (first.lastrowid, second.lastrowid) == (1, 2)
+        updated = await session.execute(text("UPDATE note SET seen = seen + 1"))
+        assert updated.rowcount == 2
+        rows = (await session.execute(text("SELECT word, seen FROM note ORDER BY id"))).all()
+        assert [tuple(row) for row in rows] == [("one", 1), ("two", 1)]
+        assert list((await session.execute(text("SELECT word FROM note"))).keys()) == ["word"]
+
+
+async def test_a_refused_statement_is_sqlalchemys_error_and_nothing_of_its_unit_is_kept(sqlite):
+    with pytest.raises(IntegrityError):
+        async with sqlite.unit_of_work() as session:
+            await session.execute(text("INSERT INTO note (word) VALUES ('one')"))
+            await session.execute(text("INSERT INTO note (word) VALUES ('one')"))
+    async with sqlite.unit_of_work() as session:
+        assert (await session.execute(text("SELECT count(*) FROM note"))).scalar() == 0
+
+
+async def test_a_connection_back_in_the_pool_mid_transaction_is_rolled_back(sqlite):
+    """A transaction begun behind SQLAlchemy's back (so it does not end it) is still ended
+    when the connection goes back to the pool: the write lock is free for the next unit."""
+    def leave_open(connection: Connection) -> bool:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("INSERT INTO note (word) VALUES ('left open')")
+        return bool(connection.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+
+    async with sqlite.engine.connect() as connection:
+        assert await connection.run_sync(leave_open)
+    async with sqlite.unit_of_work() as session:
+        await session.execute(text("INSERT INTO note (word) VALUES ('next')"))
+    async with sqlite.unit_of_work() as session:
+        words = (await session.execute(text("SELECT word FROM note"))).scalars().all()
+    assert words == ["next"]
