@@ -3,6 +3,8 @@ summary the referrer gets back. Sent in personal chat only: it names people."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -72,6 +74,39 @@ def referral_form_card(agencies: Sequence[str], today: date,
     marac = {} if marac_id is None else {"marac": marac_id}
     return build(items, [execute("Count yes answers", "referral.count", **marac),
                          execute("Submit referral", "referral.submit", **marac)])
+
+
+def filled_referral_form(agencies: Sequence[str], today: date,
+                  values: Mapping[str, object] | None = None, yes_count: int | None = None,
+                  problem: str | None = None, marac_id: int | None = None) -> dict[str, Any]:
+    """referral_form_card's card as JSON, the same to the letter (tests/unit/test_cards.py),
+    filled in on a drawing kept for its agencies, day and MARAC: Count redraws the form on
+    every press, and drawing its sixty inputs was most of what that press cost."""
+    if problem:  # a refused submission: rare enough to draw afresh
+        return json.loads(referral_form_card(agencies, today, values, yes_count, problem,
+                                             marac_id).to_json())
+    card = json.loads(_blank_form(tuple(agencies), today, marac_id))
+    body: list[dict[str, Any]] = card["body"]
+    filled = {k: str(x) for k, x in (values or {}).items() if x is not None}
+    for item in body:
+        if item.get("id") in filled:
+            _fill(item, filled[item["id"]])
+        elif item.get("text") == _count_line(None):
+            item["text"] = _count_line(yes_count)
+    return card
+
+
+def _fill(item: dict[str, Any], value: str) -> None:
+    """As the inputs are drawn: a date keeps what it is given, another input only a value."""
+    if value or item["type"] == "Input.Date":
+        item["value"] = value
+    else:
+        item.pop("value", None)
+
+
+@functools.lru_cache(maxsize=16)
+def _blank_form(agencies: tuple[str, ...], today: date, marac_id: int | None) -> str:
+    return referral_form_card(agencies, today, marac_id=marac_id).to_json()
 
 
 def _voice_input(field: VoiceField, value: str) -> Any:

@@ -13,6 +13,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import CursorResult, Executable, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -134,6 +135,20 @@ class Store:
         async with (self._queue.turn() if self._queue else nullcontext()), \
                 self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement that is its own transaction (keeping the id Teams
+        gave a posted card): on PostgreSQL sent in autocommit, without a BEGIN and a COMMIT
+        of its own; SQLite's transactions are begun by this module (_begin_immediate), so
+        there it is a transaction as a unit of work's is, without the session."""
+        async with (self._queue.turn() if self._queue else nullcontext()):
+            if self._queue is not None:
+                async with self.engine.begin() as connection:
+                    yield connection
+                return
+            async with self.engine.connect() as connection:
+                yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def is_reachable(self) -> bool:
         try:

@@ -189,8 +189,8 @@ class MaracBot(TeamsActivityHandler):
     async def _post(self, replies: Replies, post: Post) -> None:
         sent = await replies.send(post.message)
         if post.record is not None and sent:
-            async with self.store.unit_of_work() as session:
-                await post.record(session, sent)
+            async with self.store.one_statement() as connection:
+                await post.record(connection, sent)
 
     async def on_teams_file_consent_accept(self, turn_context: TurnContext,
                                            file_consent_card_response: Any) -> None:

@@ -44,7 +44,7 @@ class MeetingPoster:
         async with self.store.unit_of_work() as session:
             for post, message_id in zip(posts, sent, strict=False):
                 if post.record is not None and message_id:
-                    await post.record(session, message_id)
+                    await post.record(await session.connection(), message_id)
             for post in posts[len(sent):]:
                 message = post.message
                 outbox.enqueue(session, replace(message, summary=message.summary or SUMMARY),

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.turns.replies import Message
-from storage.database import core
 from storage.models import Case, Meeting
 
-Recorder = Callable[[AsyncSession, str], Awaitable[None]]
+# Keeps the id on the connection given: Store.one_statement's, or a unit of work's.
+Recorder = Callable[[AsyncConnection, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,9 @@ class Post:
     record: Recorder | None = None  # stores the id Teams gave the posted message
 
 
-# Built once, run through Core on the unit of work's connection: keeping a posted card's id
-# is one UPDATE, without the ORM's bulk-update path (its statement compiled per call, the
-# session's objects searched to synchronise).
+# Built once, run through Core: keeping a posted card's id is one UPDATE, without the ORM's
+# bulk-update path (its statement compiled per call, the session's objects searched to
+# synchronise).
 _KEEP_ATTENDANCE_CARD = (update(Meeting).where(Meeting.id == bindparam("row"))
                          .values(attendance_message_id=bindparam("message_id")))
 _KEEP_CASE_CARD = (update(Case).where(Case.id == bindparam("row"))
@@ -32,12 +32,13 @@ _KEEP_CASE_CARD = (update(Case).where(Case.id == bindparam("row"))
 
 
 def keep_attendance_card(meeting_id: int) -> Recorder:
-    async def record(session: AsyncSession, message_id: str) -> None:
-        await core(session, _KEEP_ATTENDANCE_CARD, {"row": meeting_id, "message_id": message_id})
+    async def record(connection: AsyncConnection, message_id: str) -> None:
+        await connection.execute(_KEEP_ATTENDANCE_CARD,
+                                 {"row": meeting_id, "message_id": message_id})
     return record
 
 
 def keep_case_card(case_id: int) -> Recorder:
-    async def record(session: AsyncSession, message_id: str) -> None:
-        await core(session, _KEEP_CASE_CARD, {"row": case_id, "message_id": message_id})
+    async def record(connection: AsyncConnection, message_id: str) -> None:
+        await connection.execute(_KEEP_CASE_CARD, {"row": case_id, "message_id": message_id})
     return record

@@ -70,8 +70,10 @@ class Press:
 InvokeAnswer = dict[str, Any]
 
 
-def card_answer(card: AdaptiveCard) -> InvokeAnswer:
-    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": json.loads(card.to_json())}
+def card_answer(card: AdaptiveCard | dict[str, Any]) -> InvokeAnswer:
+    """A card built with adaptive-cards-py, or already its JSON."""
+    value = card if isinstance(card, dict) else json.loads(card.to_json())
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": value}
 
 
 def message_answer(text: str) -> InvokeAnswer:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from adaptive_cards.card import AdaptiveCard
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.referral import referral_form_card, referral_summary_card
+from cards.referral import filled_referral_form, referral_summary_card
 from cards.triage import triage_card
 from dialogs.actor import Actor
 from dialogs.referrals import summary_of
@@ -29,7 +30,7 @@ _FORM = (select(Marac.timezone, Agency.name, (Agency.id == select(Person.agency_
 async def referral_form(session: AsyncSession, marac_id: int, referrer: Actor, now: datetime,
                         values: dict[str, object] | None = None,
                         yes_count: int | None = None, problem: str | None = None
-                        ) -> AdaptiveCard:
+                        ) -> dict[str, Any]:
     """The form, its referring agency and referrer filled in for a referrer the store knows."""
     rows = (await core(session, _FORM, {"marac": marac_id, "person": referrer.person_id})).all()
     values = dict(values or {})
@@ -37,9 +38,9 @@ async def referral_form(session: AsyncSession, marac_id: int, referrer: Actor, n
     if own is not None and "referring_agency" not in values:
         values["referring_agency"] = own
         values.setdefault("referrer_name", referrer.first_name)
-    return referral_form_card([row.name for row in rows if row.name is not None],
-                              day_in(rows[0].timezone, now),
-                              values, yes_count, problem, marac_id)
+    return filled_referral_form([row.name for row in rows if row.name is not None],
+                                day_in(rows[0].timezone, now), values, yes_count, problem,
+                                marac_id)
 
 
 async def referral_summary(session: AsyncSession, referral: Referral) -> AdaptiveCard:

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from botbuilder.schema import Activity
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from dialogs.demo import DEMO_PEOPLE, DEMO_TEAM, DEMO_TENANT
 from storage import crypto
@@ -276,9 +277,9 @@ async def test_the_next_cases_card_id_is_kept_in_one_update_that_a_restart_finds
     posts = await handle_message(typed_in_channel(CHRIS, "next"), store, clock)
     [kept] = [post for post in posts if post.record is not None]
     with statements(store) as sent:
-        async with store.unit_of_work() as session:
+        async with store.one_statement() as connection:
             assert kept.record is not None
-            await kept.record(session, "sent-card-id")
+            await kept.record(connection, "sent-card-id")
     assert [statement.split()[0] for statement in sent] == ["UPDATE"], sent
     restarted = Store.from_url(database_url)
     try:
@@ -288,3 +289,18 @@ async def test_the_next_cases_card_id_is_kept_in_one_update_that_a_restart_finds
             assert opened.card_message_id == "sent-card-id"
     finally:
         await restarted.close()
+
+
+async def test_a_connection_lent_for_one_statement_goes_back_to_transactions(store, clock):
+    """On PostgreSQL the one statement is sent in autocommit; the pooled connection then
+    serves units of work that roll back, as before."""
+    await started(store, clock)
+    async with store.one_statement() as connection:
+        await connection.execute(update(Meeting).values(attendance_message_id="kept"))
+    with pytest.raises(RuntimeError):
+        async with store.unit_of_work() as session:
+            await session.execute(update(Meeting).values(attendance_message_id="undone"))
+            raise RuntimeError("the turn failed")
+    async with store.unit_of_work() as session:
+        kept = set((await session.scalars(select(Meeting.attendance_message_id))).all())
+    assert kept == {"kept"}

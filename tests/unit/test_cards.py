@@ -1,16 +1,19 @@
 """Every card the code can produce is valid for Teams (schema and size)."""
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from adaptive_cards.card import AdaptiveCard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cards.agenda import agenda_card
 from cards.help import help_card
 from cards.import_report import import_report_card
 from cards.meeting import Present, attendance_card, case_card, case_details_card, summary_card
-from cards.referral import referral_form_card, referral_summary_card
+from cards.referral import filled_referral_form, referral_form_card, referral_summary_card
 from cards.triage import triage_card
 from cards.welcome import welcome_card
 from dialogs.agenda import Agenda, AgendaLine, PlannedLine
@@ -143,3 +146,21 @@ def test_a_shared_agenda_card_shows_one_word_of_a_name_kept_before_the_rule():
     card = agenda_card(Agenda("Riverside MARAC", when, (
         AgendaLine(1, when, "RIV-2026-006", "Amy Smith"),)))
     assert "RIV-2026-006 · Amy" in card.to_json() and "Smith" not in card.to_json()
+
+
+FORM_KEYS = sorted({item["id"] for item in referral_form_card(AGENCIES, START.date()).to_dict()
+                    ["body"] if "id" in item} | {"not_on_the_form"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.dictionaries(st.sampled_from(FORM_KEYS), st.one_of(
+           st.none(), st.sampled_from(["", "yes", "no", "false", "true", "2026-11-20", "0"]),
+           st.text(max_size=12), st.integers(0, 30))),
+       yes_count=st.one_of(st.none(), st.integers(0, 24)),
+       problem=st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=30)),
+       marac_id=st.one_of(st.none(), st.integers(1, 3)))
+def test_the_referral_form_filled_in_on_a_kept_drawing_is_the_form_drawn_afresh(
+        values, yes_count, problem, marac_id):
+    drawn = referral_form_card(AGENCIES, START.date(), values, yes_count, problem, marac_id)
+    filled = filled_referral_form(AGENCIES, START.date(), values, yes_count, problem, marac_id)
+    assert filled == json.loads(drawn.to_json())
