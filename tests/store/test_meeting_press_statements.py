@@ -84,16 +84,27 @@ def decrypted() -> Iterator[list[str]]:
         del keys.decrypt
 
 
-def typed_in_channel(person: Any, text: str) -> Activity:
+def sent_by(person: Any, conversation: dict[str, str], channel_data: dict[str, Any],
+            **activity: Any) -> Activity:
+    """An activity from a demo person, in the demo tenant."""
     return Activity().deserialize({
-        "type": "message", "id": f"typed-{text}-{person.full_name}", "text": text,
         "channelId": "msteams", "serviceUrl": "http://x/",
         "from": {"id": person.teams_user_id, "aadObjectId": person.aad_object_id,
                  "name": person.full_name},
         "recipient": {"id": "bot"},
-        "conversation": {"id": f"{DEMO_TEAM};messageid=1", "conversationType": "channel",
-                         "tenantId": DEMO_TENANT},
-        "channelData": {"tenant": {"id": DEMO_TENANT}, "team": {"id": DEMO_TEAM}}})
+        "conversation": {**conversation, "tenantId": DEMO_TENANT},
+        "channelData": {"tenant": {"id": DEMO_TENANT}, **channel_data}, **activity})
+
+
+def typed_in_channel(person: Any, text: str) -> Activity:
+    return sent_by(person, {"id": f"{DEMO_TEAM};messageid=1", "conversationType": "channel"},
+                   {"team": {"id": DEMO_TEAM}}, type="message",
+                   id=f"typed-{text}-{person.full_name}", text=text)
+
+
+def in_personal_chat(person: Any, **activity: Any) -> Activity:
+    return sent_by(person, {"id": f"chat-{person.teams_user_id}",
+                            "conversationType": "personal"}, {}, **activity)
 
 
 def within(budget: int, sent: list[str]) -> str:
@@ -171,17 +182,6 @@ async def test_next_closing_one_case_and_opening_another_is_within_its_budget(st
     async with store.unit_of_work() as session:
         status = await session.scalar(select(Case.status).where(Case.number == first))
         assert status is CaseStatus.CLOSED
-
-
-def in_personal_chat(person: Any, **activity: Any) -> Activity:
-    return Activity().deserialize({
-        "channelId": "msteams", "serviceUrl": "http://x/",
-        "from": {"id": person.teams_user_id, "aadObjectId": person.aad_object_id,
-                 "name": person.full_name},
-        "recipient": {"id": "bot"},
-        "conversation": {"id": f"chat-{person.teams_user_id}", "conversationType": "personal",
-                         "tenantId": DEMO_TENANT},
-        "channelData": {"tenant": {"id": DEMO_TENANT}}, **activity})
 
 
 async def test_help_is_the_replay_check_who_is_acting_and_the_audit_row(store, clock):
