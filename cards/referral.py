@@ -77,8 +77,9 @@ def referral_form_card(agencies: Sequence[str], today: date,
 
 
 def filled_referral_form(agencies: Sequence[str], today: date,
-                  values: Mapping[str, object] | None = None, yes_count: int | None = None,
-                  problem: str | None = None, marac_id: int | None = None) -> dict[str, Any]:
+                         values: Mapping[str, object] | None = None,
+                         yes_count: int | None = None, problem: str | None = None,
+                         marac_id: int | None = None) -> dict[str, Any]:
     """referral_form_card's card as JSON, the same to the letter (tests/unit/test_cards.py),
     filled in on a drawing kept for its agencies, day and MARAC: Count redraws the form on
     every press, and drawing its sixty inputs was most of what that press cost."""
