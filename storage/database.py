@@ -6,7 +6,7 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
@@ -69,6 +69,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 IDLE_BEFORE_PING = 30.0  # seconds a pooled connection lies unused before it is checked
+IDLE_CLOCK: Callable[[], float] = time.monotonic  # set by the tests
 
 
 def ping_after_idle(engine: AsyncEngine) -> None:
@@ -80,10 +81,10 @@ def ping_after_idle(engine: AsyncEngine) -> None:
     dialect = engine.sync_engine.dialect
 
     def idle_from_now(_connection: Any, record: Any, *_: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+        record.info["idle_since"] = IDLE_CLOCK()
 
     def ping_if_idle(connection: Any, record: Any, _proxy: Any) -> None:
-        if time.monotonic() - record.info.get("idle_since", math.inf) < IDLE_BEFORE_PING:
+        if IDLE_CLOCK() - record.info.get("idle_since", math.inf) < IDLE_BEFORE_PING:
             return
         try:
             dialect.do_ping(connection)

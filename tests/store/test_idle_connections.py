@@ -54,18 +54,29 @@ def counted_pings(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return pings
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pool's idle clock, set by the test (seconds)."""
+    now = [1000.0]
+    monkeypatch.setattr(database, "IDLE_CLOCK", lambda: now[0])
+    return now
+
+
 async def test_a_connection_the_server_closed_while_idle_is_replaced_unseen(
-        postgres, monkeypatch):
+        postgres, clock, monkeypatch):
     first = await backend_of(postgres)
     await closed_by_the_server(first)
-    monkeypatch.setattr(database, "IDLE_BEFORE_PING", 0.0)  # it has lain idle long enough
+    clock[0] += database.IDLE_BEFORE_PING  # it has lain idle long enough to be checked
     pings = counted_pings(postgres, monkeypatch)
     assert await backend_of(postgres) != first
-    assert pings
+    assert pings == [1]
 
 
-async def test_a_connection_in_steady_use_is_not_pinged(postgres, monkeypatch):
+async def test_a_connection_in_steady_use_is_not_pinged(postgres, clock, monkeypatch):
     pings = counted_pings(postgres, monkeypatch)
     for _ in range(5):
         await backend_of(postgres)
     assert pings == []
+    clock[0] += database.IDLE_BEFORE_PING
+    await backend_of(postgres)
+    assert pings == [1]
