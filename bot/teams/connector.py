@@ -32,7 +32,7 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import AsyncClientResponse, ClientRequest
 from multidict import CIMultiDict
 
-from bot.teams.sending import Pacing, PacingPolicy
+from bot.teams.sending import Pacing, PacingPolicy, RoutedRequest, route_of
 
 # Teams' service URLs are a handful per region; the bound only stops an anonymous
 # (development) bot from keeping a client for every URL someone makes up.
@@ -280,9 +280,10 @@ async def send_json(client: ConnectorClient, method: str, path: str, body: dict[
     """One Bot Connector request whose body is plain JSON already, through the client's own
     pipeline (pacing, the app's token, the shared session): the request botbuilder's
     connector would make, less msrest's serializer and models. The answer's JSON object."""
-    request = ClientRequest(method, client.config.base_url.rstrip("/") + path,
-                            headers=JSON_HEADERS)
+    url = client.config.base_url.rstrip("/") + path
+    request = RoutedRequest(method, url, headers=JSON_HEADERS)
     request.add_content(body)
+    request.route = route_of(url, body)
     response = await client.config.pipeline.run(request, stream=False)
     status = response.http_response.status_code
     if not 200 <= status < 300:
