@@ -4,8 +4,10 @@ ahead, and 1 working day ahead each agency that has sent nothing for a case is r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -55,25 +57,32 @@ class Reminder:
 
 
 def case_list_due_at(marac: Marac, meeting: Meeting) -> datetime:
-    return _working_days_before(marac, meeting, marac.case_list_lead_working_days)
+    return _case_list_due(marac, meeting.starts_at)
 
 
 def reminders_due_at(marac: Marac, meeting: Meeting) -> datetime:
-    return _working_days_before(marac, meeting, marac.agency_deadline_working_days)
+    return _reminders_due(marac, meeting.starts_at)
 
 
-def _working_days_before(marac: Marac, meeting: Meeting, days: int) -> datetime:
+def _case_list_due(marac: Marac, starts_at: datetime) -> datetime:
+    return _working_days_before(marac, starts_at, marac.case_list_lead_working_days)
+
+
+def _reminders_due(marac: Marac, starts_at: datetime) -> datetime:
+    return _working_days_before(marac, starts_at, marac.agency_deadline_working_days)
+
+
+def _working_days_before(marac: Marac, starts_at: datetime, days: int) -> datetime:
     zone = ZoneInfo(marac.timezone)
-    day = calendar_of(marac).before(meeting.starts_at.astimezone(zone).date(), days)
+    day = calendar_of(marac).before(starts_at.astimezone(zone).date(), days)
     return datetime.combine(day, DUE_AT, tzinfo=zone)
 
 
 async def claim_due_case_lists(session: AsyncSession, now: datetime) -> list[CaseList]:
     """Case lists now due, each marked as sent so that no one sends it twice."""
     due = []
-    for meeting, marac in await _upcoming(session, now, Meeting.case_list_sent_at):
-        if case_list_due_at(marac, meeting) <= now:
-            due.append(await circulate(session, marac, meeting, now))
+    for meeting, marac in await _due(session, now, Meeting.case_list_sent_at, _case_list_due):
+        due.append(await circulate(session, marac, meeting, now))
     return due
 
 
@@ -108,10 +117,9 @@ async def _signed_only(session: AsyncSession, readers: tuple[int, ...]) -> tuple
 
 async def claim_due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
     reminders = []
-    for meeting, marac in await _upcoming(session, now, Meeting.reminders_sent_at):
-        if reminders_due_at(marac, meeting) <= now:
-            meeting.reminders_sent_at = now
-            reminders += await _missing_information(session, marac, meeting)
+    for meeting, marac in await _due(session, now, Meeting.reminders_sent_at, _reminders_due):
+        meeting.reminders_sent_at = now
+        reminders += await _missing_information(session, marac, meeting)
     return reminders
 
 
@@ -131,13 +139,22 @@ async def _missing_information(session: AsyncSession, marac: Marac, meeting: Mee
     return reminders
 
 
-async def _upcoming(session: AsyncSession, now: datetime, sent_column: object
-                    ) -> list[tuple[Meeting, Marac]]:
+async def _due(session: AsyncSession, now: datetime, sent_column: Any,
+               due_at: Callable[[Marac, datetime], datetime]) -> list[tuple[Meeting, Marac]]:
+    """Meetings to come whose message (`sent_column`, unset) is due, each locked (SKIP
+    LOCKED: one replica claims it) and read afresh. The meetings not yet due are read, not
+    locked: a tick holds up no press or command on them, however many MARACs it serves."""
+    upcoming = (await session.execute(
+        select(Meeting.id, Meeting.starts_at, Marac).join(Marac, Marac.id == Meeting.marac_id)
+        .where(Meeting.starts_at > now, sent_column.is_(None)))).all()
+    due = [row.id for row in upcoming if due_at(row.Marac, row.starts_at) <= now]
+    if not due:
+        return []
     rows = await session.execute(
         select(Meeting, Marac).join(Marac, Marac.id == Meeting.marac_id)
-        .where(Meeting.starts_at > now, sent_column.is_(None))  # type: ignore[attr-defined]
+        .where(Meeting.id.in_(due), sent_column.is_(None))
         .order_by(Meeting.starts_at).with_for_update(of=Meeting, skip_locked=True)
-    )
+        .execution_options(populate_existing=True))
     return [(meeting, marac) for meeting, marac in rows.tuples().all()]
 
 

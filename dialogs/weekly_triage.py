@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.people import people_with
@@ -52,7 +52,7 @@ async def claim_triage_queues(session: AsyncSession, now: datetime) -> list[Tria
         if not _queue_due(marac, now) or await _claimed_elsewhere(session, marac, now):
             continue
         marac.triage_queue_sent_on = today
-        if await _waiting(session, marac, flagged_too=True):  # nothing to triage: no message
+        if await _any_waiting(session, marac.id):  # nothing to triage: no message
             due.append(TriageQueue(marac, await people_with(session, marac.id,
                                                             (Role.TRIAGE_MEMBER,))))
     return due
@@ -94,32 +94,59 @@ def certain_at(marac: Marac, received_on: date) -> datetime:
     return starts_at_on(marac, last)
 
 
+# Every MARAC's referrals waiting in triage and deferred cases not yet flagged, in two
+# statements of the columns the check reads, whatever the number of MARACs (the timer asks
+# every tick); a referral found due is then read whole as it is claimed.
+_WAITING_UNFLAGGED = (
+    select(Referral.id, Referral.marac_id, Referral.received_on)
+    .where(Referral.status.in_(AWAITING_TRIAGE), Referral.target_flagged_at.is_(None))
+    .order_by(Referral.marac_id, Referral.id))
+_DEFERRED_UNFLAGGED = (
+    select(Referral.id, Referral.marac_id, Referral.received_on, Case.number,
+           Meeting.starts_at)
+    .join(Case, Case.referral_id == Referral.id).join(Meeting, Meeting.id == Case.meeting_id)
+    .where(Referral.target_flagged_at.is_(None), Case.deferred_from_meeting_id.is_not(None),
+           Case.status == CaseStatus.LISTED)
+    .order_by(Referral.marac_id, Case.id))
+
+
 async def claim_target_flags(session: AsyncSession, now: datetime) -> list[TargetFlag]:
     """Referrals and deferred cases whose target became impossible, each flagged once."""
+    waiting = (await session.execute(_WAITING_UNFLAGGED)).all()
+    deferred = (await session.execute(_DEFERRED_UNFLAGGED)).all()
+    if not waiting and not deferred:
+        return []
+    ids = {row.marac_id for row in waiting} | {case.marac_id for case in deferred}
+    maracs = {m.id: m for m in (await session.scalars(
+        select(Marac).where(Marac.id.in_(ids)))).all()}
+    due: dict[int, list[tuple[int, str | None]]] = {}
+    for row in waiting:
+        if certain_at(maracs[row.marac_id], row.received_on) <= now:
+            due.setdefault(row.marac_id, []).append((row.id, None))
+    for case in deferred:
+        marac = maracs[case.marac_id]
+        if _heard_on(marac, case.starts_at) > target_day(marac, case.received_on):
+            due.setdefault(case.marac_id, []).append((case.id, case.number))
     flags = []
-    for marac in (await session.scalars(select(Marac).order_by(Marac.id))).all():
-        due: list[tuple[Referral, str | None]] = [
-            (r, None) for r in await _waiting(session, marac)
-            if certain_at(marac, r.received_on) <= now]
-        due += [(r, case.number) for r, case, meeting in await _deferred(session, marac)
-                if _heard_on(marac, meeting) > target_day(marac, r.received_on)]
-        coordinators = await people_with(session, marac.id, (Role.COORDINATOR,)) if due else ()
-        for referral, case_number in due:
-            if await _claim(session, referral):
-                flags.append(_flag(marac, referral, case_number, coordinators, now))
+    for marac_id in sorted(due):
+        coordinators = await people_with(session, marac_id, (Role.COORDINATOR,))
+        for referral_id, case_number in due[marac_id]:
+            referral = await _claim(session, referral_id)
+            if referral is not None:
+                flags.append(_flag(maracs[marac_id], referral, case_number, coordinators,
+                                   now))
     return flags
 
 
-def _heard_on(marac: Marac, meeting: Meeting) -> date:
-    return meeting.starts_at.astimezone(ZoneInfo(marac.timezone)).date()
+def _heard_on(marac: Marac, starts_at: datetime) -> date:
+    return starts_at.astimezone(ZoneInfo(marac.timezone)).date()
 
 
-async def _claim(session: AsyncSession, referral: Referral) -> bool:
+async def _claim(session: AsyncSession, referral_id: int) -> Referral | None:
     """Lock the referral only once it is due, so that one replica flags it; read afresh."""
-    locked = await session.scalar(
-        select(Referral).where(Referral.id == referral.id, Referral.target_flagged_at.is_(None))
+    return await session.scalar(
+        select(Referral).where(Referral.id == referral_id, Referral.target_flagged_at.is_(None))
         .with_for_update(skip_locked=True).execution_options(populate_existing=True))
-    return locked is not None
 
 
 def _flag(marac: Marac, referral: Referral, case_number: str | None,
@@ -130,20 +157,6 @@ def _flag(marac: Marac, referral: Referral, case_number: str | None,
                       case_number, coordinators)
 
 
-async def _waiting(session: AsyncSession, marac: Marac, flagged_too: bool = False
-                   ) -> list[Referral]:
-    query = select(Referral).where(Referral.marac_id == marac.id,
-                                   Referral.status.in_(AWAITING_TRIAGE))
-    if not flagged_too:
-        query = query.where(Referral.target_flagged_at.is_(None))
-    return list((await session.scalars(query.order_by(Referral.id))).all())
-
-
-async def _deferred(session: AsyncSession, marac: Marac
-                    ) -> list[tuple[Referral, Case, Meeting]]:
-    return list((await session.execute(
-        select(Referral, Case, Meeting).join(Case, Case.referral_id == Referral.id)
-        .join(Meeting, Meeting.id == Case.meeting_id)
-        .where(Referral.marac_id == marac.id, Referral.target_flagged_at.is_(None),
-               Case.deferred_from_meeting_id.is_not(None), Case.status == CaseStatus.LISTED)
-        .order_by(Case.id))).tuples().all())
+async def _any_waiting(session: AsyncSession, marac_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        Referral.marac_id == marac_id, Referral.status.in_(AWAITING_TRIAGE)))))

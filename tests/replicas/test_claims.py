@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.proactive import outbox
+from bot.proactive.circulation import queue_scheduled
 from dialogs.circulation import case_list_due_at, claim_due_case_lists
 from dialogs.demo import DEMO_TEAM
 from dialogs.meeting_record import claim_slot_warnings
@@ -90,6 +91,25 @@ async def test_a_case_list_held_by_one_replica_is_skipped_by_the_other_then_done
             assert await claim_due_case_lists(other, clock.now()) == []
     async with second.unit_of_work() as other:
         assert await claim_due_case_lists(other, clock.now()) == []
+
+
+async def test_a_tick_holds_no_lock_on_a_meeting_whose_case_list_is_not_due(replicas, clock):
+    """While one replica's tick is under way, a press or command on a meeting to come (the
+    chair's, an apology's) takes its row without waiting: only meetings found due are locked.
+    The tick once locked every meeting to come while it ran, holding up every attendance
+    press at every MARAC for as long (about a second, with 200 MARACs)."""
+    first, second = replicas
+    demo = await seed(first, clock)
+    async with first.unit_of_work() as session:
+        marac = await session.get_one(Marac, demo.marac_id)
+        meeting = await session.get_one(Meeting, demo.meeting_id)
+        clock.set(case_list_due_at(marac, meeting) - timedelta(hours=1))
+    async with holding(first) as session:
+        await queue_scheduled(session, clock.now())
+        async with second.unit_of_work() as other:
+            locked = await other.scalar(select(Meeting.id).where(
+                Meeting.id == demo.meeting_id).with_for_update(nowait=True))
+            assert locked == demo.meeting_id
 
 
 async def queue_two(store: Store, clock) -> None:
