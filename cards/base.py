@@ -12,6 +12,12 @@ CARD_VERSION: Final = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
+def as_json(card: ac.AdaptiveCard) -> dict[str, Any]:
+    """The card's JSON as adaptive-cards-py writes it (`to_json`), built as a dict directly
+    rather than written out and read back."""
+    return card.model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False)
+
+
 def heading(text: str) -> ac.TextBlock:
     return ac.TextBlock(text=text, size=act.FontSize.LARGE, weight=act.FontWeight.BOLDER,
                         wrap=True, style=act.TextBlockStyle.HEADING)

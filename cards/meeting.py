@@ -4,6 +4,7 @@ as the answer to their own press or refresh (a user-specific view)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,15 +51,23 @@ def attendance_card(marac_name: str, present: Sequence[Present], missing_core: S
         items.append(facts(list(apologies)))
     items.append(paragraph("Core agencies missing: " + ", ".join(missing_core)
                            if missing_core else "All core agencies are present."))
-    items += [
+    return build([*items, *_attendance_inputs(tuple(agencies), tuple(case_numbers))])
+
+
+# The inputs and buttons of the attendance card and of an open case's card are the same for
+# the same agencies and agenda: drawn once and reused (a card model is never changed once
+# drawn), as every press redraws its card.
+@functools.lru_cache(maxsize=256)
+def _attendance_inputs(agencies: tuple[str, ...], case_numbers: tuple[str, ...]
+                       ) -> tuple[Any, ...]:
+    return (
         choice_input("role", "I attend as", ROLE_CHOICES, "agency_representative"),
         choice_input("agency", "For the agency", [(a, a) for a in agencies]),
         ac.ActionSet(actions=[execute("Confirm attendance", "attendance.confirm")]),
         choice_input("case_number", "I know someone in case", [(n, n) for n in case_numbers]),
         ac.ActionSet(actions=[execute("Declare (told to the operations manager only)",
                                       "attendance.declare")]),
-    ]
-    return build(items)
+    )
 
 
 def _clock(slot: Slot) -> str:
@@ -87,12 +96,18 @@ def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: S
         lines.append("Exceptional case: information recorded, no action planning.")
     items: list[Any] = [heading(f"{case.number} · {shown(case.victim_first_name)}"),
                         *[paragraph(line) for line in lines]]
-    actions: list[Any] = [execute("Show case details", "case.view", case=case.number)]
-    if case.status == "open":
-        actions += [_show("Add agency information", _information_inputs(case.number)),
-                    _show("Add an action", _action_inputs(case.number, agencies)),
-                    _show("Victim contact", _contact_inputs(case.number))]
-    return build(items, actions)
+    return build(items, list(_case_buttons(case.number, case.status == "open",
+                                           tuple(agencies))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _case_buttons(number: str, is_open: bool, agencies: tuple[str, ...]) -> tuple[Any, ...]:
+    shown = execute("Show case details", "case.view", case=number)
+    if not is_open:
+        return (shown,)
+    return (shown, _show("Add agency information", _information_inputs(number)),
+            _show("Add an action", _action_inputs(number, agencies)),
+            _show("Victim contact", _contact_inputs(number)))
 
 
 def _show(title: str, inner: ac.AdaptiveCard) -> ac.ActionShowCard:

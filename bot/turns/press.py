@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,7 @@ from bot.turns.access import Context
 from bot.turns.arrival import Arrival
 from bot.turns.registry import Command, find_button
 from bot.turns.replies import Message
-from cards.base import CARD_CONTENT_TYPE
+from cards.base import CARD_CONTENT_TYPE, as_json
 from dialogs.clock import Clock
 
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
@@ -72,7 +71,7 @@ InvokeAnswer = dict[str, Any]
 
 def card_answer(card: AdaptiveCard | dict[str, Any]) -> InvokeAnswer:
     """A card built with adaptive-cards-py, or already its JSON."""
-    value = card if isinstance(card, dict) else json.loads(card.to_json())
+    value = card if isinstance(card, dict) else as_json(card)
     return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": value}
 
 

@@ -3,13 +3,12 @@ Bot Framework's JSON shape. bot.teams turns it into an activity; the outbox stor
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from adaptive_cards.card import AdaptiveCard
 
-from cards.base import CARD_CONTENT_TYPE
+from cards.base import CARD_CONTENT_TYPE, as_json
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ def card_reply(card: AdaptiveCard | dict[str, Any], summary: str | None = None) 
     """A card built with adaptive-cards-py, or as JSON where it has no model of an element
     (Teams' charts, cards.report). `summary` is the line Teams shows for it in notifications
     and the chat list: what it is about (a case number, a meeting), never a person's details."""
-    content = card if isinstance(card, dict) else json.loads(card.to_json())
+    content = card if isinstance(card, dict) else as_json(card)
     return Message(attachments=({"contentType": CARD_CONTENT_TYPE, "content": content},),
                    summary=summary)
 

@@ -9,6 +9,7 @@ from adaptive_cards.card import AdaptiveCard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cards.meeting as meeting_cards
 from cards.agenda import agenda_card
 from cards.help import help_card
 from cards.import_report import import_report_card
@@ -164,3 +165,29 @@ def test_the_referral_form_filled_in_on_a_kept_drawing_is_the_form_drawn_afresh(
     drawn = referral_form_card(AGENCIES, START.date(), values, yes_count, problem, marac_id)
     filled = filled_referral_form(AGENCIES, START.date(), values, yes_count, problem, marac_id)
     assert filled == json.loads(drawn.to_json())
+
+
+@settings(max_examples=60, deadline=None)
+@given(agencies=st.lists(st.sampled_from(AGENCIES), min_size=1, max_size=6, unique=True),
+       numbers=st.lists(st.sampled_from([f"RIV-2026-{n:03d}" for n in range(1, 13)]),
+                        max_size=12, unique=True),
+       status=st.sampled_from([CaseStatus.OPEN, CaseStatus.LISTED, CaseStatus.CLOSED]))
+def test_cards_drawn_on_kept_inputs_and_buttons_are_the_cards_drawn_afresh(
+        agencies, numbers, status):
+    """The attendance and case cards keep their inputs and buttons for the same agencies
+    and agenda: a card drawn on kept ones is, to the letter, the card drawn afresh, and a
+    card drawn for other agencies and another agenda in between changes neither."""
+    case = SharedCase.of(Case(number="RIV-2026-001", victim_first_name="Amy", status=status,
+                              declaration_pending=False, exceptional="", victim_contact=""))
+
+    def drawn(agencies: list[str], numbers: list[str]) -> list[dict[str, object]]:
+        return [json.loads(attendance_card("Riverside MARAC", [], ["Police"], agencies,
+                                           numbers).to_json()),
+                json.loads(case_card(case, Slot(1200, 700), (2, 3), agencies).to_json())]
+
+    meeting_cards._attendance_inputs.cache_clear()
+    meeting_cards._case_buttons.cache_clear()
+    afresh = drawn(agencies, numbers)
+    others = drawn(["Other agency"], ["OTH-2026-001"])
+    assert drawn(agencies, numbers) == afresh
+    assert "Other agency" not in json.dumps(afresh) and "Other agency" in json.dumps(others)
