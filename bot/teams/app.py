@@ -8,6 +8,7 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import requests
 from aiohttp import ClientError, web
 from botbuilder.core import TurnContext
@@ -170,8 +171,8 @@ async def _serve_plainly(bot: MaracBot, served: tuple[Arrival, Invoke | None],
     response); a failure is told as botbuilder's turn error handler tells it."""
     arrival, invoke = served
     if invoke is not None:
-        return web.json_response(await bot.answer_press(arrival, invoke, replies), status=200,
-                                 dumps=_dumps)
+        return web.Response(body=orjson.dumps(await bot.answer_press(arrival, invoke, replies)),
+                            status=200, content_type="application/json")
     try:
         await bot.answer_message(arrival, activity, replies)
     except Exception as error:

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 import aiohttp
+import orjson
 from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
@@ -282,7 +283,8 @@ async def send_json(client: ConnectorClient, method: str, path: str, body: dict[
     connector would make, less msrest's serializer and models. The answer's JSON object."""
     url = client.config.base_url.rstrip("/") + path
     request = RoutedRequest(method, url, headers=JSON_HEADERS)
-    request.add_content(body)
+    request.data = orjson.dumps(body)
+    request.headers["Content-Length"] = str(len(request.data))
     request.route = route_of(url, body)
     response = await client.config.pipeline.run(request, stream=False)
     status = response.http_response.status_code
