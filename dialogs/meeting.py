@@ -349,11 +349,13 @@ async def to_advance(session: AsyncSession, meeting: Meeting | MeetingToAdvance
                      ) -> ToAdvance:
     rows = (await core(session, _TO_ADVANCE, {"meeting": meeting.id,
                                               "marac": meeting.marac_id})).all()
-    cases = {row.id: CaseToAdvance(*(getattr(row, name) for name in _CASE_FIELDS))
-             for row in rows}
-    cases = {key: replace(case, victim_first_name=_decrypted(case.victim_first_name),
-                          victim_contact=_decrypted(case.victim_contact))
-             for key, case in cases.items()}
+    cases: dict[int, CaseToAdvance] = {}
+    for row in rows:  # a row per agency: each case's columns are read from its first
+        if row.id not in cases:
+            cases[row.id] = CaseToAdvance(**{
+                **{name: getattr(row, name) for name in _CASE_FIELDS},
+                "victim_first_name": _decrypted(row.victim_first_name),
+                "victim_contact": _decrypted(row.victim_contact)})
     opened = next((c for c in cases.values() if c.status is CaseStatus.OPEN), None)
     following = next((c for c in cases.values() if c.status is CaseStatus.LISTED), None)
     silent = sorted({row.agency for row in rows if opened is not None and row.id == opened.id

@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, literal_column, or_, select, update
+from sqlalchemy import (
+    Select,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,6 +31,7 @@ from cards import notice
 from dialogs.actor import CASE_PAPER_ROLES, Actor, gets_case_papers
 from dialogs.audit import Where, append
 from dialogs.membership import Grant, marac_of_press, named_in, roles_in, scope
+from storage.crypto import keyring
 from storage.database import core
 from storage.models import (
     Apology,
@@ -106,7 +118,8 @@ async def context_of(session: AsyncSession, arrival: Arrival,
             roles |= {Role.CHAIR}  # the person the chair named to advance the agenda
         if first.deputy:
             roles |= {Role.AGENCY_REPRESENTATIVE}  # named in apologies, for this meeting only
-    actor = Actor(tenant, aad_object_id, first.first_name, first.person_id, roles)
+    actor = Actor(tenant, aad_object_id, keyring().decrypt(first.first_name), first.person_id,
+                  roles)
     return Context(actor, marac_id, place, unnamed)
 
 
@@ -126,7 +139,9 @@ def _context_query(*, team: bool, anywhere: bool, stand_in: bool, tenant_check: 
         grant_here = and_(grant_here, RoleGrant.marac_id == marac_id)
     granting = aliased(Marac)
     columns: list[Any] = [marac_id.label("marac_id"), Person.id.label("person_id"),
-                          Person.first_name, Person.teams_user_id, RoleGrant.role,
+                          # as stored: decrypted once, not once for each of their grants
+                          type_coerce(Person.first_name, Text).label("first_name"),
+                          Person.teams_user_id, RoleGrant.role,
                           RoleGrant.marac_id.label("grant_marac_id"),
                           granting.name.label("grant_marac_name")]
     if stand_in:

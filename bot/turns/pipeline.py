@@ -31,7 +31,7 @@ from bot.turns.registry import Command
 from bot.turns.replies import Message, text_reply
 from bot.turns.request import Request
 from cards import notice
-from dialogs.clock import Clock
+from dialogs.clock import Clock, FixedClock
 from dialogs.refusal import Refusal
 from dialogs.replay import first_delivery
 from storage.database import Store
@@ -53,7 +53,7 @@ async def handle_message(arrival: Arrival, store: Store, clock: Clock,
     if not typed.name:
         return []
     try:
-        return await _command(arrival, typed, store, clock, tenants)
+        return await _command(arrival, typed, store, at_one_instant(clock), tenants)
     except NotThisTenant:
         log.info("refused an activity from tenant %s", arrival.tenant_id)
         return [Post(text_reply(notice.not_this_tenant()))]
@@ -89,6 +89,7 @@ async def handle_press(arrival: Arrival, invoke: Invoke, store: Store, clock: Cl
     tenant the bot does not serve is told so, and that unit of work is rolled back."""
     if invoke.button is None:
         return message_answer(notice.unknown_button()), [], []
+    clock = at_one_instant(clock)
     try:
         async with store.unit_of_work() as session:
             context = await context_of(session, arrival, tenants=tenants, named=await
@@ -133,6 +134,12 @@ async def handled(entry: Command, turn: T) -> tuple[Any, str | None]:
         return (await entry.refused(turn, refused) if entry.refused else None), str(refused)
     await nested.commit()
     return answer, None
+
+
+def at_one_instant(clock: Clock) -> Clock:
+    """A turn happens at one instant: what it records, checks and shows all read the same
+    time (and the clock is read once, not at every step)."""
+    return FixedClock(clock.now())
 
 
 def posts_of(reply: Any, refused: str | None) -> list[Post]:
