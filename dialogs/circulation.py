@@ -4,7 +4,6 @@ ahead, and 1 working day ahead each agency that has sent nothing for a case is r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dialogs.people import people_with
-from dialogs.scheduling import calendar_of
+from dialogs.working_days import Nation, WorkingCalendar
 from storage.models import (
     Agency,
     AgencyInformation,
@@ -57,31 +56,27 @@ class Reminder:
 
 
 def case_list_due_at(marac: Marac, meeting: Meeting) -> datetime:
-    return _case_list_due(marac, meeting.starts_at)
+    return _working_days_before(marac.timezone, marac.bank_holidays, meeting.starts_at,
+                                marac.case_list_lead_working_days)
 
 
 def reminders_due_at(marac: Marac, meeting: Meeting) -> datetime:
-    return _reminders_due(marac, meeting.starts_at)
+    return _working_days_before(marac.timezone, marac.bank_holidays, meeting.starts_at,
+                                marac.agency_deadline_working_days)
 
 
-def _case_list_due(marac: Marac, starts_at: datetime) -> datetime:
-    return _working_days_before(marac, starts_at, marac.case_list_lead_working_days)
-
-
-def _reminders_due(marac: Marac, starts_at: datetime) -> datetime:
-    return _working_days_before(marac, starts_at, marac.agency_deadline_working_days)
-
-
-def _working_days_before(marac: Marac, starts_at: datetime, days: int) -> datetime:
-    zone = ZoneInfo(marac.timezone)
-    day = calendar_of(marac).before(starts_at.astimezone(zone).date(), days)
+def _working_days_before(timezone: str, bank_holidays: str, starts_at: datetime, days: int
+                         ) -> datetime:
+    zone = ZoneInfo(timezone)
+    day = WorkingCalendar(Nation(bank_holidays)).before(starts_at.astimezone(zone).date(), days)
     return datetime.combine(day, DUE_AT, tzinfo=zone)
 
 
 async def claim_due_case_lists(session: AsyncSession, now: datetime) -> list[CaseList]:
     """Case lists now due, each marked as sent so that no one sends it twice."""
     due = []
-    for meeting, marac in await _due(session, now, Meeting.case_list_sent_at, _case_list_due):
+    for meeting, marac in await _due(session, now, Meeting.case_list_sent_at,
+                                     Marac.case_list_lead_working_days):
         due.append(await circulate(session, marac, meeting, now))
     return due
 
@@ -117,7 +112,8 @@ async def _signed_only(session: AsyncSession, readers: tuple[int, ...]) -> tuple
 
 async def claim_due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
     reminders = []
-    for meeting, marac in await _due(session, now, Meeting.reminders_sent_at, _reminders_due):
+    for meeting, marac in await _due(session, now, Meeting.reminders_sent_at,
+                                     Marac.agency_deadline_working_days):
         meeting.reminders_sent_at = now
         reminders += await _missing_information(session, marac, meeting)
     return reminders
@@ -139,15 +135,18 @@ async def _missing_information(session: AsyncSession, marac: Marac, meeting: Mee
     return reminders
 
 
-async def _due(session: AsyncSession, now: datetime, sent_column: Any,
-               due_at: Callable[[Marac, datetime], datetime]) -> list[tuple[Meeting, Marac]]:
-    """Meetings to come whose message (`sent_column`, unset) is due, each locked (SKIP
-    LOCKED: one replica claims it) and read afresh. The meetings not yet due are read, not
-    locked: a tick holds up no press or command on them, however many MARACs it serves."""
+async def _due(session: AsyncSession, now: datetime, sent_column: Any, lead_days: Any
+               ) -> list[tuple[Meeting, Marac]]:
+    """Meetings to come whose message (`sent_column`, unset) is due `lead_days` working days
+    ahead, each locked (SKIP LOCKED: one replica claims it) and read afresh. The meetings
+    not yet due are read as a few columns and not locked: a tick holds up no press or
+    command on them, however many MARACs it serves."""
     upcoming = (await session.execute(
-        select(Meeting.id, Meeting.starts_at, Marac).join(Marac, Marac.id == Meeting.marac_id)
+        select(Meeting.id, Meeting.starts_at, Marac.timezone, Marac.bank_holidays,
+               lead_days.label("days")).join(Marac, Marac.id == Meeting.marac_id)
         .where(Meeting.starts_at > now, sent_column.is_(None)))).all()
-    due = [row.id for row in upcoming if due_at(row.Marac, row.starts_at) <= now]
+    due = [row.id for row in upcoming if _working_days_before(
+        row.timezone, row.bank_holidays, row.starts_at, row.days) <= now]
     if not due:
         return []
     rows = await session.execute(
