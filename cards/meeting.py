@@ -100,7 +100,7 @@ def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: S
                                            tuple(agencies))))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)  # an open case at each of 200 meetings, with room to spare
 def _case_buttons(number: str, is_open: bool, agencies: tuple[str, ...]) -> tuple[Any, ...]:
     shown = execute("Show case details", "case.view", case=number)
     if not is_open:
