@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from dialogs.people import people_with
-from dialogs.working_days import Nation, WorkingCalendar
+from dialogs.scheduling import calendar_in
 from storage.models import (
     Agency,
     AgencyInformation,
@@ -68,7 +67,7 @@ def reminders_due_at(marac: Marac, meeting: Meeting) -> datetime:
 def _working_days_before(timezone: str, bank_holidays: str, starts_at: datetime, days: int
                          ) -> datetime:
     zone = ZoneInfo(timezone)
-    day = WorkingCalendar(Nation(bank_holidays)).before(starts_at.astimezone(zone).date(), days)
+    day = calendar_in(bank_holidays).before(starts_at.astimezone(zone).date(), days)
     return datetime.combine(day, DUE_AT, tzinfo=zone)
 
 
@@ -135,8 +134,9 @@ async def _missing_information(session: AsyncSession, marac: Marac, meeting: Mee
     return reminders
 
 
-async def _due(session: AsyncSession, now: datetime, sent_column: Any, lead_days: Any
-               ) -> list[tuple[Meeting, Marac]]:
+async def _due(session: AsyncSession, now: datetime,
+               sent_column: InstrumentedAttribute[datetime | None],
+               lead_days: InstrumentedAttribute[int]) -> list[tuple[Meeting, Marac]]:
     """Meetings to come whose message (`sent_column`, unset) is due `lead_days` working days
     ahead, each locked (SKIP LOCKED: one replica claims it) and read afresh. The meetings
     not yet due are read as a few columns and not locked: a tick holds up no press or

@@ -41,7 +41,12 @@ class Placement:
 
 
 def calendar_of(marac: Marac) -> WorkingCalendar:
-    return WorkingCalendar(Nation(marac.bank_holidays))
+    return calendar_in(marac.bank_holidays)
+
+
+def calendar_in(bank_holidays: str) -> WorkingCalendar:
+    """The working days of the nation whose bank holidays a MARAC keeps (Marac.bank_holidays)."""
+    return WorkingCalendar(Nation(bank_holidays))
 
 
 def local_today(marac: Marac, now: datetime) -> date:
