@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import cards.meeting as meeting_cards
 from cards.agenda import agenda_card
+from cards.base import as_json
 from cards.help import help_card
 from cards.import_report import import_report_card
 from cards.meeting import Present, attendance_card, case_card, case_details_card, summary_card
@@ -106,6 +107,14 @@ EVERY_CARD = {
 def test_card_is_valid_for_teams(name: str):
     assert_valid_for_teams(EVERY_CARD[name])
     assert EVERY_CARD[name].to_dict()["version"] == "1.5"
+
+
+@pytest.mark.parametrize("name", EVERY_CARD)
+def test_a_card_as_json_is_the_card_adaptive_cards_py_writes(name: str):
+    """cards.base.as_json, which replies and press answers use, builds the dict directly;
+    it is to the letter what adaptive-cards-py's to_json writes."""
+    card = EVERY_CARD[name]
+    assert json.dumps(as_json(card)) == json.dumps(json.loads(card.to_json()))
 
 
 def test_the_validator_does_refuse_a_card_teams_would_not_take():
