@@ -171,8 +171,9 @@ async def _serve_plainly(bot: MaracBot, served: tuple[Arrival, Invoke | None],
     response); a failure is told as botbuilder's turn error handler tells it."""
     arrival, invoke = served
     if invoke is not None:
-        return web.Response(body=orjson.dumps(await bot.answer_press(arrival, invoke, replies)),
-                            status=200, content_type="application/json")
+        answer = await bot.answer_press(arrival, invoke, replies)
+        return web.Response(body=orjson.dumps(answer, default=str), status=200,
+                            content_type="application/json")
     try:
         await bot.answer_message(arrival, activity, replies)
     except Exception as error:
