@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from msrest.pipeline import AsyncHTTPPolicy, Request, Response
-from msrest.universal_http import ClientRequest
 
 from bot.ops import telemetry
 
@@ -226,13 +225,6 @@ def _tenant_of(body: Any) -> str:
     return ""
 
 
-class RoutedRequest(ClientRequest):
-    """A request whose sender knew its route from the body it built (bot.teams.connector's
-    send_json), so that pacing need not parse the body again to find the tenant."""
-
-    route: Route | None = None
-
-
 class PacingPolicy(AsyncHTTPPolicy):
     """The msrest pipeline step that puts a connector client's requests through Pacing."""
 
@@ -249,9 +241,7 @@ class PacingPolicy(AsyncHTTPPolicy):
         async def attempt() -> Response:
             return await following.send(request, **kwargs)
 
-        route = http.route if isinstance(http, RoutedRequest) else None
-        return await self.pacing.deliver(route or route_of(http.url, http.data), attempt,
-                                         _status_of)
+        return await self.pacing.deliver(route_of(http.url, http.data), attempt, _status_of)
 
 
 def _status_of(response: Response) -> tuple[int, str | None]:

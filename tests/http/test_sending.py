@@ -274,3 +274,32 @@ async def test_replies_and_card_updates_sent_as_plain_json_go_through_the_same_s
     assert [(a.method, a.conversation) for a in fake.accepted] == [
         ("POST", MEETING_CHAT), ("PUT", MEETING_CHAT)]
     assert [a.at for a in fake.accepted] == [3.0, 3.5]
+
+
+async def test_plain_json_is_signed_with_the_app_s_token_and_names_its_client():
+    """send_json's own way out (no msrest pipeline) signs as the pipeline does: the held
+    token, fetched once, and msrest's User-Agent."""
+    from aiohttp import web
+
+    from bot.teams.connector import BearerToken, JsonSender, Transport
+
+    seen: list[tuple[str | None, str | None, bytes]] = []
+
+    async def accept(request: web.Request) -> web.Response:
+        seen.append((request.headers.get("Authorization"), request.headers.get("User-Agent"),
+                     await request.read()))
+        return web.json_response({"id": "sent-1"})
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{conversation}/activities", accept)
+    credentials = SimpleNamespace(microsoft_app_id="5f1c9a52-8a7e-4c2b-9d1e-3b7a6c0e2f11",
+                                  get_access_token=lambda: "token-1")
+    transport = Transport(Pacing())
+    sender = JsonSender(transport, BearerToken(credentials), "msrest/0 marac")
+    async with TestServer(app) as server:
+        url = str(server.make_url("/v3/conversations/a%3A1/activities"))
+        answers = [await sender.send("POST", url, b'{"text":"hello"}', Route("a:1", TENANT))
+                   for _ in range(2)]
+    await transport.close()
+    assert answers == [(200, b'{"id": "sent-1"}')] * 2
+    assert seen == [("Bearer token-1", "msrest/0 marac", b'{"text":"hello"}')] * 2
