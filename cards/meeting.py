@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from adaptive_cards import card as ac
 from adaptive_cards import types as act
@@ -100,14 +100,29 @@ def case_card(case: SharedCase, slot: Slot, counts: tuple[int, int], agencies: S
                                            tuple(agencies))))
 
 
-@functools.lru_cache(maxsize=256)  # an open case at each of 200 meetings, with room to spare
 def _case_buttons(number: str, is_open: bool, agencies: tuple[str, ...]) -> tuple[Any, ...]:
-    shown = execute("Show case details", "case.view", case=number)
+    return tuple(_numbered(button, number) for button in _case_button_forms(is_open, agencies))
+
+
+# Drawn once per MARAC's agencies with no case number; each card gets copies with its number
+# in the buttons' data (shallow copies along the way to each button: a tenth of drawing them).
+@functools.lru_cache(maxsize=64)
+def _case_button_forms(is_open: bool, agencies: tuple[str, ...]) -> tuple[Any, ...]:
+    shown = execute("Show case details", "case.view", case="")
     if not is_open:
         return (shown,)
-    return (shown, _show("Add agency information", _information_inputs(number)),
-            _show("Add an action", _action_inputs(number, agencies)),
-            _show("Victim contact", _contact_inputs(number)))
+    return (shown, _show("Add agency information", _information_inputs("")),
+            _show("Add an action", _action_inputs("", agencies)),
+            _show("Victim contact", _contact_inputs("")))
+
+
+def _numbered(button: Any, number: str) -> Any:
+    if isinstance(button, ac.ActionExecute):
+        return button.model_copy(update={"data": {**cast(dict[str, Any], button.data),
+                                                  "case": number}})
+    inner = button.card
+    return button.model_copy(update={"card": inner.model_copy(update={
+        "actions": [_numbered(action, number) for action in inner.actions]})})
 
 
 def _show(title: str, inner: ac.AdaptiveCard) -> ac.ActionShowCard:

@@ -180,23 +180,39 @@ def test_the_referral_form_filled_in_on_a_kept_drawing_is_the_form_drawn_afresh(
 @given(agencies=st.lists(st.sampled_from(AGENCIES), min_size=1, max_size=6, unique=True),
        numbers=st.lists(st.sampled_from([f"RIV-2026-{n:03d}" for n in range(1, 13)]),
                         max_size=12, unique=True),
-       status=st.sampled_from([CaseStatus.OPEN, CaseStatus.LISTED, CaseStatus.CLOSED]))
+       status=st.sampled_from([CaseStatus.OPEN, CaseStatus.LISTED, CaseStatus.CLOSED]),
+       number=st.sampled_from(["RIV-2026-001", "RIV-2026-012", 'ODD-"2026"-1']))
 def test_cards_drawn_on_kept_inputs_and_buttons_are_the_cards_drawn_afresh(
-        agencies, numbers, status):
+        agencies, numbers, status, number):
     """The attendance and case cards keep their inputs and buttons for the same agencies
     and agenda: a card drawn on kept ones is, to the letter, the card drawn afresh, and a
-    card drawn for other agencies and another agenda in between changes neither."""
-    case = SharedCase.of(Case(number="RIV-2026-001", victim_first_name="Amy", status=status,
-                              declaration_pending=False, exceptional="", victim_contact=""))
+    card drawn for other agencies, another agenda and another case in between changes
+    neither. Every button of a case card names its own case."""
+    def case_numbered(number: str) -> SharedCase:
+        return SharedCase.of(Case(number=number, victim_first_name="Amy", status=status,
+                                  declaration_pending=False, exceptional="", victim_contact=""))
 
-    def drawn(agencies: list[str], numbers: list[str]) -> list[dict[str, object]]:
+    def drawn(agencies: list[str], numbers: list[str], number: str) -> list[dict[str, object]]:
         return [json.loads(attendance_card("Riverside MARAC", [], ["Police"], agencies,
                                            numbers).to_json()),
-                json.loads(case_card(case, Slot(1200, 700), (2, 3), agencies).to_json())]
+                json.loads(case_card(case_numbered(number), Slot(1200, 700), (2, 3),
+                                     agencies).to_json())]
 
     meeting_cards._attendance_inputs.cache_clear()
-    meeting_cards._case_buttons.cache_clear()
-    afresh = drawn(agencies, numbers)
-    others = drawn(["Other agency"], ["OTH-2026-001"])
-    assert drawn(agencies, numbers) == afresh
+    meeting_cards._case_button_forms.cache_clear()
+    afresh = drawn(agencies, numbers, number)
+    others = drawn(["Other agency"], ["OTH-2026-001"], "OTH-2026-001")
+    assert drawn(agencies, numbers, number) == afresh
     assert "Other agency" not in json.dumps(afresh) and "Other agency" in json.dumps(others)
+    assert set(_cases_named(afresh[1])) == {number}
+    assert set(_cases_named(others[1])) == {"OTH-2026-001"}
+
+
+def _cases_named(element: object) -> list[object]:
+    """The case each Action.Execute in a card's JSON names."""
+    if isinstance(element, list):
+        return [case for item in element for case in _cases_named(item)]
+    if not isinstance(element, dict):
+        return []
+    named = [element["data"]["case"]] if element.get("type") == "Action.Execute" else []
+    return named + [case for value in element.values() for case in _cases_named(value)]
