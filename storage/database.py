@@ -105,9 +105,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    """Take SQLite's write lock when a unit of work begins, so that two turns deciding on the
-    same record queue up instead of one failing with "database is locked" half-way."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take SQLite's write lock when a unit of work begins (with its first statement), so
+    that two turns deciding on the same record queue up instead of one failing with
+    "database is locked" half-way."""
+    sqlite_driver.begin_with_first_statement(connection)
 
 
 _IN_TURN: ContextVar[bool] = ContextVar("in_unit_of_work", default=False)
@@ -172,16 +173,14 @@ class Store:
     @asynccontextmanager
     async def one_statement(self) -> AsyncIterator[AsyncConnection]:
         """A connection for one statement that is its own transaction (keeping the id Teams
-        gave a posted card): on PostgreSQL sent in autocommit, without a BEGIN and a COMMIT
-        of its own; SQLite's transactions are begun by this module (_begin_immediate), so
-        there it is a transaction as a unit of work's is, without the session."""
-        async with (self._queue.turn() if self._queue else nullcontext()):
-            if self._queue is not None:
-                async with self.engine.begin() as connection:
-                    yield connection
-                return
-            async with self.engine.connect() as connection:
-                yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+        gave a posted card), sent without a BEGIN and a COMMIT of its own: on PostgreSQL in
+        autocommit; on SQLite, whose transactions this module begins (_begin_immediate),
+        with that BEGIN left out."""
+        alone = ({sqlite_driver.ONE_STATEMENT: True} if self._queue is not None
+                 else {"isolation_level": "AUTOCOMMIT"})
+        async with (self._queue.turn() if self._queue else nullcontext()), \
+                self.engine.connect() as connection:
+            yield await connection.execution_options(**alone)
 
     async def is_reachable(self) -> bool:
         try:

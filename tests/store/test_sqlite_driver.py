@@ -1,9 +1,12 @@
-"""SQLite's statements each make one trip to aiosqlite's thread (storage.sqlite_driver), and
-behave as through SQLAlchemy's own adapter: rows, counts, new ids, errors, and a connection
-never back in the pool with its transaction (and SQLite's write lock) still open."""
+"""SQLite's statements each make one trip to aiosqlite's thread (storage.sqlite_driver), a
+transaction's BEGIN IMMEDIATE going with its first statement, and behave as through
+SQLAlchemy's own adapter: rows, counts, new ids, errors, the write lock taken when a unit of
+work first speaks, and a connection never back in the pool with its transaction (and
+SQLite's write lock) still open."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,8 +51,53 @@ async def test_a_unit_of_work_is_one_trip_a_statement_and_one_to_commit(sqlite):
         async with sqlite.unit_of_work() as session:
             await session.execute(text("INSERT INTO note (word) VALUES ('one')"))
             await session.execute(text("SELECT * FROM note"))
-    # BEGIN IMMEDIATE, the two statements, the commit; no ROLLBACK after it
-    assert made == ["_run", "_run", "_run", "commit"], made
+    # the two statements (BEGIN IMMEDIATE with the first), the commit; no ROLLBACK after it
+    assert made == ["_run", "_run", "commit"], made
+
+
+def locked_for(path: Path) -> bool:
+    """Whether another connection is refused SQLite's write lock at once."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        other.close()
+    return False
+
+
+async def test_a_unit_of_work_holds_the_write_lock_from_its_first_statement_even_a_read(
+        sqlite, tmp_path):
+    async with sqlite.unit_of_work() as session:
+        await session.execute(text("SELECT count(*) FROM note"))
+        assert locked_for(tmp_path / "driver.db")
+    assert not locked_for(tmp_path / "driver.db")
+
+
+async def test_one_statement_is_one_trip_and_kept_and_a_begin_never_sent_does_not_linger(
+        sqlite, tmp_path):
+    async with sqlite.unit_of_work() as session:
+        await session.connection()  # begun, but nothing said: no BEGIN was sent
+    with trips() as made:
+        async with sqlite.one_statement() as connection:
+            await connection.execute(text("INSERT INTO note (word) VALUES ('kept')"))
+    assert made == ["_run"], made
+    assert not locked_for(tmp_path / "driver.db")
+    reader = sqlite3.connect(tmp_path / "driver.db")
+    try:
+        assert reader.execute("SELECT word FROM note").fetchall() == [("kept",)]
+    finally:
+        reader.close()
+
+
+async def test_a_unit_of_work_that_begins_with_many_rows_is_still_one_transaction(sqlite):
+    with pytest.raises(IntegrityError):
+        async with sqlite.unit_of_work() as session:
+            await session.execute(text("INSERT INTO note (word) VALUES (:word)"),
+                                  [{"word": "one"}, {"word": "two"}, {"word": "one"}])
+    async with sqlite.unit_of_work() as session:
+        assert (await session.execute(text("SELECT count(*) FROM note"))).scalar() == 0
 
 
 async def test_rows_counts_and_new_ids_come_back_as_from_sqlalchemys_adapter(sqlite):
