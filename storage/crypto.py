@@ -12,6 +12,7 @@ Bot Framework app id is set (bot.config).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -24,6 +25,10 @@ from sqlalchemy.types import TypeDecorator
 # For local use and tests only; never for real data.
 DEVELOPMENT_KEY = "bWFyYWMtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ="
 DEVELOPMENT_INDEX_KEY = "marac-development-index-key"
+# A token this long holds at most about 120 bytes; a few thousand such values are well under
+# a megabyte, about one busy MARAC's people and open cases.
+SHORT_TOKEN = 256
+KEPT_SHORT_VALUES = 4096
 
 
 class Keyring:
@@ -36,11 +41,21 @@ class Keyring:
             raise ValueError("MARAC_ENCRYPTION_KEYS must be Fernet keys (32 url-safe "
                              "base64-encoded bytes each).") from error
         self.index_key = index_key.encode()
+        self._short = functools.lru_cache(maxsize=KEPT_SHORT_VALUES)(self._decrypt)
 
     def encrypt(self, text: str) -> str:
         return self.fernet.encrypt(text.encode()).decode()
 
     def decrypt(self, token: str) -> str:
+        """A short value (a first name, who updates the victim) is read on nearly every
+        press: decrypted once per stored token and kept by this keyring (a token is never
+        reused: each encryption has its own random IV). Configured keys change with a new
+        keyring, which keeps nothing of the old one's."""
+        if len(token) <= SHORT_TOKEN:
+            return self._short(token)
+        return self._decrypt(token)
+
+    def _decrypt(self, token: str) -> str:
         try:
             return self.fernet.decrypt(token.encode()).decode()
         except InvalidToken as error:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -82,3 +82,32 @@ async def test_keys_rotate_without_losing_anything(store, clock):
                 await session.get_one(Referral, referral_id)
     finally:
         crypto.configure([old], crypto.DEVELOPMENT_INDEX_KEY)
+
+
+class Counted:
+    """A keyring's Fernet, counting its decrypts."""
+
+    def __init__(self, fernet: MultiFernet) -> None:
+        self.fernet, self.decrypts = fernet, 0
+
+    def decrypt(self, token: bytes) -> bytes:
+        self.decrypts += 1
+        return self.fernet.decrypt(token)
+
+
+def test_a_short_value_is_decrypted_once_a_long_one_each_time():
+    keys = crypto.Keyring([Fernet.generate_key().decode()], "index")
+    first_name, information = keys.encrypt("Priya"), keys.encrypt("x" * 500)
+    keys.fernet = counted = Counted(keys.fernet)  # type: ignore[assignment]
+    assert [keys.decrypt(first_name) for _ in range(3)] == ["Priya"] * 3
+    assert counted.decrypts == 1
+    assert [keys.decrypt(information) for _ in range(2)] == ["x" * 500] * 2
+    assert counted.decrypts == 3
+
+
+def test_a_value_kept_by_one_keyring_is_refused_by_keys_that_cannot_read_it():
+    old = Fernet.generate_key().decode()
+    token = crypto.Keyring([old], "index").encrypt("Priya")
+    assert crypto.Keyring([old], "index").decrypt(token) == "Priya"
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        crypto.Keyring([Fernet.generate_key().decode()], "index").decrypt(token)
