@@ -359,6 +359,9 @@ class ActionOrigin(enum.StrEnum):
 
 class PlannedAction(Base):
     __tablename__ = "planned_action"
+    # A case's actions are read on every meeting press and `next` (its card's figures, who
+    # is silent): found through the index, not by scanning every action ever agreed.
+    __table_args__ = (Index("ix_planned_action_case", "case_id", "owning_agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("marac_case.id"))

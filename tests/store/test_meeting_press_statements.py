@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 
 import pytest
@@ -304,3 +305,34 @@ async def test_a_connection_lent_for_one_statement_goes_back_to_transactions(sto
     async with store.unit_of_work() as session:
         kept = set((await session.scalars(select(Meeting.attendance_message_id))).all())
     assert kept == {"kept"}
+
+
+# Tables that grow with the MARAC's work: read by index, never scanned whole, by a press.
+GROWING = ("planned_action", "agency_information", "marac_case", "referral", "attendance",
+           "audit_event", "processed_message", "meeting", "person", "role_grant", "apology")
+
+
+async def test_an_action_press_and_next_read_by_index_never_scanning_a_growing_table(
+        store, clock, database_url):
+    """SQLite's own query plan for every statement the busiest press and `next` send: a
+    table that grows with every meeting (every action ever agreed, say) is searched through
+    an index, so a press costs the same in a MARAC's fifth year as in its first."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL plans by its tables' sizes: a scan of a test's few rows is "
+                    "its right choice")
+    first = await ready_to_close(store, clock)
+    await with_shared_cards(store)
+    activity, action = press_in_channel(PRIYA, "case.action", case=first, **an_action(clock))
+    with heard(store.engine.sync_engine, "before_cursor_execute",
+               lambda _conn, _cursor, statement, parameters, *_: (statement, parameters)
+               ) as sent:
+        await handle_card_action(activity, action, store, clock)
+        await handle_message(typed_in_channel(CHRIS, "next"), store, clock)
+    path = database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(path)) as database:
+        scans = [(step, statement[:80]) for statement, parameters in sent
+                 if not statement.lstrip().upper().startswith(NOT_COUNTED)
+                 for *_, step in database.execute(f"EXPLAIN QUERY PLAN {statement}",
+                                                  parameters)
+                 if step.startswith(tuple(f"SCAN {table}" for table in GROWING))]
+    assert scans == [], scans
