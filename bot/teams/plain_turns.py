@@ -4,9 +4,9 @@ They are nearly every activity a meeting sends. botbuilder's adapter would read 
 msrest's models (its deserializer walks every field against the schema), open a turn context,
 and send each reply and card update back through msrest's serializer. Here the few fields the
 bot reads become an Activity field by field, the turn is served by the same MaracBot methods,
-and replies and card updates go to the Bot Connector as the JSON they already are, through
-the connector client's own pipeline (bot.teams.connector: pacing, the app's token, the shared
-session). botbuilder still checks the token, and serves every other activity."""
+and replies and card updates go to the Bot Connector as the JSON they already are, with the
+connector client's pacing, token and session but not msrest (bot.teams.connector.send_json).
+botbuilder still checks the token, and serves every other activity."""
 
 from __future__ import annotations
 

@@ -255,8 +255,8 @@ async def test_card_updates_and_new_chats_go_through_the_same_sender(limited):
 
 
 async def test_replies_and_card_updates_sent_as_plain_json_go_through_the_same_sender(limited):
-    """A typed command's reply and a press's card update (bot.teams.plain_turns) use the
-    connector client's own pipeline: the same pacing and retries as botbuilder's sends."""
+    """A typed command's reply and a press's card update (bot.teams.plain_turns) go out
+    with the connector client's pacing: the same limits and retries as botbuilder's sends."""
     time, fake, service_url = limited
     bot = Bot(time, service_url, jitter=lambda: 1.0)
     factory = bot.authentication.create_connector_factory(ClaimsIdentity({}, True))
