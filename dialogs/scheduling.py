@@ -183,6 +183,7 @@ async def _embed_earlier_plan(session: AsyncSession, case: Case, earlier_referra
         select(PlannedAction).join(Case, Case.id == PlannedAction.case_id)
         .where(Case.referral_id == earlier_referral_id,
                PlannedAction.origin != ActionOrigin.EARLIER_PLAN)
+        .order_by(PlannedAction.id)  # in the order they were agreed
     )).all()
     for action in earlier:
         session.add(PlannedAction(case_id=case.id, origin=ActionOrigin.EARLIER_PLAN,
