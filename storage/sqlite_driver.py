@@ -108,13 +108,19 @@ class OneTripConnection(adapter.AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         self.begin_due = False
-        if self._connection._conn.in_transaction:
+        if self._in_transaction():
             super().commit()
 
     def rollback(self) -> None:
         self.begin_due = False
-        if self._connection._conn.in_transaction:
+        if self._in_transaction():
             super().rollback()
+
+    def _in_transaction(self) -> bool:
+        try:
+            return bool(self._connection._conn.in_transaction)
+        except ValueError as error:  # closed: the error SQLAlchemy reads as a lost connection
+            self._handle_exception(error)
 
 
 class OneTripDBAPI(adapter.AsyncAdapt_aiosqlite_dbapi):

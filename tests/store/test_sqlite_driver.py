@@ -14,7 +14,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.database import Store
 
@@ -132,6 +132,22 @@ async def test_a_connection_back_in_the_pool_mid_transaction_is_rolled_back(sqli
 
     async with sqlite.engine.connect() as connection:
         assert await connection.run_sync(leave_open)
+    async with sqlite.unit_of_work() as session:
+        await session.execute(text("INSERT INTO note (word) VALUES ('next')"))
+    async with sqlite.unit_of_work() as session:
+        words = (await session.execute(text("SELECT word FROM note"))).scalars().all()
+    assert words == ["next"]
+
+
+async def test_a_connection_closed_under_a_unit_of_work_is_a_database_error_and_replaced(
+        sqlite):
+    """aiosqlite's connection gone (its thread stopped) mid-turn: SQLAlchemy's own error for
+    a lost connection, not a bare ValueError, and the next unit of work gets a new one."""
+    with pytest.raises(OperationalError, match="no active connection"):
+        async with sqlite.unit_of_work() as session:
+            await session.execute(text("INSERT INTO note (word) VALUES ('lost')"))
+            raw = await (await session.connection()).get_raw_connection()
+            await raw.driver_connection.close()
     async with sqlite.unit_of_work() as session:
         await session.execute(text("INSERT INTO note (word) VALUES ('next')"))
     async with sqlite.unit_of_work() as session:
