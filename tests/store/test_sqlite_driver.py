@@ -153,3 +153,13 @@ async def test_a_connection_closed_under_a_unit_of_work_is_a_database_error_and_
     async with sqlite.unit_of_work() as session:
         words = (await session.execute(text("SELECT word FROM note"))).scalars().all()
     assert words == ["next"]
+
+
+async def test_a_unit_of_work_that_begins_by_streaming_rows_still_holds_the_write_lock(
+        sqlite, tmp_path):
+    """A server-side cursor is not one trip: its transaction's BEGIN goes first, alone."""
+    async with sqlite.unit_of_work() as session:
+        rows = await (await session.connection()).stream(text("SELECT count(*) FROM note"))
+        assert [tuple(row) async for row in rows] == [(0,)]
+        assert locked_for(tmp_path / "driver.db")
+    assert not locked_for(tmp_path / "driver.db")
